@@ -1,0 +1,10 @@
+export { ConfigError } from './config-error.ts';
+export { envBoolean, envHttpUrl, envInt, logLevelSchema } from './fields.ts';
+export { type Env, parseEnv } from './parse-env.ts';
+export {
+  type GitHubAppCredentials,
+  githubEndpointEnv,
+  loadGitHubAppCredentials,
+  logEnv,
+  redisEnv,
+} from './sections.ts';

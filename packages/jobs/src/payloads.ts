@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit SHA');
+
+/** Why an evaluation was asked for. */
+export const triggerSchema = z.enum(['labeled', 'synchronize', 'reopened', 'comment']);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+/**
+ * The pull request an evaluation is for, as the webhook described it. Never holds a secret:
+ * the worker asks `@evalbot/github` for an installation token when it needs one.
+ */
+export const pullRequestRefSchema = z.object({
+  installationId: z.number().int().positive(),
+  owner: z.string().min(1),
+  repo: z.string().min(1),
+  number: z.number().int().positive(),
+  /** The base repository's web URL (`html_url`), e.g. https://github.com/o/r. */
+  repoHtmlUrl: z.url(),
+  /** The base repository's clone URL; fork heads are fetched from here as refs/pull/N/head. */
+  cloneUrl: z.url(),
+  headSha: sha,
+  baseSha: sha,
+  headRef: z.string(),
+  baseRef: z.string(),
+  /** True when the head lives in another repository (a fork). */
+  fromFork: z.boolean(),
+  /** The PR author's login. */
+  author: z.string(),
+});
+export type PullRequestRef = z.infer<typeof pullRequestRefSchema>;
+
+export const requestSchema = z.object({
+  trigger: triggerSchema,
+  /** `X-GitHub-Delivery` of the webhook that asked for this evaluation. */
+  deliveryId: z.string().min(1),
+  /** Who asked: the labeler, pusher or commenter. */
+  sender: z.string(),
+  /** For `/evaluate`: the comment to react to and reply under. The worker checks the sender's permission. */
+  commentId: z.number().int().positive().optional(),
+  requestedAt: z.iso.datetime(),
+});
+export type EvaluationRequest = z.infer<typeof requestSchema>;
+
+/** Child job: evaluate one side of the PR. */
+export const evaluateJobSchema = z.object({
+  pr: pullRequestRefSchema,
+  request: requestSchema,
+  side: z.enum(['head', 'base']),
+  sha,
+  /**
+   * What to fetch from `pr.cloneUrl` to get `sha`: the SHA itself where the server allows it,
+   * else `refs/pull/N/head` (forks) or the branch.
+   */
+  fetchRefs: z.array(z.string().min(1)).min(1),
+});
+export type EvaluateJob = z.infer<typeof evaluateJobSchema>;
+
+/** Flow parent: compare both sides and publish. */
+export const compareJobSchema = z.object({
+  pr: pullRequestRefSchema,
+  request: requestSchema,
+  /** (repo, PR, head sha, base sha): at most one such evaluation is queued or running. */
+  evaluationKey: z.string().min(1),
+});
+export type CompareJob = z.infer<typeof compareJobSchema>;
+
+/** `owner/repo#N@head..base`, the deduplication key of one evaluation. */
+export function evaluationKeyOf(
+  pr: Pick<PullRequestRef, 'owner' | 'repo' | 'number' | 'headSha' | 'baseSha'>,
+) {
+  return `${pr.owner}/${pr.repo}#${pr.number}@${pr.headSha}..${pr.baseSha}`.toLowerCase();
+}
+
+/** `owner/repo#N`, the key of per-PR state (latest head, cancellation). */
+export function pullRequestKeyOf(pr: Pick<PullRequestRef, 'owner' | 'repo' | 'number'>) {
+  return `${pr.owner}/${pr.repo}#${pr.number}`.toLowerCase();
+}

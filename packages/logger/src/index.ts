@@ -1,0 +1,2 @@
+export { type CreateLoggerOptions, createLogger, type Logger, REDACTED_PATHS } from './create-logger.ts';
+export { redactSecrets } from './redact-secrets.ts';

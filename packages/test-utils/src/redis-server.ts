@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  dir: string;
+  /** Stop the server (SIGTERM, or SIGKILL with `{ kill: true }`), keeping its directory. */
+  stop(opts?: { kill?: boolean }): Promise<void>;
+  /** Start it again on the same port and directory (AOF data survives when `appendonly`). */
+  start(): Promise<void>;
+  /** Stop it and remove its directory. */
+  close(): Promise<void>;
+}
+
+/** Start a private redis-server on a free loopback port. */
+export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'evalbot-test-redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        opts.appendonly ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
+    const started = child;
+    await waitFor(
+      async () => {
+        if (started.exitCode !== null) throw new Error(`redis-server exited with ${started.exitCode}`);
+        const probe = new Redis(url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        probe.on('error', () => {});
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      { timeoutMs: 10_000, what: `redis-server on port ${port}` },
+    );
+  };
+
+  const stop = async (stopOpts: { kill?: boolean } = {}) => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(stopOpts.kill ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    dir,
+    stop,
+    start,
+    close: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The Redis that `scripts/test.sh` started (REDIS_URL), else a private one closed with the returned function. */
+export async function sharedRedis(): Promise<{ url: string; close: () => Promise<void> }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, close: async () => {} };
+  const server = await startRedis();
+  return { url: server.url, close: server.close };
+}
+
+/** A unique BullMQ key prefix for one test, so tests never see each other's jobs. */
+export function testPrefix(): string {
+  return `test-${randomUUID()}`;
+}
