@@ -1,18 +1,59 @@
+export { buildEvaluationFlow, fetchRefsFor } from './build-evaluation-flow.ts';
+export { type CancelPullRequestResult, cancelPullRequest } from './cancel-pull-request.ts';
+export {
+  type ConnectionLogger,
+  type CreateRedisConnectionOptions,
+  createRedisConnection,
+  waitForRedisReady,
+} from './create-redis-connection.ts';
+export { type EnqueueCommandResult, enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
+export {
+  type EnqueueEvaluationOptions,
+  type EnqueueEvaluationResult,
+  enqueueEvaluation,
+} from './enqueue-evaluation.ts';
+export { COMMAND_JOB_OPTIONS, COMPARE_JOB_OPTIONS, EVALUATE_JOB_OPTIONS } from './job-options.ts';
+export { createJobProducer, type JobProducer } from './job-producer.ts';
 export {
   type CompareJob,
   compareJobSchema,
+  type EvaluateCommandJob,
   type EvaluateJob,
   type EvaluationRequest,
+  evaluateCommandJobSchema,
   evaluateJobSchema,
   evaluationKeyOf,
   type PullRequestRef,
+  type PullRequestTarget,
   pullRequestKeyOf,
   pullRequestRefSchema,
+  pullRequestTargetSchema,
   requestSchema,
   type Trigger,
   triggerSchema,
 } from './payloads.ts';
-export { COMPARE_QUEUE, DEFAULT_PREFIX, EVALUATE_QUEUE, QUEUE_NAMES } from './queue-names.ts';
+export {
+  CANCELLED_HEAD,
+  type PullRequestEvent,
+  pullRequestEventSchema,
+  readPullRequestHead,
+  type SetHeadResult,
+  setPullRequestHead,
+} from './pull-request-state.ts';
+export {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DEFAULT_PREFIX,
+  EVALUATE_QUEUE,
+  QUEUE_NAMES,
+  type QueueName,
+} from './queue-names.ts';
+export { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
+export {
+  type RemovedEvaluations,
+  releaseEvaluationKey,
+  removePendingEvaluations,
+} from './remove-pending-evaluations.ts';
 export {
   type RunResult,
   runResultSchema,

@@ -27,8 +27,25 @@ export const pullRequestRefSchema = z.object({
   fromFork: z.boolean(),
   /** The PR author's login. */
   author: z.string(),
+  /**
+   * `pull_request.updated_at` of the event (or API read) this ref came from. GitHub does not
+   * deliver webhooks in order: a ref older than the PR state already recorded is stale and
+   * is not enqueued. Absent: always accepted.
+   */
+  updatedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type PullRequestRef = z.infer<typeof pullRequestRefSchema>;
+
+/** A PR as a comment webhook knows it: no head or base yet (the worker reads them from the API). */
+export const pullRequestTargetSchema = pullRequestRefSchema.pick({
+  installationId: true,
+  owner: true,
+  repo: true,
+  number: true,
+  repoHtmlUrl: true,
+  cloneUrl: true,
+});
+export type PullRequestTarget = z.infer<typeof pullRequestTargetSchema>;
 
 export const requestSchema = z.object({
   trigger: triggerSchema,
@@ -64,6 +81,21 @@ export const compareJobSchema = z.object({
   evaluationKey: z.string().min(1),
 });
 export type CompareJob = z.infer<typeof compareJobSchema>;
+
+/**
+ * Job in `evalbot-command`: `/evaluate` was commented on a PR. The worker checks that
+ * `request.sender` may write to the repo, reads the PR (head/base SHA and ref, fork, author,
+ * `updated_at`) and calls `enqueueEvaluation` with trigger `comment`; a finished evaluation of
+ * the same head and base is run again, a queued or running one is not duplicated.
+ */
+export const evaluateCommandJobSchema = z.object({
+  pr: pullRequestTargetSchema,
+  request: requestSchema.extend({
+    trigger: z.literal('comment'),
+    commentId: z.number().int().positive(),
+  }),
+});
+export type EvaluateCommandJob = z.infer<typeof evaluateCommandJobSchema>;
 
 /** `owner/repo#N@head..base`, the deduplication key of one evaluation. */
 export function evaluationKeyOf(

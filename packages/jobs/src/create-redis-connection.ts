@@ -1,0 +1,76 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** The part of a pino logger the connection reports to. */
+export interface ConnectionLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface CreateRedisConnectionOptions {
+  /**
+   * `worker`: for BullMQ Workers and QueueEvents — commands wait for Redis to come back
+   * (`maxRetriesPerRequest: null`, as BullMQ requires for blocking connections).
+   * `producer`: for a process that must answer quickly (the gateway) — a command fails at once
+   * while Redis is disconnected (`enableOfflineQueue: false`) and after `commandTimeoutMs`
+   * when Redis is slow, so the caller can answer 503 instead of hanging.
+   */
+  role: 'worker' | 'producer';
+  /** Producer only: how long one command may take. Default 2000 ms. */
+  commandTimeoutMs?: number;
+  /** Shown by `CLIENT LIST`, e.g. `evalbot-gateway`. */
+  connectionName?: string;
+  /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
+  logger?: ConnectionLogger;
+}
+
+/**
+ * Open an ioredis connection to `url` configured for BullMQ. It reconnects by itself forever
+ * (capped back-off), so a process recovers without restarting when Redis returns.
+ */
+export function createRedisConnection(url: string, opts: CreateRedisConnectionOptions): Redis {
+  const common: RedisOptions = {
+    connectionName: opts.connectionName,
+    retryStrategy: (times) => Math.min(times * 200, opts.role === 'producer' ? 1_000 : 5_000),
+  };
+  const roleOptions: RedisOptions =
+    opts.role === 'worker'
+      ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
+      : {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          commandTimeout: opts.commandTimeoutMs ?? 2_000,
+          connectTimeout: Math.max(opts.commandTimeoutMs ?? 2_000, 1_000),
+        };
+  const redis = new Redis(url, { ...common, ...roleOptions });
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    opts.logger?.warn({ err: { message: error.message } }, 'Redis connection lost; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (down) opts.logger?.info({}, 'Redis connection restored');
+    down = false;
+  });
+  return redis;
+}
+
+/**
+ * Resolve once `redis` is connected (at once if it is), or reject after `timeoutMs`. A
+ * producer connection refuses commands until then, so callers that must not fail on start-up
+ * (tests, a worker's first enqueue) wait here first.
+ */
+export function waitForRedisReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis was not ready within ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvaluationFlow } from './build-evaluation-flow.ts';
+import type { JobProducer } from './job-producer.ts';
+import {
+  type EvaluationRequest,
+  evaluationKeyOf,
+  type PullRequestRef,
+  pullRequestKeyOf,
+  pullRequestRefSchema,
+  requestSchema,
+} from './payloads.ts';
+import { setPullRequestHead } from './pull-request-state.ts';
+import { COMPARE_QUEUE } from './queue-names.ts';
+import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
+import { releaseEvaluationKey, removePendingEvaluations } from './remove-pending-evaluations.ts';
+
+export type EnqueueEvaluationResult =
+  /** A new flow is in Redis; `superseded` older flows of the PR had their waiting work removed. */
+  | { status: 'queued'; jobId: string; evaluationKey: string; superseded: string[] }
+  /** The same (repo, PR, head, base) is already queued or running as `jobId`. */
+  | { status: 'duplicate'; jobId: string; evaluationKey: string }
+  /** A newer event of this PR was already applied (GitHub delivers out of order); nothing done. */
+  | { status: 'stale'; evaluationKey: string; currentHead: string | null };
+
+export interface EnqueueEvaluationOptions {
+  pr: PullRequestRef;
+  request: EvaluationRequest;
+  /** Checked before the flow is written: a caller that gave up (timeout) adds nothing. */
+  signal?: AbortSignal;
+  /** How long a reservation whose flow is not in Redis yet counts as in flight. Default 10 s. */
+  inFlightMs?: number;
+}
+
+// Atomic check-and-reserve of an evaluation key. The pointer holds `<jobId>|<reservedAtMs>`.
+// It names a live evaluation while that compare job exists and has not finished, or, before the
+// flow is written, for `inFlightMs` — so two concurrent requests cannot both enqueue, and a
+// reservation whose enqueue failed (Redis died mid-way) lapses by itself.
+const RESERVE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = redis.call('GET', KEYS[1])
+if current then
+  local sep = string.find(current, '|', 1, true)
+  if sep then
+    local id = string.sub(current, 1, sep - 1)
+    local reservedAt = tonumber(string.sub(current, sep + 1)) or 0
+    if redis.call('EXISTS', ARGV[1] .. id) == 1 then
+      if not redis.call('ZSCORE', ARGV[1] .. 'completed', id) and not redis.call('ZSCORE', ARGV[1] .. 'failed', id) then
+        return id
+      end
+    elseif now - reservedAt < tonumber(ARGV[3]) then
+      return id
+    end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. '|' .. now, 'EX', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return false
+`;
+
+/**
+ * Enqueue the evaluation flow of a PR's head against its base, unless the same evaluation is
+ * already queued or running. A finished one is run again (an explicit `/evaluate` or a re-added
+ * label asks for exactly that). Before the flow is written the PR's head is recorded and
+ * published (`<prefix>:pr:<prKey>:head`, `<prefix>:pr-events`), so workers stop older runs;
+ * after it, older flows' waiting work is removed.
+ *
+ * Used by the gateway (label, push, reopen) and by the worker (`/evaluate` commands).
+ */
+export async function enqueueEvaluation(
+  producer: JobProducer,
+  opts: EnqueueEvaluationOptions,
+): Promise<EnqueueEvaluationResult> {
+  const pr = pullRequestRefSchema.parse(opts.pr);
+  const request = requestSchema.parse(opts.request);
+  const { connection, prefix } = producer;
+  const prKey = pullRequestKeyOf(pr);
+  const evaluationKey = evaluationKeyOf(pr);
+
+  const head = await setPullRequestHead(connection, {
+    prefix,
+    prKey,
+    headSha: pr.headSha,
+    reason: request.trigger,
+    updatedAt: pr.updatedAt,
+  });
+  if (!head.applied) return { status: 'stale', evaluationKey, currentHead: head.current };
+
+  const jobId = `eval-${randomUUID()}`;
+  const flow = buildEvaluationFlow({ pr, request, parentJobId: jobId, prefix });
+  opts.signal?.throwIfAborted();
+  const existing = (await connection.eval(
+    RESERVE_SCRIPT,
+    2,
+    redisKeys.evaluation(prefix, evaluationKey),
+    redisKeys.pullRequestJobs(prefix, prKey),
+    `${prefix}:${COMPARE_QUEUE}:`,
+    jobId,
+    String(opts.inFlightMs ?? 10_000),
+    String(PULL_REQUEST_STATE_TTL_SECONDS),
+  )) as string | null;
+  if (existing) return { status: 'duplicate', jobId: existing, evaluationKey };
+
+  try {
+    opts.signal?.throwIfAborted();
+    await producer.flowProducer.add(flow);
+  } catch (error) {
+    await releaseEvaluationKey(producer, evaluationKey, jobId).catch(() => {});
+    throw error;
+  }
+  const superseded = await removePendingEvaluations(producer, { prKey, keepJobId: jobId });
+  return {
+    status: 'queued',
+    jobId,
+    evaluationKey,
+    superseded: [...superseded.removed, ...superseded.running],
+  };
+}

@@ -1,0 +1,34 @@
+import type { JobsOptions } from 'bullmq';
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * One side's evaluation. Only infrastructure errors are thrown (the PR's own failures are a
+ * returned `SideOutcome`), so retries with back-off are for clone 5xx, Redis blips and the like.
+ * After its last attempt the child is moved to the parent's failed dependencies instead of
+ * blocking it, so the compare job still runs and reports the failure
+ * (`job.getIgnoredChildrenFailures()`).
+ */
+export const EVALUATE_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  ignoreDependencyOnFailure: true,
+  removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
+  removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
+} satisfies JobsOptions;
+
+/** The flow parent: compares both sides and publishes to GitHub (whose 5xx are retried here too). */
+export const COMPARE_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
+  removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
+} satisfies JobsOptions;
+
+/** An `/evaluate` command: resolve the PR through the GitHub API, then enqueue its flow. */
+export const COMMAND_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
+  removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
+} satisfies JobsOptions;

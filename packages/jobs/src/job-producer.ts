@@ -1,0 +1,40 @@
+import { FlowProducer, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, type QueueName } from './queue-names.ts';
+
+/** What enqueues and cancels evaluations: a FlowProducer and the queues, on one connection. */
+export interface JobProducer {
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly flowProducer: FlowProducer;
+  readonly queues: Readonly<Record<QueueName, Queue>>;
+  /** Close the queues and the flow producer; the connection stays open (its owner closes it). */
+  close(): Promise<void>;
+}
+
+/**
+ * Build a {@link JobProducer} on an existing connection (see `createRedisConnection`), shared
+ * by every queue so that a producer holds one socket to Redis.
+ */
+export function createJobProducer(opts: { connection: Redis; prefix: string }): JobProducer {
+  const { connection, prefix } = opts;
+  const queue = (name: QueueName) => new Queue(name, { connection, prefix });
+  const queues = {
+    [EVALUATE_QUEUE]: queue(EVALUATE_QUEUE),
+    [COMPARE_QUEUE]: queue(COMPARE_QUEUE),
+    [COMMAND_QUEUE]: queue(COMMAND_QUEUE),
+  };
+  const flowProducer = new FlowProducer({ connection, prefix });
+  // BullMQ re-emits connection errors; the connection's owner logs them once.
+  flowProducer.on('error', () => {});
+  for (const q of Object.values(queues)) q.on('error', () => {});
+  return {
+    connection,
+    prefix,
+    flowProducer,
+    queues,
+    close: async () => {
+      await Promise.all([flowProducer.close(), ...Object.values(queues).map((q) => q.close())]);
+    },
+  };
+}
