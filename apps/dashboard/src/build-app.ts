@@ -1,0 +1,89 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import type { Logger } from '@evalbot/logger';
+import { Queue } from 'bullmq';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import { registerAuthentication, registerCrossSiteGuard } from './authenticate.ts';
+import type { DashboardConfig } from './config.ts';
+import { jobTitle, pullRequestLink } from './job-display.ts';
+
+export interface DashboardDeps {
+  config: Pick<DashboardConfig, 'prefix' | 'basePath' | 'credentials'>;
+  /** Shared by the board's queues; the caller owns it and closes it after the app. */
+  connection: Redis;
+  logger?: Logger;
+}
+
+const QUEUE_DESCRIPTIONS: Record<string, string> = {
+  [EVALUATE_QUEUE]: 'One side of a pull request: clone, environment, training, metrics',
+  [COMPARE_QUEUE]: 'Compare head with base and publish the PR comment and check run',
+};
+
+/** Unauthenticated liveness probe for the container healthcheck; it tells nothing about the jobs. */
+export const HEALTH_PATH = '/healthz';
+
+/**
+ * The dashboard: Bull Board over evalbot's queues, behind authentication. Jobs can be retried
+ * from the UI. Nothing is listening yet; call `listen` on the result.
+ */
+export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
+  const { config, connection } = deps;
+  const app: FastifyInstance = Fastify({
+    // A pino Logger is a FastifyBaseLogger; naming the wider type keeps FastifyInstance's default generics.
+    loggerInstance: deps.logger as FastifyBaseLogger | undefined,
+    // The open page polls the API every few seconds and loads static files; those lines are noise.
+    logController: new LogController({
+      disableRequestLogging: (request) => /\/(api|static)\//.test(request.url) || request.url === HEALTH_PATH,
+    }),
+  });
+
+  const queues = [EVALUATE_QUEUE, COMPARE_QUEUE].map(
+    (name) => new Queue(name, { connection, prefix: config.prefix }),
+  );
+  app.addHook('onClose', async () => {
+    await Promise.all(queues.map((queue) => queue.close()));
+  });
+
+  const adapters = queues.map((queue) => {
+    const adapter = new BullMQAdapter(queue, {
+      readOnlyMode: false,
+      allowRetries: true,
+      description: QUEUE_DESCRIPTIONS[queue.name] ?? '',
+      // Bull Board's type wants a link for every job, but its response schema and UI accept none;
+      // a job that is not about a PR (none today) simply gets no link.
+      externalJobUrl: (job) => pullRequestLink(job) as { href: string },
+    });
+    adapter.setFormatter('name', jobTitle);
+    return adapter;
+  });
+
+  const serverAdapter = new FastifyAdapter();
+  const prefix = config.basePath.replace(/\/$/, '');
+  serverAdapter.setBasePath(config.basePath);
+  createBullBoard({
+    queues: adapters,
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'evalbot' } },
+  });
+
+  app.get(HEALTH_PATH, async (_request, reply) => {
+    try {
+      await connection.ping();
+      return { ok: true };
+    } catch {
+      return reply.code(503).send({ ok: false, error: 'Redis does not answer' });
+    }
+  });
+
+  registerAuthentication(app, {
+    credentials: config.credentials,
+    basePath: config.basePath,
+    publicPaths: [HEALTH_PATH],
+  });
+  registerCrossSiteGuard(app);
+  await app.register(serverAdapter.registerPlugin(), { prefix });
+  return app;
+}

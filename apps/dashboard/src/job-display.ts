@@ -1,0 +1,36 @@
+import { compareJobSchema, evaluateJobSchema } from '@evalbot/jobs';
+
+/** The parts of a job Bull Board hands to its formatters. */
+export interface JobJson {
+  name?: string;
+  data?: unknown;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+
+/**
+ * The title a job gets on the board, derived from its data so the PR is visible whatever name
+ * the job was enqueued with: `owner/repo#12 head abc1234` for one side,
+ * `owner/repo#12 compare abc1234..def5678` for the flow's parent. Anything else keeps its name.
+ */
+export function jobTitle(job: JobJson): string {
+  const evaluate = evaluateJobSchema.safeParse(job.data);
+  if (evaluate.success) {
+    const { pr, side, sha } = evaluate.data;
+    return `${pr.owner}/${pr.repo}#${pr.number} ${side} ${short(sha)}`;
+  }
+  const compare = compareJobSchema.safeParse(job.data);
+  if (compare.success) {
+    const { pr } = compare.data;
+    return `${pr.owner}/${pr.repo}#${pr.number} compare ${short(pr.headSha)}..${short(pr.baseSha)}`;
+  }
+  return job.name ?? '';
+}
+
+/** A link from the job to its pull request on GitHub, when the job is about one. */
+export function pullRequestLink(job: JobJson): { href: string; displayText: string } | undefined {
+  const parsed = evaluateJobSchema.safeParse(job.data);
+  const pr = parsed.success ? parsed.data.pr : compareJobSchema.safeParse(job.data).data?.pr;
+  if (!pr) return undefined;
+  return { href: `${pr.repoHtmlUrl}/pull/${pr.number}`, displayText: `Open PR #${pr.number}` };
+}

@@ -1,0 +1,211 @@
+import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import { sharedRedis, testPrefix } from '@evalbot/test-utils';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/build-app.ts';
+import type { DashboardCredentials } from '../src/config.ts';
+import { addEvaluationFlow, addFailedJob, removeQueues } from './seed-jobs.ts';
+
+interface QueueView {
+  name: string;
+  counts: Record<string, number>;
+  jobs: { id: string; name: string; progress: unknown; externalUrl?: { href: string } }[];
+  readOnlyMode: boolean;
+  allowRetries: boolean;
+}
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const TOKEN = 'dashboard-token-0123456789abcdef';
+
+let redis: { url: string; close: () => Promise<void> };
+let connection: Redis;
+let prefix: string;
+let app: FastifyInstance | undefined;
+
+beforeAll(async () => {
+  redis = await sharedRedis();
+  connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+});
+afterAll(async () => {
+  await connection.quit();
+  await redis.close();
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await removeQueues(connection, prefix);
+});
+
+async function start(credentials: DashboardCredentials, basePath = '/') {
+  prefix = testPrefix();
+  app = await buildApp({ config: { prefix, basePath, credentials }, connection });
+  return app;
+}
+
+describe('authentication', () => {
+  const credentials = { basic: { user: 'admin', password: 's3cret-pass' } };
+
+  it('answers 401 with a Basic challenge without credentials', async () => {
+    const dashboard = await start(credentials);
+    for (const url of ['/', '/api/queues', '/queue/evalbot-evaluate']) {
+      const response = await dashboard.inject({ url });
+      expect(response.statusCode, url).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^Basic realm="evalbot dashboard"/);
+      expect(response.json().message).toMatch(/DASHBOARD_USER and DASHBOARD_PASSWORD/);
+    }
+  });
+
+  it('answers 401 to a wrong password, a wrong user and a malformed header', async () => {
+    const dashboard = await start(credentials);
+    for (const authorization of [
+      basic('admin', 'wrong'),
+      basic('root', 's3cret-pass'),
+      basic('admin', 's3cret-pass-and-more'),
+      'Basic not-base64-at-all',
+      `Bearer ${TOKEN}`,
+    ]) {
+      const response = await dashboard.inject({ url: '/api/queues', headers: { authorization } });
+      expect(response.statusCode, authorization).toBe(401);
+    }
+  });
+
+  it('serves the board to the right user and password', async () => {
+    const dashboard = await start(credentials);
+    const page = await dashboard.inject({
+      url: '/',
+      headers: { authorization: basic('admin', 's3cret-pass') },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>evalbot</title>');
+  });
+
+  it('accepts the token as a bearer header, and as ?token= once, turned into a cookie', async () => {
+    const dashboard = await start({ token: TOKEN });
+    expect((await dashboard.inject({ url: '/api/queues' })).headers['www-authenticate']).toMatch(/^Bearer/);
+    const bearer = await dashboard.inject({
+      url: '/api/queues',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(bearer.statusCode).toBe(200);
+
+    const wrong = await dashboard.inject({ url: `/?token=${TOKEN}x` });
+    expect(wrong.statusCode).toBe(401);
+
+    const login = await dashboard.inject({ url: `/queue/${EVALUATE_QUEUE}?status=failed&token=${TOKEN}` });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe(`/queue/${EVALUATE_QUEUE}?status=failed`);
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).not.toContain(TOKEN);
+
+    const cookie = setCookie.split(';')[0] ?? '';
+    const withCookie = await dashboard.inject({ url: '/api/queues', headers: { cookie } });
+    expect(withCookie.statusCode).toBe(200);
+    const forged = await dashboard.inject({ url: '/api/queues', headers: { cookie: `${cookie}x` } });
+    expect(forged.statusCode).toBe(401);
+  });
+
+  it('keeps the health probe open and free of job data', async () => {
+    const dashboard = await start(credentials);
+    const response = await dashboard.inject({ url: '/healthz' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ok: true });
+  });
+
+  it('refuses job changes sent from another site', async () => {
+    const dashboard = await start(credentials);
+    const response = await dashboard.inject({
+      method: 'PUT',
+      url: `/api/queues/${EVALUATE_QUEUE}/retry/failed`,
+      headers: { authorization: basic('admin', 's3cret-pass'), origin: 'https://evil.example' },
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe('jobs', () => {
+  const auth = { authorization: basic('admin', 's3cret-pass') };
+  const credentials = { basic: { user: 'admin', password: 's3cret-pass' } };
+
+  it('lists both queues with the PR, side and commit of each job', async () => {
+    const dashboard = await start(credentials);
+    await addEvaluationFlow(connection, prefix);
+
+    const evaluate = await dashboard.inject({
+      url: `/api/queues?activeQueue=${EVALUATE_QUEUE}&status=waiting&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    expect(evaluate.statusCode).toBe(200);
+    const queues = evaluate.json().queues as QueueView[];
+    expect(queues.map((q) => q.name).sort()).toEqual([COMPARE_QUEUE, EVALUATE_QUEUE].sort());
+
+    const evaluateQueue = queues.find((q) => q.name === EVALUATE_QUEUE);
+    expect(evaluateQueue?.counts.waiting).toBe(2);
+    expect(evaluateQueue?.jobs.map((j) => j.name).sort()).toEqual([
+      'octo/mnist#12 base def5678',
+      'octo/mnist#12 head abc1234',
+    ]);
+    expect(evaluateQueue?.jobs[0]?.externalUrl?.href).toBe('https://github.com/octo/mnist/pull/12');
+    expect(evaluateQueue).toMatchObject({ readOnlyMode: false, allowRetries: true });
+
+    const compare = await dashboard.inject({
+      url: `/api/queues?activeQueue=${COMPARE_QUEUE}&status=waiting-children&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    const compareQueue = (compare.json().queues as QueueView[]).find((q) => q.name === COMPARE_QUEUE);
+    expect(compareQueue?.counts['waiting-children']).toBe(1);
+    expect(compareQueue?.jobs.map((j) => j.name)).toEqual(['octo/mnist#12 compare abc1234..def5678']);
+  });
+
+  it("shows a failed job's stage, log and reason, and retries it from the API", async () => {
+    const dashboard = await start(credentials);
+    const jobId = await addFailedJob(connection, prefix, {
+      logLines: ['cloning octo/mnist at abc1234', 'pip install -r requirements.txt: exit 1'],
+      reason: 'setup failed: tensorflow==9.9 not found',
+    });
+
+    const list = await dashboard.inject({
+      url: `/api/queues?activeQueue=${EVALUATE_QUEUE}&status=failed&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    const failed = (list.json().queues as QueueView[]).find((q) => q.name === EVALUATE_QUEUE);
+    expect(failed?.counts.failed).toBe(1);
+    expect(failed?.jobs[0]).toMatchObject({
+      id: jobId,
+      name: 'octo/mnist#12 head abc1234',
+      progress: { stage: 'setup', message: 'installing requirements', percent: 30 },
+      failedReason: 'setup failed: tensorflow==9.9 not found',
+    });
+
+    const logs = await dashboard.inject({
+      url: `/api/queues/${EVALUATE_QUEUE}/${jobId}/logs`,
+      headers: auth,
+    });
+    expect(logs.json()).toEqual(['cloning octo/mnist at abc1234', 'pip install -r requirements.txt: exit 1']);
+
+    const retry = await dashboard.inject({
+      method: 'PUT',
+      url: `/api/queues/${EVALUATE_QUEUE}/${jobId}/retry`,
+      headers: auth,
+    });
+    expect(retry.statusCode).toBeLessThan(300);
+    const counts = await dashboard.inject({
+      url: `/api/queues?activeQueue=${EVALUATE_QUEUE}&status=waiting&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    const after = (counts.json().queues as QueueView[]).find((q) => q.name === EVALUATE_QUEUE);
+    expect(after?.counts).toMatchObject({ failed: 0, waiting: 1 });
+  });
+
+  it('serves the board and its API under a base path', async () => {
+    const dashboard = await start(credentials, '/ops/queues/');
+    const page = await dashboard.inject({ url: '/ops/queues/', headers: auth });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<base href="/ops/queues/"');
+    const api = await dashboard.inject({ url: '/ops/queues/api/queues', headers: auth });
+    expect(api.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,104 @@
+import {
+  COMPARE_QUEUE,
+  type CompareJob,
+  EVALUATE_QUEUE,
+  type EvaluateJob,
+  evaluationKeyOf,
+  type PullRequestRef,
+} from '@evalbot/jobs';
+import { FlowProducer, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const HEAD_SHA = 'abc1234'.padEnd(40, '0');
+export const BASE_SHA = 'def5678'.padEnd(40, '0');
+
+export function pullRequest(overrides: Partial<PullRequestRef> = {}): PullRequestRef {
+  return {
+    installationId: 7,
+    owner: 'octo',
+    repo: 'mnist',
+    number: 12,
+    repoHtmlUrl: 'https://github.com/octo/mnist',
+    cloneUrl: 'https://github.com/octo/mnist.git',
+    headSha: HEAD_SHA,
+    baseSha: BASE_SHA,
+    headRef: 'wider-layer',
+    baseRef: 'main',
+    fromFork: false,
+    author: 'mona',
+    ...overrides,
+  };
+}
+
+const request = {
+  trigger: 'labeled' as const,
+  deliveryId: 'delivery-1',
+  sender: 'mona',
+  requestedAt: '2026-01-01T00:00:00.000Z',
+};
+
+export function evaluateJob(side: 'head' | 'base', pr = pullRequest()): EvaluateJob {
+  const sha = side === 'head' ? pr.headSha : pr.baseSha;
+  return { pr, request, side, sha, fetchRefs: [sha] };
+}
+
+/** Enqueue one evaluation flow the way the gateway does: compare ← evaluate head + base. */
+export async function addEvaluationFlow(connection: Redis, prefix: string, pr = pullRequest()) {
+  const flows = new FlowProducer({ connection, prefix });
+  try {
+    const compare: CompareJob = { pr, request, evaluationKey: evaluationKeyOf(pr) };
+    return await flows.add({
+      name: 'compare',
+      queueName: COMPARE_QUEUE,
+      data: compare,
+      children: (['head', 'base'] as const).map((side) => ({
+        name: `evaluate-${side}`,
+        queueName: EVALUATE_QUEUE,
+        data: evaluateJob(side, pr),
+      })),
+    });
+  } finally {
+    await flows.close();
+  }
+}
+
+/**
+ * Run one evaluate job through a real worker that writes `logLines` to the job's log and then
+ * fails with `reason`, as the worker does when infrastructure breaks on the last attempt.
+ * `connection` must have `maxRetriesPerRequest: null`, as BullMQ workers require.
+ */
+export async function addFailedJob(
+  connection: Redis,
+  prefix: string,
+  opts: { logLines: string[]; reason: string },
+): Promise<string> {
+  const queue = new Queue(EVALUATE_QUEUE, { connection, prefix });
+  const worker = new Worker(
+    EVALUATE_QUEUE,
+    async (job) => {
+      await job.updateProgress({ stage: 'setup', message: 'installing requirements', percent: 30 });
+      for (const line of opts.logLines) await job.log(line);
+      throw new Error(opts.reason);
+    },
+    { connection, prefix, autorun: false },
+  );
+  try {
+    const failed = new Promise<void>((resolve) => worker.once('failed', () => resolve()));
+    const job = await queue.add('evaluate-head', evaluateJob('head'), { attempts: 1 });
+    void worker.run();
+    await failed;
+    return job.id ?? '';
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
+}
+
+/** Remove every key the test's prefix created. */
+export async function removeQueues(connection: Redis, prefix: string): Promise<void> {
+  for (const name of [EVALUATE_QUEUE, COMPARE_QUEUE]) {
+    const queue = new Queue(name, { connection, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
