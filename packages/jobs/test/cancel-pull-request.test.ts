@@ -10,6 +10,7 @@ import {
   createJobProducer,
   createRedisConnection,
   EVALUATE_QUEUE,
+  type EvaluateCommandJob,
   enqueueEvaluateCommand,
   enqueueEvaluation,
   type JobProducer,
@@ -113,7 +114,7 @@ describe('cancelPullRequest', () => {
 describe('enqueueEvaluateCommand', () => {
   it('queues one command per delivery', async () => {
     const deliveryId = crypto.randomUUID();
-    const job = {
+    const job: EvaluateCommandJob = {
       pr: {
         installationId: 42,
         owner: 'octo-org',
@@ -122,8 +123,8 @@ describe('enqueueEvaluateCommand', () => {
         repoHtmlUrl: 'https://github.com/octo-org/hello-ml',
         cloneUrl: 'https://github.com/octo-org/hello-ml.git',
       },
-      request: request({ trigger: 'comment', commentId: 11, deliveryId }),
-    } as const;
+      request: { ...request({ deliveryId }), trigger: 'comment', commentId: 11 },
+    };
     expect(await enqueueEvaluateCommand(producer, job)).toEqual({
       status: 'queued',
       jobId: `command-${deliveryId}`,
