@@ -1,20 +1,11 @@
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { describeIssue } from './describe-issue.ts';
 import { RepoConfigError } from './repo-config-error.ts';
 import { type RepoConfig, repoConfigSchema } from './schema.ts';
 
 export const REPO_CONFIG_FILE = '.evalbot.yml';
 /** Bigger files are refused before parsing: a config is a few hundred bytes. */
 export const MAX_REPO_CONFIG_BYTES = 64 * 1024;
-
-const KNOWN_KEYS = Object.keys(repoConfigSchema.shape);
-
-function fixFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `remove it; known keys are ${KNOWN_KEYS.join(', ')}`;
-  if (issue.code === 'invalid_type') return `give it a ${issue.expected}`;
-  if (issue.code === 'too_small' || issue.code === 'too_big') return 'use a value in the allowed range';
-  return 'see the .evalbot.yml reference in the README';
-}
 
 /**
  * Parse the text of `.evalbot.yml` (or `undefined` when the file does not exist: the
@@ -52,19 +43,8 @@ export function parseRepoConfig(text: string | undefined, file = REPO_CONFIG_FIL
       },
     ]);
   }
-  const result = repoConfigSchema.safeParse(raw);
+  // reportInput: the problems quote what the file says, e.g. `is the text "soon", not a number`.
+  const result = repoConfigSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  throw new RepoConfigError(
-    file,
-    result.error.issues.map((issue) => {
-      const path = issue.path.map(String).join('.');
-      const keys =
-        issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (path ? `${path}.${k}` : k)) : [];
-      return {
-        key: keys.length > 0 ? keys.join(', ') : path || '(file)',
-        problem: issue.code === 'unrecognized_keys' ? 'is not a known key' : issue.message,
-        fix: fixFor(issue),
-      };
-    }),
-  );
+  throw new RepoConfigError(file, result.error.issues.flatMap(describeIssue));
 }

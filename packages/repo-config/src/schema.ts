@@ -22,14 +22,41 @@ const relativePath = z
     message: 'must be a path inside the repository (relative, no "..")',
   });
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid environment variable name');
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid environment variable name')
+  // evalbot sets EVALBOT_SEED (and may set more) itself; a repo must not be able to override them.
+  .refine((name) => !name.toUpperCase().startsWith('EVALBOT_'), { message: 'is reserved for evalbot' });
+
+/** Metrics settings; a threshold needs a direction, since "worse" means nothing for a neutral metric. */
+const metricsSchema = z.record(z.string().min(1), metricSettingsSchema).superRefine((metrics, ctx) => {
+  for (const [name, settings] of Object.entries(metrics)) {
+    const gated = settings.fail_if_worse_by !== undefined || settings.fail_if_worse_by_pct !== undefined;
+    if (gated && settings.direction === 'neutral') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name, 'direction'],
+        message: 'is neutral, but the metric has a threshold: nothing can be "worse" without a direction',
+        input: settings.direction,
+      });
+    }
+  }
+});
 
 /** The `.evalbot.yml` file at the repository root. Every key is optional. */
 export const repoConfigSchema = z.strictObject({
   /** Requirements file for the cached virtual environment; `false` for none. */
   requirements: z.union([relativePath, z.literal(false)]).default('requirements.txt'),
-  /** Extra setup commands, run after the environment is ready, before `run`. */
-  setup: z.array(z.string().min(1)).default([]),
+  /** Extra setup commands, run after the environment is ready, before `run`. One command may be a string. */
+  setup: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((command) => [command]),
+      z.array(z.string().min(1)),
+    ])
+    .default([]),
   /** The command that trains and evaluates, writing the metrics file. */
   run: z.string().min(1).default('python3 demo.py'),
   /** Where `run` writes its metrics: JSON object of numbers, or a Python dict literal. */
@@ -50,6 +77,7 @@ export const repoConfigSchema = z.strictObject({
   significance: z.number().gt(0).lt(1).default(0.05),
   /** Seed of the first run (EVALBOT_SEED); repeat i uses seed + i. */
   seed: z.number().int().min(0).default(42),
-  metrics: z.record(z.string().min(1), metricSettingsSchema).default({}),
+  /** Per-metric direction and thresholds, by the metric's name in the metrics file. */
+  metrics: metricsSchema.default({}),
 });
 export type RepoConfig = z.output<typeof repoConfigSchema>;
