@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -20,6 +20,7 @@ export interface DashboardDeps {
 const QUEUE_DESCRIPTIONS: Record<string, string> = {
   [EVALUATE_QUEUE]: 'One side of a pull request: clone, environment, training, metrics',
   [COMPARE_QUEUE]: 'Compare head with base and publish the PR comment and check run',
+  [COMMAND_QUEUE]: '/evaluate comments: check the commenter may ask, then enqueue the evaluation',
 };
 
 /** Unauthenticated liveness probe for the container healthcheck; it tells nothing about the jobs. */
@@ -40,9 +41,7 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
     }),
   });
 
-  const queues = [EVALUATE_QUEUE, COMPARE_QUEUE].map(
-    (name) => new Queue(name, { connection, prefix: config.prefix }),
-  );
+  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix: config.prefix }));
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((queue) => queue.close()));
   });

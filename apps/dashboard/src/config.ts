@@ -5,7 +5,10 @@ import { z } from 'zod';
 const schema = z.object({
   ...redisEnv,
   ...logEnv,
-  BULLMQ_PREFIX: z.string().default(DEFAULT_PREFIX),
+  BULLMQ_PREFIX: z
+    .string()
+    .default(DEFAULT_PREFIX)
+    .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'use letters, digits, "_", "." or "-" (BullMQ adds the ":")'),
   DASHBOARD_PORT: envInt({ default: 3001, min: 0, max: 65_535 }),
   DASHBOARD_HOST: z.string().default('127.0.0.1'),
   /** Where the board is mounted, for a reverse proxy that serves it under a sub-path. */

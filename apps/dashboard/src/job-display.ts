@@ -1,4 +1,4 @@
-import { compareJobSchema, evaluateJobSchema } from '@evalbot/jobs';
+import { compareJobSchema, evaluateCommandJobSchema, evaluateJobSchema } from '@evalbot/jobs';
 
 /** The parts of a job Bull Board hands to its formatters. */
 export interface JobJson {
@@ -11,7 +11,8 @@ const short = (sha: string) => sha.slice(0, 7);
 /**
  * The title a job gets on the board, derived from its data so the PR is visible whatever name
  * the job was enqueued with: `owner/repo#12 head abc1234` for one side,
- * `owner/repo#12 compare abc1234..def5678` for the flow's parent. Anything else keeps its name.
+ * `owner/repo#12 compare abc1234..def5678` for the flow's parent, `owner/repo#12 /evaluate by
+ * mona` for a comment command. Anything else keeps its name.
  */
 export function jobTitle(job: JobJson): string {
   const evaluate = evaluateJobSchema.safeParse(job.data);
@@ -24,13 +25,20 @@ export function jobTitle(job: JobJson): string {
     const { pr } = compare.data;
     return `${pr.owner}/${pr.repo}#${pr.number} compare ${short(pr.headSha)}..${short(pr.baseSha)}`;
   }
+  const command = evaluateCommandJobSchema.safeParse(job.data);
+  if (command.success) {
+    const { pr, request } = command.data;
+    return `${pr.owner}/${pr.repo}#${pr.number} /evaluate by ${request.sender}`;
+  }
   return job.name ?? '';
 }
 
 /** A link from the job to its pull request on GitHub, when the job is about one. */
 export function pullRequestLink(job: JobJson): { href: string; displayText: string } | undefined {
-  const parsed = evaluateJobSchema.safeParse(job.data);
-  const pr = parsed.success ? parsed.data.pr : compareJobSchema.safeParse(job.data).data?.pr;
+  const pr =
+    evaluateJobSchema.safeParse(job.data).data?.pr ??
+    compareJobSchema.safeParse(job.data).data?.pr ??
+    evaluateCommandJobSchema.safeParse(job.data).data?.pr;
   if (!pr) return undefined;
   return { href: `${pr.repoHtmlUrl}/pull/${pr.number}`, displayText: `Open PR #${pr.number}` };
 }

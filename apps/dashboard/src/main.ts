@@ -1,6 +1,6 @@
 import { ConfigError } from '@evalbot/config';
+import { createRedisConnection } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
-import { Redis } from 'ioredis';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
 
@@ -10,12 +10,17 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`evalbot dashboard: ${error.message}`);
-  process.exit(78); // EX_CONFIG: a supervisor should not restart it until the configuration changes.
+  process.exit(78); // EX_CONFIG: tells a supervisor that the configuration, not the process, is at fault.
 }
 
 const logger = createLogger({ service: 'dashboard', level: config.logLevel });
-const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-connection.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
+// Fails fast while Redis is away, so the page shows an error instead of hanging.
+const connection = createRedisConnection(config.redisUrl, {
+  role: 'producer',
+  commandTimeoutMs: 5_000,
+  connectionName: 'evalbot-dashboard',
+  logger,
+});
 
 const app = await buildApp({ config, connection, logger });
 if (!config.credentials.basic && !config.credentials.token) {

@@ -1,11 +1,11 @@
-import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
 import { sharedRedis, testPrefix } from '@evalbot/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/build-app.ts';
 import type { DashboardCredentials } from '../src/config.ts';
-import { addEvaluationFlow, addFailedJob, removeQueues } from './seed-jobs.ts';
+import { addCommandJob, addEvaluationFlow, addFailedJob, removeQueues } from './seed-jobs.ts';
 
 interface QueueView {
   name: string;
@@ -130,7 +130,7 @@ describe('jobs', () => {
   const auth = { authorization: basic('admin', 's3cret-pass') };
   const credentials = { basic: { user: 'admin', password: 's3cret-pass' } };
 
-  it('lists both queues with the PR, side and commit of each job', async () => {
+  it('lists every queue with the PR, side and commit of each job', async () => {
     const dashboard = await start(credentials);
     await addEvaluationFlow(connection, prefix);
 
@@ -140,7 +140,7 @@ describe('jobs', () => {
     });
     expect(evaluate.statusCode).toBe(200);
     const queues = evaluate.json().queues as QueueView[];
-    expect(queues.map((q) => q.name).sort()).toEqual([COMPARE_QUEUE, EVALUATE_QUEUE].sort());
+    expect(queues.map((q) => q.name).sort()).toEqual([...QUEUE_NAMES].sort());
 
     const evaluateQueue = queues.find((q) => q.name === EVALUATE_QUEUE);
     expect(evaluateQueue?.counts.waiting).toBe(2);
@@ -158,6 +158,18 @@ describe('jobs', () => {
     const compareQueue = (compare.json().queues as QueueView[]).find((q) => q.name === COMPARE_QUEUE);
     expect(compareQueue?.counts['waiting-children']).toBe(1);
     expect(compareQueue?.jobs.map((j) => j.name)).toEqual(['octo/mnist#12 compare abc1234..def5678']);
+  });
+
+  it('titles a comment command with its PR and who asked', async () => {
+    const dashboard = await start(credentials);
+    await addCommandJob(connection, prefix);
+    const response = await dashboard.inject({
+      url: `/api/queues?activeQueue=${COMMAND_QUEUE}&status=waiting&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    const commands = (response.json().queues as QueueView[]).find((q) => q.name === COMMAND_QUEUE);
+    expect(commands?.jobs.map((j) => j.name)).toEqual(['octo/mnist#12 /evaluate by hubot']);
+    expect(commands?.jobs[0]?.externalUrl?.href).toBe('https://github.com/octo/mnist/pull/12');
   });
 
   it("shows a failed job's stage, log and reason, and retries it from the API", async () => {

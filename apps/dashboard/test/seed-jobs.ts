@@ -1,10 +1,11 @@
 import {
-  COMPARE_QUEUE,
-  type CompareJob,
+  buildEvaluationFlow,
+  COMMAND_QUEUE,
   EVALUATE_QUEUE,
+  type EvaluateCommandJob,
   type EvaluateJob,
-  evaluationKeyOf,
   type PullRequestRef,
+  QUEUE_NAMES,
 } from '@evalbot/jobs';
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -42,23 +43,30 @@ export function evaluateJob(side: 'head' | 'base', pr = pullRequest()): Evaluate
   return { pr, request, side, sha, fetchRefs: [sha] };
 }
 
-/** Enqueue one evaluation flow the way the gateway does: compare ← evaluate head + base. */
+/** Enqueue one evaluation flow as the gateway does: compare ← evaluate head + base. */
 export async function addEvaluationFlow(connection: Redis, prefix: string, pr = pullRequest()) {
   const flows = new FlowProducer({ connection, prefix });
   try {
-    const compare: CompareJob = { pr, request, evaluationKey: evaluationKeyOf(pr) };
-    return await flows.add({
-      name: 'compare',
-      queueName: COMPARE_QUEUE,
-      data: compare,
-      children: (['head', 'base'] as const).map((side) => ({
-        name: `evaluate-${side}`,
-        queueName: EVALUATE_QUEUE,
-        data: evaluateJob(side, pr),
-      })),
-    });
+    return await flows.add(
+      buildEvaluationFlow({ pr, request, parentJobId: `${pr.owner}-${pr.repo}-${pr.number}`, prefix }),
+    );
   } finally {
     await flows.close();
+  }
+}
+
+/** Enqueue one `/evaluate` comment command. */
+export async function addCommandJob(connection: Redis, prefix: string) {
+  const queue = new Queue(COMMAND_QUEUE, { connection, prefix });
+  try {
+    const { installationId, owner, repo, number, repoHtmlUrl, cloneUrl } = pullRequest();
+    const job: EvaluateCommandJob = {
+      pr: { installationId, owner, repo, number, repoHtmlUrl, cloneUrl },
+      request: { ...request, trigger: 'comment', commentId: 99, sender: 'hubot' },
+    };
+    return await queue.add('evaluate-command', job);
+  } finally {
+    await queue.close();
   }
 }
 
@@ -96,7 +104,7 @@ export async function addFailedJob(
 
 /** Remove every key the test's prefix created. */
 export async function removeQueues(connection: Redis, prefix: string): Promise<void> {
-  for (const name of [EVALUATE_QUEUE, COMPARE_QUEUE]) {
+  for (const name of QUEUE_NAMES) {
     const queue = new Queue(name, { connection, prefix });
     await queue.obliterate({ force: true });
     await queue.close();
