@@ -1,0 +1,49 @@
+import type { Logger } from '@evalbot/logger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from './config.ts';
+import healthRoutes from './health-routes.ts';
+import jobProducerPlugin from './job-producer-plugin.ts';
+import metricsPlugin from './metrics-plugin.ts';
+import webhookRoute, { BODY_LIMIT_BYTES } from './webhook-route.ts';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  /** A Redis connection to use instead of opening one from `config.redisUrl` (not closed by the app). */
+  redis?: Redis;
+  /** The clock stamped on requests; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+/**
+ * The gateway as a Fastify instance, not yet listening: `await app.listen(...)` serves it,
+ * `app.inject(...)` tests it, `app.close()` closes Redis. Makes no GitHub API call, runs no git.
+ */
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Every log line of a delivery carries its X-GitHub-Delivery.
+    requestIdHeader: 'x-github-delivery',
+    logController: new LogController({
+      requestIdLogLabel: 'deliveryId',
+      // Probes and scrapes every few seconds would drown the deliveries.
+      disableRequestLogging: (request) => request.url.split('?')[0] !== config.webhookPath,
+    }),
+    return503OnClosing: true,
+  });
+  await app.register(jobProducerPlugin, {
+    redisUrl: config.redisUrl,
+    prefix: config.bullmqPrefix,
+    commandTimeoutMs: config.enqueueTimeoutMs,
+    connection: deps.redis,
+  });
+  await app.register(metricsPlugin, { scrapeTimeoutMs: Math.min(config.enqueueTimeoutMs, 1_000) });
+  await app.register(healthRoutes, { timeoutMs: Math.min(config.enqueueTimeoutMs, 1_000) });
+  await app.register(webhookRoute, { config, now: deps.now ?? (() => new Date()) });
+  return app;
+}

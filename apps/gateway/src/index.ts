@@ -1,0 +1,6 @@
+export { DELIVERY_TTL_SECONDS, RedisUnavailableError } from './act-on-delivery.ts';
+export { buildApp, type GatewayDeps } from './build-app.ts';
+export { type GatewayConfig, loadConfig } from './config.ts';
+export { type Decision, routeDelivery } from './route-delivery.ts';
+export { verifySignature } from './verify-signature.ts';
+export { BODY_LIMIT_BYTES } from './webhook-route.ts';

@@ -1,0 +1,41 @@
+import { createJobProducer, createRedisConnection, type JobProducer } from '@evalbot/jobs';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** BullMQ flow producer and queues on the gateway's fail-fast Redis connection. */
+    jobProducer: JobProducer;
+  }
+}
+
+export interface JobProducerPluginOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Bound on one Redis command, so a slow Redis gives 503 instead of a hung delivery. */
+  commandTimeoutMs: number;
+  /** An existing connection to use (its owner closes it); else one is opened and closed here. */
+  connection?: Redis;
+}
+
+const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (app, opts) => {
+  const owned = !opts.connection;
+  const connection =
+    opts.connection ??
+    createRedisConnection(opts.redisUrl, {
+      role: 'producer',
+      commandTimeoutMs: opts.commandTimeoutMs,
+      connectionName: 'evalbot-gateway',
+      logger: app.log,
+    });
+  const producer = createJobProducer({ connection, prefix: opts.prefix });
+  app.decorate('jobProducer', producer);
+  app.addHook('onClose', async () => {
+    await producer.close();
+    // disconnect, not quit: nothing is pending, and quit would wait on a Redis that is down.
+    if (owned) connection.disconnect();
+  });
+};
+
+export default fp(jobProducerPlugin, { name: 'evalbot-job-producer' });

@@ -1,0 +1,34 @@
+import { ConfigError } from '@evalbot/config';
+import { createLogger } from '@evalbot/logger';
+import { buildApp } from './build-app.ts';
+import { loadConfig } from './config.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`evalbot gateway: ${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger({ service: 'gateway', level: config.logLevel });
+const app = await buildApp({ config, logger });
+await app.listen({ port: config.port, host: config.host });
+logger.info({ webhookPath: config.webhookPath, prefix: config.bullmqPrefix }, 'gateway ready for deliveries');
+
+let closing = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'closing: finishing the deliveries in flight');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'close failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,200 @@
+import {
+  type EvaluateCommandJob,
+  type EvaluationRequest,
+  evaluateCommandJobSchema,
+  type PullRequestRef,
+  pullRequestRefSchema,
+  requestSchema,
+  type Trigger,
+} from '@evalbot/jobs';
+import type { GatewayConfig } from './config.ts';
+import {
+  describeIssues,
+  type IssueCommentPayload,
+  issueCommentPayloadSchema,
+  type PullRequestPayload,
+  pullRequestPayloadSchema,
+} from './webhook-payloads.ts';
+
+/** What a verified delivery asks the gateway to do. */
+export type Decision =
+  | { kind: 'ping' }
+  | { kind: 'ignore'; reason: string }
+  /** Signed by GitHub but not shaped like the event it names. */
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'evaluate'; pr: PullRequestRef; request: EvaluationRequest }
+  | { kind: 'command'; job: EvaluateCommandJob }
+  | {
+      kind: 'cancel';
+      pr: { owner: string; repo: string; number: number };
+      reason: string;
+      updatedAt?: string;
+    };
+
+export interface DeliveryContext {
+  event: string;
+  deliveryId: string;
+  payload: unknown;
+  now: Date;
+}
+
+type RoutingConfig = Pick<GatewayConfig, 'evaluateLabel' | 'installId' | 'githubUrl'>;
+
+const PULL_REQUEST_ACTIONS = new Set(['labeled', 'unlabeled', 'synchronize', 'reopened', 'closed']);
+const COMMAND = /^\/evaluate(?:\s|$)/;
+
+const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+function installationOf(payload: { installation?: { id: number } | null }, config: RoutingConfig) {
+  return payload.installation?.id ?? config.installId;
+}
+
+function cloneUrlProblem(cloneUrl: string, config: RoutingConfig): string | undefined {
+  let origin: string;
+  try {
+    origin = new URL(cloneUrl).origin;
+  } catch {
+    return `repository.clone_url "${cloneUrl}" is not a URL`;
+  }
+  if (origin !== new URL(config.githubUrl).origin) {
+    return `repository.clone_url ${cloneUrl} is not on GITHUB_URL ${config.githubUrl}; set GITHUB_URL to this GitHub's address`;
+  }
+  return undefined;
+}
+
+function parseUpdatedAt(value: string | null | undefined): string | undefined {
+  return value && !Number.isNaN(Date.parse(value)) ? value : undefined;
+}
+
+function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision {
+  const action =
+    typeof (ctx.payload as { action?: unknown }).action === 'string'
+      ? (ctx.payload as { action: string }).action
+      : '';
+  if (!PULL_REQUEST_ACTIONS.has(action)) {
+    return {
+      kind: 'ignore',
+      reason: `pull_request.${action || '(no action)'} neither starts nor cancels an evaluation`,
+    };
+  }
+  const parsed = pullRequestPayloadSchema.safeParse(ctx.payload);
+  if (!parsed.success)
+    return { kind: 'invalid', reason: `not a pull_request payload: ${describeIssues(parsed.error)}` };
+  const payload: PullRequestPayload = parsed.data;
+  const pr = payload.pull_request;
+  const target = { owner: payload.repository.owner.login, repo: payload.repository.name, number: pr.number };
+  const updatedAt = parseUpdatedAt(pr.updated_at);
+  const label = config.evaluateLabel;
+  const isEvaluateLabel = payload.label ? sameLabel(payload.label.name, label) : false;
+
+  if (action === 'closed') return { kind: 'cancel', pr: target, reason: 'closed', updatedAt };
+  if (action === 'unlabeled') {
+    if (!isEvaluateLabel)
+      return { kind: 'ignore', reason: `removed label "${payload.label?.name ?? ''}" is not "${label}"` };
+    return { kind: 'cancel', pr: target, reason: 'unlabeled', updatedAt };
+  }
+  if (action === 'labeled' && !isEvaluateLabel) {
+    return {
+      kind: 'ignore',
+      reason: `label "${payload.label?.name ?? ''}" is not the evaluate label "${label}"`,
+    };
+  }
+  if (action !== 'labeled' && !pr.labels.some((l) => sameLabel(l.name, label))) {
+    return { kind: 'ignore', reason: `the "${label}" label is not on the pull request` };
+  }
+  if (pr.state !== 'open') return { kind: 'ignore', reason: `the pull request is ${pr.state}` };
+
+  const installationId = installationOf(payload, config);
+  if (installationId === undefined) {
+    return { kind: 'ignore', reason: 'the payload names no installation and INSTALL_ID is not set' };
+  }
+  const badCloneUrl = cloneUrlProblem(payload.repository.clone_url, config);
+  if (badCloneUrl) return { kind: 'ignore', reason: badCloneUrl };
+
+  const ref = pullRequestRefSchema.safeParse({
+    installationId,
+    ...target,
+    repoHtmlUrl: payload.repository.html_url,
+    cloneUrl: payload.repository.clone_url,
+    headSha: pr.head.sha,
+    baseSha: pr.base.sha,
+    headRef: pr.head.ref,
+    baseRef: pr.base.ref,
+    // A deleted fork has no head repo; refs/pull/N/head still has its commits.
+    fromFork: pr.head.repo?.id !== pr.base.repo.id,
+    author: pr.user?.login ?? '',
+    updatedAt,
+  });
+  const request = requestSchema.safeParse({
+    trigger: action as Trigger,
+    deliveryId: ctx.deliveryId,
+    sender: payload.sender.login,
+    requestedAt: ctx.now.toISOString(),
+  });
+  if (!ref.success)
+    return { kind: 'invalid', reason: `not a usable pull request: ${describeIssues(ref.error)}` };
+  if (!request.success) return { kind: 'invalid', reason: describeIssues(request.error) };
+  return { kind: 'evaluate', pr: ref.data, request: request.data };
+}
+
+function routeIssueComment(ctx: DeliveryContext, config: RoutingConfig): Decision {
+  const action = (ctx.payload as { action?: unknown }).action;
+  if (action !== 'created')
+    return { kind: 'ignore', reason: `issue_comment.${String(action)} is not a new comment` };
+  const parsed = issueCommentPayloadSchema.safeParse(ctx.payload);
+  if (!parsed.success)
+    return { kind: 'invalid', reason: `not an issue_comment payload: ${describeIssues(parsed.error)}` };
+  const payload: IssueCommentPayload = parsed.data;
+  if (!payload.issue.pull_request)
+    return { kind: 'ignore', reason: 'the comment is on an issue, not a pull request' };
+  if (!COMMAND.test((payload.comment.body ?? '').trimStart())) {
+    return { kind: 'ignore', reason: 'the comment does not start with /evaluate' };
+  }
+  // evalbot's own comments (and other apps') never trigger work, so no bot can loop with us.
+  if (payload.sender.type === 'Bot') return { kind: 'ignore', reason: 'comments by bots are not commands' };
+  const installationId = installationOf(payload, config);
+  if (installationId === undefined) {
+    return { kind: 'ignore', reason: 'the payload names no installation and INSTALL_ID is not set' };
+  }
+  const badCloneUrl = cloneUrlProblem(payload.repository.clone_url, config);
+  if (badCloneUrl) return { kind: 'ignore', reason: badCloneUrl };
+  const job = evaluateCommandJobSchema.safeParse({
+    pr: {
+      installationId,
+      owner: payload.repository.owner.login,
+      repo: payload.repository.name,
+      number: payload.issue.number,
+      repoHtmlUrl: payload.repository.html_url,
+      cloneUrl: payload.repository.clone_url,
+    },
+    request: {
+      trigger: 'comment',
+      deliveryId: ctx.deliveryId,
+      sender: payload.sender.login,
+      commentId: payload.comment.id,
+      requestedAt: ctx.now.toISOString(),
+    },
+  });
+  if (!job.success) return { kind: 'invalid', reason: `not a usable comment: ${describeIssues(job.error)}` };
+  return { kind: 'command', job: job.data };
+}
+
+/**
+ * Decide what a verified delivery asks for (docs/architecture.md, "What triggers an
+ * evaluation"). Pure: reads only the payload and the configuration.
+ */
+export function routeDelivery(ctx: DeliveryContext, config: RoutingConfig): Decision {
+  if (ctx.payload === null || typeof ctx.payload !== 'object' || Array.isArray(ctx.payload)) {
+    return { kind: 'invalid', reason: 'the payload is not a JSON object' };
+  }
+  switch (ctx.event) {
+    case 'ping':
+      return { kind: 'ping' };
+    case 'pull_request':
+      return routePullRequest(ctx, config);
+    case 'issue_comment':
+      return routeIssueComment(ctx, config);
+    default:
+      return { kind: 'ignore', reason: `the "${ctx.event}" event does not start or cancel evaluations` };
+  }
+}

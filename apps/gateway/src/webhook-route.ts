@@ -1,0 +1,178 @@
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { actOnDelivery, type DeliveryAnswer, RedisUnavailableError } from './act-on-delivery.ts';
+import type { GatewayConfig } from './config.ts';
+import { routeDelivery } from './route-delivery.ts';
+import { verifySignature } from './verify-signature.ts';
+
+/** GitHub sends payloads of up to 25 MB. */
+export const BODY_LIMIT_BYTES = 25 * 1024 * 1024;
+
+const REQUIRED_HEADERS = ['x-github-event', 'x-hub-signature-256', 'x-github-delivery'] as const;
+
+export interface WebhookRouteOptions {
+  config: GatewayConfig;
+  now: () => Date;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+function rejected(statusCode: number, reason: string, outcome = 'rejected'): DeliveryAnswer {
+  return { statusCode, outcome, body: { status: statusCode === 503 ? 'unavailable' : 'rejected', reason } };
+}
+
+const EVENT_NAME = /^[a-z_]{1,40}$/;
+
+/**
+ * `POST <WEBHOOK_PATH>`: check GitHub's headers, read the raw body, verify its signature, and
+ * only then parse and route it. Registered in its own encapsulated scope, so the raw-body
+ * content-type parser and error handler apply to this route alone.
+ */
+const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { config, now }) => {
+  const secrets = [config.webhookSecret, config.webhookSecretPrevious].filter((s): s is string => !!s);
+
+  // Keep the bytes: the signature covers them exactly, and nothing is parsed before it is checked.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
+    (_req, body, done) => done(null, body),
+  );
+
+  const send = (request: FastifyRequest, reply: FastifyReply, event: string, answer: DeliveryAnswer) => {
+    app.metrics.deliveries.inc({ event, outcome: answer.outcome });
+    const level = answer.statusCode >= 500 ? 'error' : answer.statusCode >= 400 ? 'warn' : 'info';
+    request.log[level](
+      { event, status: answer.statusCode, outcome: answer.outcome, reason: answer.body.reason },
+      `delivery ${answer.outcome}`,
+    );
+    return reply.code(answer.statusCode).send(answer.body);
+  };
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const contentType = header(request, 'content-type') ?? '(none)';
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const form = contentType.startsWith('application/x-www-form-urlencoded');
+      return send(
+        request,
+        reply,
+        'unverified',
+        rejected(
+          415,
+          `Unsupported Content-Type "${contentType}": send the payload as application/json${
+            form ? ' (set the webhook content type to application/json in the GitHub settings)' : ''
+          }`,
+        ),
+      );
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(request, reply, 'unverified', rejected(413, 'Payload over the 25 MB GitHub sends at most'));
+    }
+    const statusCode = error.statusCode ?? 500;
+    if (statusCode >= 400 && statusCode < 500) {
+      return send(request, reply, 'unverified', rejected(statusCode, error.message));
+    }
+    request.log.error({ err: error }, 'webhook request failed');
+    return send(request, reply, 'unverified', rejected(500, 'internal error; see the gateway log', 'error'));
+  });
+
+  app.post(config.webhookPath, {
+    // Before the body is read: a request without GitHub's headers is refused cheaply.
+    onRequest: async (request, reply) => {
+      const missing = REQUIRED_HEADERS.filter((name) => header(request, name) === undefined);
+      if (missing.length > 0) {
+        return send(
+          request,
+          reply,
+          'unverified',
+          rejected(400, `Required headers missing: ${missing.join(', ')}`),
+        );
+      }
+      if ((header(request, 'x-github-delivery') ?? '').length > 200) {
+        return send(
+          request,
+          reply,
+          'unverified',
+          rejected(400, 'X-GitHub-Delivery is longer than a delivery id'),
+        );
+      }
+    },
+    handler: async (request, reply) => {
+      const eventHeader = header(request, 'x-github-event') ?? '';
+      const deliveryId = header(request, 'x-github-delivery') ?? '';
+      const signature = header(request, 'x-hub-signature-256') ?? '';
+      const body = request.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) {
+        return send(
+          request,
+          reply,
+          'unverified',
+          rejected(400, 'The body is empty; expected the JSON payload'),
+        );
+      }
+      if (!verifySignature(body, signature, secrets)) {
+        return send(
+          request,
+          reply,
+          'unverified',
+          rejected(401, 'X-Hub-Signature-256 does not match the payload signed with the webhook secret'),
+        );
+      }
+      // Verified: the event name comes from GitHub, but is still bounded before it labels a metric.
+      const event = EVENT_NAME.test(eventHeader) ? eventHeader : 'other';
+      let payload: unknown;
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        return send(
+          request,
+          reply,
+          event,
+          rejected(400, `The body is not JSON: ${(error as Error).message}`),
+        );
+      }
+      const decision = routeDelivery({ event: eventHeader, deliveryId, payload, now: now() }, config);
+      switch (decision.kind) {
+        case 'ping':
+          return send(request, reply, event, {
+            statusCode: 200,
+            outcome: 'ping',
+            body: { status: 'ok', reason: 'pong' },
+          });
+        case 'ignore':
+          return send(request, reply, event, {
+            statusCode: 202,
+            outcome: 'ignored',
+            body: { status: 'ignored', reason: decision.reason },
+          });
+        case 'invalid':
+          return send(request, reply, event, rejected(400, decision.reason));
+      }
+      const started = process.hrtime.bigint();
+      let answer: DeliveryAnswer;
+      try {
+        answer = await actOnDelivery(app.jobProducer, decision, {
+          deliveryId,
+          timeoutMs: config.enqueueTimeoutMs,
+        });
+      } catch (error) {
+        const reason =
+          error instanceof RedisUnavailableError
+            ? error.message
+            : `could not enqueue: ${(error as Error).message}`;
+        answer = rejected(503, reason, 'unavailable');
+      }
+      app.metrics.enqueueSeconds.observe(
+        { outcome: answer.outcome },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+      if (answer.statusCode === 503) reply.header('retry-after', '10');
+      return send(request, reply, event, answer);
+    },
+  });
+};
+
+export default webhookRoute;

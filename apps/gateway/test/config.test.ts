@@ -1,0 +1,95 @@
+import { ConfigError } from '@evalbot/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+const required = { WEBHOOK_SECRET: 'shh', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig(required)).toEqual({
+      webhookSecret: 'shh',
+      webhookSecretPrevious: undefined,
+      redisUrl: 'redis://127.0.0.1:6379',
+      port: 3000,
+      host: '0.0.0.0',
+      webhookPath: '/api/github/webhooks',
+      evaluateLabel: 'evaluate',
+      githubUrl: 'https://github.com',
+      githubApiUrl: 'https://api.github.com',
+      logLevel: 'info',
+      installId: undefined,
+      enqueueTimeoutMs: 2000,
+      bullmqPrefix: 'evalbot',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ...required,
+      WEBHOOK_SECRET_PREVIOUS: 'old',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      WEBHOOK_PATH: '/hooks/github',
+      EVALUATE_LABEL: ' Run-Eval ',
+      GITHUB_URL: 'https://ghe.example.com/',
+      GITHUB_API_URL: 'https://ghe.example.com/api/v3',
+      LOG_LEVEL: 'debug',
+      INSTALL_ID: '99',
+      ENQUEUE_TIMEOUT_MS: '500',
+      BULLMQ_PREFIX: 'staging',
+    });
+    expect(config).toMatchObject({
+      webhookSecretPrevious: 'old',
+      port: 8080,
+      host: '127.0.0.1',
+      webhookPath: '/hooks/github',
+      evaluateLabel: 'Run-Eval',
+      githubUrl: 'https://ghe.example.com',
+      githubApiUrl: 'https://ghe.example.com/api/v3',
+      logLevel: 'debug',
+      installId: 99,
+      enqueueTimeoutMs: 500,
+      bullmqPrefix: 'staging',
+    });
+  });
+
+  it('names every missing required variable and how to set it', () => {
+    const message = problemsOf({});
+    expect(message).toMatch(/WEBHOOK_SECRET: is required; set it to the webhook secret/);
+    expect(message).toMatch(/REDIS_URL: is required; set it to the Redis server/);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(problemsOf({ ...required, WEBHOOK_SECRET: '  ' })).toMatch(/WEBHOOK_SECRET: is required/);
+  });
+
+  it('explains each malformed value', () => {
+    const message = problemsOf({
+      ...required,
+      PORT: 'eighty',
+      INSTALL_ID: '-3',
+      ENQUEUE_TIMEOUT_MS: '1.5',
+      WEBHOOK_PATH: 'api/hooks',
+      BULLMQ_PREFIX: 'a:b',
+      REDIS_URL: 'localhost:6379',
+      LOG_LEVEL: 'loud',
+    });
+    expect(message).toMatch(/PORT: "eighty" is not a whole number between 0 and 65535/);
+    expect(message).toMatch(/INSTALL_ID: "-3" is not an installation id/);
+    expect(message).toMatch(/ENQUEUE_TIMEOUT_MS: "1.5" is not a whole number/);
+    expect(message).toMatch(/WEBHOOK_PATH: must be a URL path starting with \//);
+    expect(message).toMatch(/BULLMQ_PREFIX: use letters, digits/);
+    expect(message).toMatch(/REDIS_URL: must start with redis:\/\//);
+    expect(message).toMatch(/LOG_LEVEL: use one of/);
+  });
+});

@@ -1,0 +1,307 @@
+import {
+  CANCELLED_HEAD,
+  compareJobSchema,
+  createRedisConnection,
+  evaluateCommandJobSchema,
+  evaluateJobSchema,
+  pullRequestEventSchema,
+  readPullRequestHead,
+} from '@evalbot/jobs';
+import { sharedRedis, waitFor } from '@evalbot/test-utils';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  allJobs,
+  BASE,
+  delivery,
+  HEAD,
+  jobCount,
+  send,
+  startGateway,
+  type TestGateway,
+} from './gateway-fixtures.ts';
+
+let redis: { url: string; close: () => Promise<void> };
+let gw: TestGateway;
+const PR_KEY = 'octo-org/hello-ml#7';
+
+beforeAll(async () => {
+  redis = await sharedRedis();
+});
+afterAll(async () => redis.close());
+beforeEach(async () => {
+  gw = await startGateway(redis.url);
+});
+afterEach(async () => gw.close());
+
+/** The one flow in Redis: its parent and both children, each payload parsed by the catalog. */
+async function theFlow() {
+  const jobs = await allJobs(gw.producer);
+  expect(jobs.compare).toHaveLength(1);
+  expect(jobs.evaluate).toHaveLength(2);
+  const parent = jobs.compare[0];
+  const compare = compareJobSchema.parse(parent?.data);
+  const sides = jobs.evaluate.map((j) => evaluateJobSchema.parse(j.data));
+  const head = sides.find((s) => s.side === 'head');
+  const base = sides.find((s) => s.side === 'base');
+  for (const child of jobs.evaluate)
+    expect(child.parentKey).toBe(`${gw.config.bullmqPrefix}:evalbot-compare:${parent?.id}`);
+  return { parentId: parent?.id, compare, head, base };
+}
+
+describe('deliveries that start an evaluation', () => {
+  it('queues a head-vs-base flow when the evaluate label is added, whatever its case', async () => {
+    const d = delivery('pull_request', 'labeled', { label: 'Evaluate' });
+    const res = await send(gw.app, d);
+    expect(res.statusCode).toBe(202);
+    const body = res.json();
+    const flow = await theFlow();
+    expect(body).toEqual({
+      status: 'queued',
+      jobId: flow.parentId,
+      evaluationKey: flow.compare.evaluationKey,
+      superseded: [],
+    });
+    expect(flow.compare.evaluationKey).toBe(`${PR_KEY}@${HEAD}..${BASE}`);
+    expect(flow.compare.pr).toMatchObject({
+      installationId: 4242,
+      owner: 'octo-org',
+      repo: 'hello-ml',
+      number: 7,
+      cloneUrl: 'https://github.com/octo-org/hello-ml.git',
+      repoHtmlUrl: 'https://github.com/octo-org/hello-ml',
+      headRef: 'wider-net',
+      baseRef: 'main',
+      fromFork: false,
+      author: 'alice',
+    });
+    expect(flow.compare.request).toMatchObject({ trigger: 'labeled', deliveryId: d.id, sender: 'alice' });
+    expect(flow.head).toMatchObject({ sha: HEAD, fetchRefs: [HEAD, 'refs/heads/wider-net'] });
+    expect(flow.base).toMatchObject({ sha: BASE, fetchRefs: [BASE, 'refs/heads/main'] });
+    expect(JSON.stringify(await allJobs(gw.producer))).not.toContain(gw.config.webhookSecret);
+  });
+
+  it.each(['synchronize', 'reopened'])('queues a flow on %s while the label is on the PR', async (action) => {
+    const res = await send(gw.app, delivery('pull_request', action, { labels: ['bug', 'EVALUATE'] }));
+    expect(res.statusCode).toBe(202);
+    expect((await theFlow()).compare.request.trigger).toBe(action);
+  });
+
+  it('fetches the head of a fork PR through refs/pull/N/head', async () => {
+    const d = delivery('pull_request', 'labeled', {
+      label: 'evaluate',
+      pullRequest: {
+        number: 7,
+        headSha: HEAD,
+        baseSha: BASE,
+        headRepo: { owner: 'mallory', name: 'hello-ml' },
+      },
+    });
+    expect((await send(gw.app, d)).statusCode).toBe(202);
+    const flow = await theFlow();
+    expect(flow.compare.pr.fromFork).toBe(true);
+    expect(flow.head?.fetchRefs).toEqual([HEAD, 'refs/pull/7/head']);
+  });
+
+  it('queues an /evaluate command for the worker to resolve and permission-check', async () => {
+    const d = delivery('issue_comment', 'created', {
+      comment: { body: '/evaluate\nplease', id: 555 },
+      sender: 'bob',
+    });
+    const res = await send(gw.app, d);
+    expect(res.statusCode).toBe(202);
+    const jobs = await allJobs(gw.producer);
+    expect(jobs.compare).toHaveLength(0);
+    expect(jobs.command).toHaveLength(1);
+    expect(res.json()).toEqual({ status: 'queued', jobId: jobs.command[0]?.id, command: 'evaluate' });
+    expect(evaluateCommandJobSchema.parse(jobs.command[0]?.data)).toMatchObject({
+      pr: { installationId: 4242, owner: 'octo-org', repo: 'hello-ml', number: 7 },
+      request: { trigger: 'comment', commentId: 555, sender: 'bob', deliveryId: d.id },
+    });
+  });
+
+  it('falls back to INSTALL_ID only when the payload names no installation', async () => {
+    await gw.close();
+    gw = await startGateway(redis.url, { INSTALL_ID: '31337' });
+    expect(
+      (await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate', installationId: null })))
+        .statusCode,
+    ).toBe(202);
+    expect((await theFlow()).compare.pr.installationId).toBe(31337);
+  });
+});
+
+describe('deliveries that enqueue nothing', () => {
+  const cases: [string, () => ReturnType<typeof delivery>, RegExp][] = [
+    [
+      'another label',
+      () => delivery('pull_request', 'labeled', { label: 'bug' }),
+      /label "bug" is not the evaluate label "evaluate"/,
+    ],
+    [
+      'a push without the label',
+      () => delivery('pull_request', 'synchronize', { labels: ['bug'] }),
+      /"evaluate" label is not on the pull request/,
+    ],
+    [
+      'a reopen without the label',
+      () => delivery('pull_request', 'reopened'),
+      /"evaluate" label is not on the pull request/,
+    ],
+    [
+      'an opened PR',
+      () => delivery('pull_request', 'opened', { labels: ['evaluate'] }),
+      /pull_request\.opened neither starts nor cancels/,
+    ],
+    [
+      'an edited comment',
+      () => delivery('issue_comment', 'edited', { comment: { body: '/evaluate' } }),
+      /not a new comment/,
+    ],
+    [
+      'a comment that is not a command',
+      () => delivery('issue_comment', 'created', { comment: { body: 'LGTM /evaluate' } }),
+      /does not start with \/evaluate/,
+    ],
+    [
+      'a longer word',
+      () => delivery('issue_comment', 'created', { comment: { body: '/evaluated it myself' } }),
+      /does not start with \/evaluate/,
+    ],
+    [
+      'a command on an issue',
+      () => ({
+        ...delivery('issue_comment', 'created', { comment: { body: '/evaluate' }, pullRequest: undefined }),
+      }),
+      /on an issue, not a pull request/,
+    ],
+    [
+      'a push event',
+      () => delivery('push', undefined, { pullRequest: undefined }),
+      /"push" event does not start or cancel/,
+    ],
+    ['an issues event', () => delivery('issues', 'opened', { pullRequest: undefined }), /"issues" event/],
+    [
+      'a payload without installation',
+      () => delivery('pull_request', 'labeled', { label: 'evaluate', installationId: null }),
+      /INSTALL_ID is not set/,
+    ],
+    [
+      'a repository on another GitHub',
+      () => delivery('pull_request', 'labeled', { label: 'evaluate', webUrl: 'https://ghe.example.com' }),
+      /is not on GITHUB_URL https:\/\/github.com/,
+    ],
+  ];
+  it.each(cases)('ignores %s with 202 and the reason', async (_name, make, reason) => {
+    const res = await send(gw.app, make());
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ status: 'ignored', reason: expect.stringMatching(reason) });
+    expect(await jobCount(gw.producer)).toBe(0);
+  });
+
+  it('answers ping with 200', async () => {
+    const res = await send(gw.app, delivery('ping', undefined, { pullRequest: undefined }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok' });
+    expect(await jobCount(gw.producer)).toBe(0);
+  });
+
+  it('acts on a redelivered delivery once', async () => {
+    const d = delivery('pull_request', 'labeled', { label: 'evaluate' });
+    const first = await send(gw.app, d);
+    const again = await send(gw.app, d);
+    expect(first.statusCode).toBe(202);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ status: 'duplicate', deliveryId: d.id, first: first.json() });
+    expect((await allJobs(gw.producer)).compare).toHaveLength(1);
+  });
+
+  it('does not queue an evaluation of the same head and base twice', async () => {
+    const first = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+    const second = await send(gw.app, delivery('pull_request', 'synchronize', { labels: ['evaluate'] }));
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual({
+      status: 'duplicate',
+      jobId: first.json().jobId,
+      evaluationKey: first.json().evaluationKey,
+      reason: 'this head and base are already queued or running',
+    });
+    expect((await allJobs(gw.producer)).compare).toHaveLength(1);
+  });
+});
+
+describe('deliveries that cancel or supersede', () => {
+  it.each([
+    ['closed', delivery.bind(null, 'pull_request', 'closed', { labels: ['evaluate'] })],
+    [
+      'unlabeled',
+      delivery.bind(null, 'pull_request', 'unlabeled', { label: 'Evaluate', labels: ['Evaluate'] }),
+    ],
+  ])('removes pending work and tells workers when the PR is %s', async (reason, make) => {
+    const subscriber = createRedisConnection(redis.url, { role: 'worker' });
+    const events: unknown[] = [];
+    await subscriber.subscribe(`${gw.config.bullmqPrefix}:pr-events`);
+    subscriber.on('message', (_channel, message) =>
+      events.push(pullRequestEventSchema.parse(JSON.parse(message))),
+    );
+    try {
+      const queued = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+      const res = await send(gw.app, make());
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ status: 'cancelled', removed: [queued.json().jobId], running: [] });
+      expect(await jobCount(gw.producer)).toBe(0);
+      expect(await readPullRequestHead(gw.producer.connection, gw.config.bullmqPrefix, PR_KEY)).toBe(
+        CANCELLED_HEAD,
+      );
+      await waitFor(() => events.length === 2, { what: 'the head and the cancellation events' });
+      expect(events[1]).toEqual({ prKey: PR_KEY, headSha: null, reason });
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('ignores the removal of another label', async () => {
+    await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+    const res = await send(
+      gw.app,
+      delivery('pull_request', 'unlabeled', { label: 'bug', labels: ['evaluate'] }),
+    );
+    expect(res.json()).toEqual({ status: 'ignored', reason: 'removed label "bug" is not "evaluate"' });
+    expect((await allJobs(gw.producer)).compare).toHaveLength(1);
+  });
+
+  it('replaces the queued flow of an older head with the new head', async () => {
+    const older = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+    const newHead = 'c3'.repeat(20);
+    const res = await send(
+      gw.app,
+      delivery('pull_request', 'synchronize', {
+        labels: ['evaluate'],
+        pullRequest: { number: 7, headSha: newHead, baseSha: BASE, labels: ['evaluate'] },
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    expect(res.json().superseded).toEqual([older.json().jobId]);
+    expect((await theFlow()).head?.sha).toBe(newHead);
+    expect(await readPullRequestHead(gw.producer.connection, gw.config.bullmqPrefix, PR_KEY)).toBe(newHead);
+  });
+
+  it('ignores a late delivery older than the PR state it would undo', async () => {
+    const labeledAt = '2026-03-01T12:00:10Z';
+    await send(
+      gw.app,
+      delivery('pull_request', 'labeled', {
+        label: 'evaluate',
+        pullRequest: { number: 7, headSha: HEAD, baseSha: BASE, updatedAt: labeledAt },
+      }),
+    );
+    const lateUnlabel = await send(
+      gw.app,
+      delivery('pull_request', 'unlabeled', {
+        label: 'evaluate',
+        pullRequest: { number: 7, headSha: HEAD, baseSha: BASE, updatedAt: '2026-03-01T12:00:02Z' },
+      }),
+    );
+    expect(lateUnlabel.json()).toEqual({ status: 'ignored', reason: expect.stringMatching(/newer event/) });
+    expect((await allJobs(gw.producer)).compare).toHaveLength(1);
+  });
+});
