@@ -1,0 +1,46 @@
+import type { AddressInfo } from 'node:net';
+import { compareJobSchema } from '@evalbot/jobs';
+import { sharedRedis } from '@evalbot/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendDelivery } from '../../../packages/github-sim/src/webhook-deliveries.ts';
+import {
+  allJobs,
+  delivery,
+  SECRET,
+  startGateway,
+  type TestGateway,
+  WEBHOOK_PATH,
+} from './gateway-fixtures.ts';
+
+let redis: { url: string; close: () => Promise<void> };
+let gw: TestGateway;
+let url: string;
+
+beforeAll(async () => {
+  redis = await sharedRedis();
+  gw = await startGateway(redis.url);
+  await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(gw.app.server.address() as AddressInfo).port}${WEBHOOK_PATH}`;
+});
+afterAll(async () => {
+  await gw.close();
+  await redis.close();
+});
+
+describe('over real HTTP', () => {
+  it('queues the flow of a labeled PR delivered as GitHub sends it', async () => {
+    const d = delivery('pull_request', 'labeled', { label: 'Evaluate' });
+    const res = await sendDelivery(url, d, SECRET);
+    expect(res.status).toBe(202);
+    const jobs = await allJobs(gw.producer);
+    expect(jobs.compare).toHaveLength(1);
+    expect(jobs.evaluate).toHaveLength(2);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 'queued', jobId: jobs.compare[0]?.id });
+    expect(compareJobSchema.parse(jobs.compare[0]?.data).request.deliveryId).toBe(d.id);
+  });
+
+  it('refuses a delivery signed with another secret', async () => {
+    const res = await sendDelivery(url, delivery('ping', undefined), 'someone-else');
+    expect(res.status).toBe(401);
+  });
+});
