@@ -109,7 +109,12 @@ export async function enqueueEvaluation(
     await releaseEvaluationKey(producer, evaluationKey, jobId).catch(() => {});
     throw error;
   }
-  const superseded = await removePendingEvaluations(producer, { prKey, keepJobId: jobId });
+  // Best effort: the flow is in Redis, which is what the caller must know. Older flows left
+  // behind are skipped by the workers anyway, since the PR's head has moved on.
+  const superseded = await removePendingEvaluations(producer, { prKey, keepJobId: jobId }).catch(() => ({
+    removed: [],
+    running: [],
+  }));
   return {
     status: 'queued',
     jobId,
