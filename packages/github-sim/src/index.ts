@@ -1,0 +1,18 @@
+export { JWT_MESSAGES, verifyAppJwt } from './app-jwt.ts';
+export type { FaultEffect, FaultSpec, InjectedFault } from './faults.ts';
+export type { FileChanges, GitAuthor } from './git-repos.ts';
+export { type AppKeyPair, generateAppKeyPair } from './key-pair.ts';
+export type { RecordedRequest } from './request-log.ts';
+export { MAX_CHECK_OUTPUT_LENGTH } from './routes-check-runs.ts';
+export { MAX_COMMENT_LENGTH } from './routes-issues.ts';
+export type {
+  AddCommitOptions,
+  CreateInstallationOptions,
+  CreateRepoOptions,
+  OpenedPullRequest,
+  OpenPullRequestOptions,
+  RepoHandle,
+} from './scenario-options.ts';
+export type { RepoRole, SimState } from './sim-state.ts';
+export { type GitHubSim, type GitHubSimOptions, startGitHubSim } from './start-github-sim.ts';
+export * from './webhook-deliveries.ts';

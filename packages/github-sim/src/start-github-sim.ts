@@ -1,0 +1,222 @@
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '@evalbot/logger';
+import { createApiRouter } from './api-router.ts';
+import { appJson, installationJson } from './app-json.ts';
+import { FaultInjector, type FaultSpec, type InjectedFault } from './faults.ts';
+import { createGitRepos } from './git-repos.ts';
+import { generateAppKeyPair } from './key-pair.ts';
+import { checkRunJson, commentJson, pullRequestJson, reactionJson } from './pull-request-json.ts';
+import { RateLimits } from './rate-limits.ts';
+import { repositoryJson, userJson } from './repository-json.ts';
+import { type RecordedRequest, RequestLog } from './request-log.ts';
+import { appRoutes } from './routes-app.ts';
+import { checkRunRoutes } from './routes-check-runs.ts';
+import { issueRoutes } from './routes-issues.ts';
+import { repoRoutes } from './routes-repos.ts';
+import { createScenario, type Scenario } from './scenario.ts';
+import { API_PREFIX, createSimHandler } from './sim-server.ts';
+import { type SimApp, SimState, type SimUrls } from './sim-state.ts';
+import { registerManifestCode } from './web-routes.ts';
+
+export interface GitHubSimOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  appId?: number;
+  /** The App's slug; its bot account is `<slug>[bot]`. */
+  slug?: string;
+  name?: string;
+  clientId?: string;
+  /** The App's private key (PKCS#1 or PKCS#8 PEM); its public half verifies JWTs. */
+  privateKey?: string;
+  /** Or only the public key (then manifest conversions cannot return a `pem`). Neither: a pair is generated. */
+  publicKey?: string;
+  webhookSecret?: string;
+  /** The App owner's login. */
+  owner?: string;
+  /** How long installation tokens live (GitHub: one hour). */
+  tokenLifetimeMs?: number;
+  /** Milliseconds since the epoch; JWT checks, token expiry and timestamps follow it. */
+  clock?: () => number;
+  /** Where bare repositories live; default a temp directory removed by `close()`. */
+  rootDir?: string;
+  logger?: Logger;
+}
+
+/** A running GitHub stand-in. */
+export type GitHubSim = Omit<Scenario, 'repoOf' | 'pullOf'> & {
+  /** REST API base, for `GITHUB_API_URL` (ends in `/api/v3`, like GitHub Enterprise Server). */
+  url: string;
+  /** Web and clone base, for `GITHUB_URL`; repositories clone from `<gitUrl>/<owner>/<repo>.git`. */
+  gitUrl: string;
+  port: number;
+  appId: number;
+  slug: string;
+  /** `<slug>[bot]`: the author of everything the App posts. */
+  botLogin: string;
+  clientId: string;
+  /** Known unless the sim was started with only a public key. */
+  privateKey: string | undefined;
+  publicKey: string;
+  /** The App's webhook secret (from the options, a manifest conversion, or generated). */
+  readonly webhookSecret: string;
+  /** Every request so far, oldest first (authorization headers left out). */
+  readonly requests: readonly RecordedRequest[];
+  /** Requests matching `"METHOD /pattern"` (API paths relative to the API base). */
+  requestsMatching(route: string): RecordedRequest[];
+  clearRequests(): void;
+  /** Make the next `times` requests matching `route` fail, hit a rate limit, or wait. */
+  injectFault(spec: FaultSpec): InjectedFault;
+  clearFaults(): void;
+  /** Comments on a PR, as the REST API shows them, oldest first. */
+  comments(owner: string, repo: string, number: number): ReturnType<typeof commentJson>[];
+  /** Check runs of a repository (optionally of one commit), oldest first. */
+  checkRuns(owner: string, repo: string, headSha?: string): ReturnType<typeof checkRunJson>[];
+  reactions(commentId: number): ReturnType<typeof reactionJson>[];
+  pullRequestJson(owner: string, repo: string, number: number): ReturnType<typeof pullRequestJson>;
+  repositoryJson(owner: string, repo: string): ReturnType<typeof repositoryJson>;
+  installationJson(installationId: number): ReturnType<typeof installationJson>;
+  userJson(login: string): ReturnType<typeof userJson>;
+  appJson(): ReturnType<typeof appJson>;
+  /** Register a one-time code for `POST /app-manifests/{code}/conversions`; returns the code. */
+  registerManifestCode(opts?: { code?: string; name?: string; url?: string; webhookSecret?: string }): string;
+  /** Where webhook deliveries for this App go (read by the delivery helpers). */
+  setWebhookTarget(target: { url: string; secret?: string }): void;
+  readonly webhookTarget: { url: string; secret: string } | undefined;
+  /** Make every installation token issued so far expire now. */
+  expireInstallationTokens(): void;
+  /** The raw state, for assertions the helpers do not cover. */
+  state: SimState;
+  close(): Promise<void>;
+};
+
+/** Start the GitHub stand-in on loopback. */
+export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHubSim> {
+  const clock = opts.clock ?? Date.now;
+  const keys = resolveKeys(opts);
+  const appId = opts.appId ?? 1;
+  const slug = opts.slug ?? 'evalbot';
+  const rootDir = opts.rootDir ?? (await mkdtemp(join(tmpdir(), 'github-sim-')));
+  const app: SimApp = {
+    id: appId,
+    slug,
+    name: opts.name ?? slug,
+    clientId: opts.clientId ?? `Iv1.${randomBytes(8).toString('hex')}`,
+    clientSecret: randomBytes(20).toString('hex'),
+    webhookSecret: opts.webhookSecret ?? randomBytes(20).toString('hex'),
+    owner: { login: opts.owner ?? 'evalbot-dev', id: 9_000_001, type: 'User' },
+    bot: { login: `${slug}[bot]`, id: 41_000_000 + appId, type: 'Bot' },
+    createdAt: clock(),
+    publicKey: createPublicKey(keys.publicKey),
+    ...(keys.privateKey ? { privateKeyPem: keys.privateKey } : {}),
+  };
+  const state = new SimState(app, clock);
+  const urls: SimUrls = { api: '', web: '' };
+  const git = createGitRepos();
+  const faults = new FaultInjector();
+  const requests = new RequestLog();
+  const gitRoot = join(rootDir, 'repos');
+  const handler = createSimHandler({
+    state,
+    urls,
+    settings: { tokenLifetimeMs: opts.tokenLifetimeMs ?? 3_600_000 },
+    git,
+    gitRoot,
+    router: createApiRouter([...appRoutes, ...issueRoutes, ...repoRoutes, ...checkRunRoutes]),
+    faults,
+    requests,
+    rateLimits: new RateLimits(clock),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  const server = createServer(handler);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  urls.web = `http://${host}:${port}`;
+  urls.api = `${urls.web}${API_PREFIX}`;
+  const { repoOf, pullOf, ...scenario } = createScenario({ state, git, gitRoot, urls });
+
+  return {
+    ...scenario,
+    url: urls.api,
+    gitUrl: urls.web,
+    port,
+    appId,
+    slug,
+    botLogin: app.bot.login,
+    clientId: app.clientId,
+    privateKey: keys.privateKey,
+    publicKey: keys.publicKey,
+    get webhookSecret() {
+      return app.webhookSecret;
+    },
+    get requests() {
+      return requests.entries;
+    },
+    requestsMatching: (route) => requests.matching(route),
+    clearRequests: () => requests.clear(),
+    injectFault: (spec) => faults.add(spec),
+    clearFaults: () => faults.clear(),
+    comments: (owner, repo, number) => {
+      const pr = pullOf(owner, repo, number);
+      return [...state.comments.values()]
+        .filter((c) => c.repo === pr.repo && c.issueNumber === number)
+        .sort((a, b) => a.id - b.id)
+        .map((c) => commentJson(c, state, urls));
+    },
+    checkRuns: (owner, repo, headSha) => {
+      const target = repoOf(owner, repo);
+      return [...state.checkRuns.values()]
+        .filter((r) => r.repo === target && (headSha === undefined || r.headSha === headSha))
+        .sort((a, b) => a.id - b.id)
+        .map((r) => checkRunJson(r, state, urls));
+    },
+    reactions: (commentId) =>
+      (state.comments.get(commentId)?.reactions ?? []).map((r) => reactionJson(r, urls)),
+    pullRequestJson: (owner, repo, number) => pullRequestJson(pullOf(owner, repo, number), urls),
+    repositoryJson: (owner, repo) => repositoryJson(repoOf(owner, repo), urls),
+    installationJson: (installationId) => {
+      const installation = state.installations.get(installationId);
+      if (!installation) throw new Error(`github-sim: no installation ${installationId}`);
+      return installationJson(installation, state, urls);
+    },
+    userJson: (login) => userJson(state.account(login), urls),
+    appJson: () => appJson(app, urls),
+    registerManifestCode: (registration = {}) => registerManifestCode(state, registration),
+    setWebhookTarget: (target) => {
+      state.webhookTarget = { url: target.url, secret: target.secret ?? app.webhookSecret };
+    },
+    get webhookTarget() {
+      return state.webhookTarget;
+    },
+    expireInstallationTokens: () => {
+      for (const token of state.tokens.values()) token.expiresAt = Math.min(token.expiresAt, clock());
+    },
+    state,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!opts.rootDir) await rm(rootDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function resolveKeys(opts: GitHubSimOptions): { privateKey: string | undefined; publicKey: string } {
+  if (opts.privateKey) {
+    const publicKey = createPublicKey(createPrivateKey(opts.privateKey)).export({
+      type: 'spki',
+      format: 'pem',
+    });
+    return { privateKey: opts.privateKey, publicKey: publicKey.toString() };
+  }
+  if (opts.publicKey) return { privateKey: undefined, publicKey: opts.publicKey };
+  return generateAppKeyPair();
+}
