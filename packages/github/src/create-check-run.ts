@@ -1,0 +1,37 @@
+import type { Octokit } from '@octokit/rest';
+import { type CheckRunOutput, fitCheckRunOutput } from './check-run-output.ts';
+
+export interface CreateCheckRunOptions {
+  owner: string;
+  repo: string;
+  headSha: string;
+  name: string;
+  /** Default `in_progress`. */
+  status?: 'queued' | 'in_progress';
+  detailsUrl?: string;
+  /** Your own id for the run, e.g. the evaluation key. */
+  externalId?: string;
+  output?: CheckRunOutput;
+}
+
+export interface CheckRunRef {
+  id: number;
+  htmlUrl: string | null;
+}
+
+/** Start a check run on the PR's head commit. */
+export async function createCheckRun(octokit: Octokit, opts: CreateCheckRunOptions): Promise<CheckRunRef> {
+  const status = opts.status ?? 'in_progress';
+  const { data } = await octokit.rest.checks.create({
+    owner: opts.owner,
+    repo: opts.repo,
+    head_sha: opts.headSha,
+    name: opts.name,
+    status,
+    ...(status === 'in_progress' ? { started_at: new Date().toISOString() } : {}),
+    ...(opts.detailsUrl ? { details_url: opts.detailsUrl } : {}),
+    ...(opts.externalId ? { external_id: opts.externalId } : {}),
+    ...(opts.output ? { output: fitCheckRunOutput(opts.output) } : {}),
+  });
+  return { id: data.id, htmlUrl: data.html_url };
+}

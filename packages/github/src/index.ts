@@ -1,0 +1,31 @@
+export { addReaction, type ReactionContent } from './add-reaction.ts';
+export type { CheckRunOutput } from './check-run-output.ts';
+export {
+  type CheckRunConclusion,
+  type CompleteCheckRunOptions,
+  completeCheckRun,
+  type UpdateCheckRunOptions,
+  updateCheckRun,
+} from './complete-check-run.ts';
+export { type CheckRunRef, type CreateCheckRunOptions, createCheckRun } from './create-check-run.ts';
+export {
+  createGitHubApp,
+  EvalbotOctokit,
+  type GitHubApp,
+  type GitHubAppOptions,
+  type GitHubClient,
+  type RetryPolicy,
+  type ThrottlePolicy,
+} from './create-github-app.ts';
+export { getPermission, type RepoPermission } from './get-permission.ts';
+export { getPullRequest, type PullRequestInfo, type PullRequestSide } from './get-pull-request.ts';
+export { gitAuthHeader, gitCredentialEnv } from './git-credential-env.ts';
+export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } from './github-errors.ts';
+export { removeLabel } from './remove-label.ts';
+export { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
+export {
+  EVALBOT_COMMENT_MARKER,
+  type UpsertCommentOptions,
+  type UpsertCommentResult,
+  upsertPullRequestComment,
+} from './upsert-pull-request-comment.ts';

@@ -1,0 +1,82 @@
+import type { Octokit } from '@octokit/rest';
+import { withKeyedLock } from './keyed-lock.ts';
+import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
+
+/** The hidden line that marks evalbot's report comment (same as `COMMENT_MARKER` in @evalbot/report). */
+export const EVALBOT_COMMENT_MARKER = '<!-- evalbot:report -->';
+
+export interface UpsertCommentOptions {
+  owner: string;
+  repo: string;
+  /** The PR (issue) number. */
+  issueNumber: number;
+  /** Markdown; the marker is prepended when missing. Cut to GitHub's 65 536-character limit. */
+  body: string;
+  /** The App's own login, `<slug>[bot]` (`GitHubApp.botLogin()`): a user quoting the marker is never edited. */
+  botLogin: string;
+  marker?: string;
+}
+
+export interface UpsertCommentResult {
+  id: number;
+  htmlUrl: string;
+  action: 'created' | 'updated' | 'unchanged';
+  /** Extra copies (from a race in another process) that were deleted. */
+  duplicatesDeleted: number;
+}
+
+/**
+ * Create the PR's evalbot comment once, then edit it in place. The comment is found by the
+ * marker AND the bot's login, over every page of comments. Upserts of one PR are serialized in
+ * this process, and each one re-reads the comments under the lock, so two racing upserts edit
+ * one comment; the worker also holds a Redis lock across processes. Should copies exist anyway,
+ * the oldest is kept and the others deleted.
+ */
+export async function upsertPullRequestComment(
+  octokit: Octokit,
+  opts: UpsertCommentOptions,
+): Promise<UpsertCommentResult> {
+  const marker = opts.marker ?? EVALBOT_COMMENT_MARKER;
+  const body = truncateForGitHub(
+    opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`,
+    GITHUB_LIMITS.commentBody,
+  );
+  const { owner, repo, issueNumber } = opts;
+  const key = `${octokit.request.endpoint.DEFAULTS.baseUrl}/${owner}/${repo}#${issueNumber}`.toLowerCase();
+
+  return withKeyedLock(key, async () => {
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: issueNumber,
+      per_page: 100,
+    });
+    const bot = opts.botLogin.toLowerCase();
+    const ours = comments
+      .filter((c) => c.user?.login.toLowerCase() === bot && c.body?.includes(marker))
+      .sort((a, b) => a.id - b.id);
+    const [kept, ...duplicates] = ours;
+    if (!kept) {
+      const { data } = await octokit.rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: issueNumber,
+        body,
+      });
+      return { id: data.id, htmlUrl: data.html_url, action: 'created', duplicatesDeleted: 0 };
+    }
+    let action: UpsertCommentResult['action'] = 'unchanged';
+    if (kept.body !== body) {
+      await octokit.rest.issues.updateComment({ owner, repo, comment_id: kept.id, body });
+      action = 'updated';
+    }
+    for (const duplicate of duplicates) {
+      await octokit.rest.issues
+        .deleteComment({ owner, repo, comment_id: duplicate.id })
+        .catch((error: unknown) => {
+          if ((error as { status?: number }).status !== 404) throw error;
+        });
+    }
+    return { id: kept.id, htmlUrl: kept.html_url, action, duplicatesDeleted: duplicates.length };
+  });
+}
