@@ -81,9 +81,9 @@ export function createSimHandler(deps: SimServerDeps) {
       sendText(res, 404, 'Not Found');
     };
     run().catch((error: unknown) => {
-      deps.logger?.error({ err: error, method, path }, 'github-sim failed to answer');
       if (error instanceof SimHttpError)
         return sendJson(res, { status: error.status, body: error.body, headers: error.headers });
+      deps.logger?.error({ err: error, method, path }, 'github-sim failed to answer');
       if (!res.headersSent)
         sendJson(res, { status: 500, body: { message: `github-sim: ${(error as Error).message}` } });
       else res.destroy();
