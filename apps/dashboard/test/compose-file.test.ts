@@ -1,0 +1,165 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { HEALTH_PATH } from '../src/build-app.ts';
+import {
+  type ComposeConfig,
+  composeConfig,
+  durationSeconds,
+  parseDockerfile,
+  portBindings,
+  repoPath,
+} from './deploy-files.ts';
+
+const APPS = ['gateway', 'worker', 'dashboard'] as const;
+const FILES = ['docker-compose.yml', 'docker-compose.gpu.yml'];
+// A .env as `evalbot setup` writes it: the private key on one line with \n escapes.
+const ENV = [
+  'APP_ID=12345',
+  'PRIVATE_KEY="-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"',
+  'WEBHOOK_SECRET=0123456789abcdef',
+  'REDIS_URL=redis://localhost:6379',
+  'DASHBOARD_USER=admin',
+  'DASHBOARD_PASSWORD=hunter2-but-longer',
+  '',
+].join('\n');
+
+describe('docker-compose.yml', () => {
+  let config: ComposeConfig;
+  let services: ComposeConfig;
+  beforeAll(async () => {
+    config = await composeConfig(['docker-compose.yml'], ENV);
+    services = config.services;
+  });
+
+  it('runs Redis, the gateway, the workers and the dashboard, restarting them unless stopped', () => {
+    expect(Object.keys(services).sort()).toEqual(['dashboard', 'gateway', 'redis', 'worker']);
+    for (const [name, service] of Object.entries(services)) {
+      expect((service as ComposeConfig).restart, name).toBe('unless-stopped');
+    }
+  });
+
+  it('keeps Redis on a named volume with AOF and noeviction, checked with redis-cli ping', () => {
+    const redis = services.redis;
+    const command = (Array.isArray(redis.command) ? redis.command : String(redis.command).split(/\s+/)).map(
+      String,
+    );
+    expect(command[0]).toBe('redis-server');
+    expect(command[command.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(command[command.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
+    expect(command[command.indexOf('--maxmemory') + 1]).toBe('1gb');
+    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    const dataVolume = String(redis.volumes[0]).split(':');
+    expect(dataVolume.slice(0, 2)).toEqual(['redis-data', '/data']);
+    expect(Object.keys(config.volumes)).toContain('redis-data');
+  });
+
+  it('starts each app once Redis is healthy, configured from .env, with REDIS_URL on the redis service', () => {
+    for (const app of APPS) {
+      const service = services[app];
+      expect(service.depends_on, app).toEqual({ redis: { condition: 'service_healthy' } });
+      expect(service.environment.REDIS_URL, app).toBe('redis://redis:6379');
+      // .env reached the container, the private key with its line breaks.
+      expect(service.environment.APP_ID, app).toBe('12345');
+      expect(service.cap_drop, app).toEqual(['ALL']);
+      expect(service.security_opt, app).toContain('no-new-privileges:true');
+    }
+  });
+
+  it('hands the private key from .env to the containers with its line breaks', () => {
+    expect(services.worker.environment.PRIVATE_KEY).toBe(
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
+    );
+  });
+
+  it('builds each app from its target of the root Dockerfile', async () => {
+    const targets = parseDockerfile(await readFile(repoPath('Dockerfile'), 'utf8')).map((s) => s.name);
+    for (const app of APPS) {
+      expect(services[app].build.target, app).toBe(app);
+      expect(targets, app).toContain(app);
+    }
+  });
+
+  it('lets workers scale out: no container name or host port, metrics inside the network, one shared cache', () => {
+    const worker = services.worker;
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+    expect(worker.expose.map(String)).toEqual(['9464']);
+    expect(worker.environment.WORKER_METRICS_PORT).toBe('9464');
+    expect(worker.environment.EVALBOT_CACHE_DIR).toBe('/var/cache/evalbot');
+    expect(String(worker.volumes[0]).split(':').slice(0, 2)).toEqual(['worker-cache', '/var/cache/evalbot']);
+    expect(Object.keys(config.volumes)).toContain('worker-cache');
+    for (const app of APPS) expect(services[app].container_name, app).toBeUndefined();
+  });
+
+  it('gives a worker time to hand its jobs back on SIGTERM before it is killed', () => {
+    expect(durationSeconds(services.worker.stop_grace_period)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('publishes the gateway on every interface and the dashboard on 127.0.0.1 only', () => {
+    expect(portBindings(services.gateway)).toEqual([{ hostIp: '', published: '3000', target: '3000' }]);
+    expect(services.gateway.environment).toMatchObject({ HOST: '0.0.0.0', PORT: '3000' });
+    expect(portBindings(services.dashboard)).toEqual([
+      { hostIp: '127.0.0.1', published: '3001', target: '3001' },
+    ]);
+    expect(services.dashboard.environment).toMatchObject({
+      DASHBOARD_HOST: '0.0.0.0',
+      DASHBOARD_PORT: '3001',
+    });
+  });
+
+  it('moves the published ports with PORT and DASHBOARD_PORT from .env', async () => {
+    const moved = await composeConfig(['docker-compose.yml'], `${ENV}PORT=8080\nDASHBOARD_PORT=9001\n`);
+    expect(portBindings(moved.services.gateway)[0]).toMatchObject({ published: '8080', target: '3000' });
+    expect(portBindings(moved.services.dashboard)[0]).toMatchObject({
+      hostIp: '127.0.0.1',
+      published: '9001',
+    });
+  });
+
+  it('checks the health of the gateway and the dashboard on /healthz, and of the worker on its metrics', async () => {
+    const gatewayRoutes = await readFile(repoPath('apps/gateway/src/health-routes.ts'), 'utf8');
+    expect(gatewayRoutes).toContain("app.get('/healthz'");
+    expect(HEALTH_PATH).toBe('/healthz');
+    const probes = { gateway: ':3000/healthz', dashboard: ':3001/healthz', worker: ':9464/metrics' };
+    for (const [app, url] of Object.entries(probes)) {
+      const test = services[app].healthcheck.test as string[];
+      expect(test.slice(0, 3), app).toEqual(['CMD', 'node', '-e']);
+      expect(test[3], app).toContain(`http://127.0.0.1${url}`);
+    }
+  });
+});
+
+describe('docker-compose.gpu.yml', () => {
+  it('reserves the NVIDIA GPUs for the worker and nothing else', async () => {
+    const config = await composeConfig(FILES, ENV);
+    expect(config.services.worker.deploy.resources.reservations.devices).toEqual([
+      { driver: 'nvidia', count: 'all', capabilities: ['gpu'] },
+    ]);
+    expect(config.services.worker.environment.WORKER_CONCURRENCY).toBe('1');
+    // The base file's settings survive the override.
+    expect(config.services.worker.volumes).toHaveLength(1);
+    for (const app of ['gateway', 'dashboard']) expect(config.services[app].deploy, app).toBeUndefined();
+  });
+});
+
+describe.skipIf(!existsSync(repoPath('.env.example')))('.env.example', () => {
+  it('documents every variable the compose files read', async () => {
+    const example = await readFile(repoPath('.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    for (const file of FILES) {
+      const text = await readFile(repoPath(file), 'utf8');
+      // Variables compose interpolates, and those the file sets for the apps.
+      const used = [...text.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]);
+      const doc = parse(text, { merge: true }) as ComposeConfig;
+      for (const service of Object.values(doc.services ?? {})) {
+        used.push(...Object.keys((service as ComposeConfig).environment ?? {}));
+      }
+      const missing = [...new Set(used)].filter(
+        (name) => name && !documented.has(name) && !name.startsWith('NVIDIA_'),
+      );
+      expect(missing, `${file} uses variables .env.example does not mention`).toEqual([]);
+    }
+  });
+});
