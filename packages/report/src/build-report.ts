@@ -98,7 +98,11 @@ export function buildReport(input: BuildReportInput): Report {
     headOk: head.ok,
     baseOk: base.ok,
   };
-  const previous = [...(input.previousRuns ?? [])];
+  // The same commits again (a retried publish, or /evaluate on an unchanged PR) replace their
+  // earlier entry instead of listing the same comparison twice.
+  const previous = (input.previousRuns ?? []).filter(
+    (e) => !(e.headSha === head.sha && e.baseSha === base.sha),
+  );
   const entry = historyEntry({
     headSha: head.sha,
     baseSha: base.sha,

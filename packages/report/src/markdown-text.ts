@@ -83,9 +83,11 @@ export function codeBlock(text: string, language = 'text'): string {
   return `${fence}${language}\n${text}\n${fence}`;
 }
 
-/** A link to a commit: short SHA in code, to `<repoHtmlUrl>/commit/<sha>`. */
+/** A link to a commit: short SHA in code, to `<repoHtmlUrl>/commit/<sha>`; no link without a URL. */
 export function commitLink(repoHtmlUrl: string, sha: string): string {
   if (!/^[0-9a-f]{4,64}$/i.test(sha)) return `\`${escapeHtml(sha.slice(0, 12))}\``;
+  // No web URL (the CLI on a local repository): the short SHA alone.
+  if (!/^https?:\/\//.test(repoHtmlUrl)) return `\`${sha.slice(0, 7)}\``;
   return `[\`${sha.slice(0, 7)}\`](${repoHtmlUrl.replace(/\/+$/, '')}/commit/${sha})`;
 }
 

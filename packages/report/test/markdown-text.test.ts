@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cleanLog,
   codeBlock,
+  commitLink,
   escapeHtml,
   escapeMarkdown,
   escapeWithCode,
@@ -32,6 +33,15 @@ describe('untrusted text in Markdown', () => {
       '<code>pip install</code> failed for &lt;x&gt;',
     );
     expect(escapeWithCode('run `a_b` now_', 'markdown')).toBe('run <code>a\\_b</code> now\\_');
+  });
+
+  it('links short SHAs to commits, and shows them plain without a web URL (CLI)', () => {
+    const sha = 'abc1234f5e6d7c8b9a0f1e2d3c4b5a6978695a4b';
+    expect(commitLink('https://github.com/o/r/', sha)).toBe(
+      `[\`abc1234\`](https://github.com/o/r/commit/${sha})`,
+    );
+    expect(commitLink('', sha)).toBe('`abc1234`');
+    expect(commitLink('javascript:alert(1)', sha)).toBe('`abc1234`');
   });
 
   it('uses a fence longer than any backtick run in the text', () => {

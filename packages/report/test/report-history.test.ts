@@ -53,6 +53,21 @@ describe('history of earlier runs in the comment', () => {
     );
   });
 
+  it('lists a comparison once when the same commits are reported again (a retried publish)', () => {
+    const make = (previousRuns: HistoryEntry[]) =>
+      buildReport(
+        input(
+          succeeded(HEAD_SHA, [run({ accuracy: 0.97 })]),
+          succeeded(BASE_SHA, [run({ accuracy: 0.96 })]),
+          { previousRuns },
+        ),
+      );
+    const first = make(EARLIER_RUNS);
+    const again = make(parseReportHistory(first.markdown));
+    expect(parseReportHistory(again.markdown)).toEqual(parseReportHistory(first.markdown));
+    expect(again.markdown).toContain('<summary>Earlier runs on this PR (2)</summary>');
+  });
+
   it('keeps the history through the pending comment', () => {
     const pending = renderPending({
       pr: { repoHtmlUrl: REPO_URL },
