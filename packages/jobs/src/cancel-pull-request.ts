@@ -1,6 +1,7 @@
 import type { JobProducer } from './job-producer.ts';
 import { type PullRequestRef, pullRequestKeyOf } from './payloads.ts';
 import { setPullRequestHead } from './pull-request-state.ts';
+import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
 import { type RemovedEvaluations, removePendingEvaluations } from './remove-pending-evaluations.ts';
 
 export type CancelPullRequestResult =
@@ -23,6 +24,13 @@ export async function cancelPullRequest(
   },
 ): Promise<CancelPullRequestResult> {
   const prKey = pullRequestKeyOf(opts.pr);
+  // Written first so a worker that hears the event can already say why (closed or unlabeled).
+  await producer.connection.set(
+    redisKeys.pullRequestCancelReason(producer.prefix, prKey),
+    opts.reason,
+    'EX',
+    PULL_REQUEST_STATE_TTL_SECONDS,
+  );
   const head = await setPullRequestHead(producer.connection, {
     prefix: producer.prefix,
     prKey,

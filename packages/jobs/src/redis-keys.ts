@@ -7,6 +7,15 @@ export const redisKeys = {
   pullRequestHead: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:head`,
   /** `pull_request.updated_at` (ms) of the event that last set the head: orders late deliveries. */
   pullRequestUpdatedAt: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:updated-at`,
+  /** Why the PR's work was last cancelled (`closed`, `unlabeled`), for the comment. */
+  pullRequestCancelReason: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:cancel-reason`,
+  /** The head whose evaluation shows ⏳ in the PR comment right now (worker-owned). */
+  pullRequestInProgressHead: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:in-progress-head`,
+  /** Per-PR lock held by a worker while it edits the PR's comment and check runs. */
+  pullRequestLock: (prefix: string, prKey: string) => `${prefix}:lock:pr:${prKey}`,
+  /** The check run of one evaluation (compare-job id). */
+  evaluationCheckRun: (prefix: string, evaluationId: string) =>
+    `${prefix}:evaluation-run:${evaluationId}:check-run`,
   /** Compare-job ids enqueued for a PR, so closing or superseding it can find its pending work. */
   pullRequestJobs: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:jobs`,
   /** Channel of {@link PullRequestEvent} messages. */

@@ -30,6 +30,11 @@ const common = {
   environmentReused: z.boolean().default(false),
   /** True when this whole result came from the base-result cache (no training). */
   resultReused: z.boolean().default(false),
+  /**
+   * The commit's parsed `.evalbot.yml` (defaults filled in), when it could be read. The compare
+   * job takes directions and thresholds from the base side's, so a PR cannot loosen its gate.
+   */
+  config: z.record(z.string(), z.unknown()).optional(),
 };
 
 export const sideSuccessSchema = z.object({
@@ -43,6 +48,8 @@ export const sideFailureSchema = z.object({
   stage: stageSchema,
   /** What went wrong, in words a PR author can act on. */
   message: z.string(),
+  /** For stage `config`: each bad key of `.evalbot.yml`, the problem and the fix. */
+  configProblems: z.array(z.object({ key: z.string(), problem: z.string(), fix: z.string() })).optional(),
   /** Metrics of repeats that did finish before the failure, if any. */
   runs: z.array(runResultSchema).default([]),
 });

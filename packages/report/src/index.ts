@@ -27,6 +27,11 @@ export {
 export { renderCharts } from './render-charts.ts';
 export { type ConfigErrorLike, renderConfigError } from './render-failure.ts';
 export {
+  type ForkRefusalInput,
+  renderForkRefusal,
+  renderForkRefusalCheckRun,
+} from './render-fork-refusal.ts';
+export {
   type CancelReason,
   type PendingInput,
   renderCancelled,

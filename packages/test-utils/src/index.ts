@@ -1,3 +1,2 @@
-export { freePort } from './free-port.ts';
-export { type RedisServer, sharedRedis, startRedis, testPrefix } from './redis-server.ts';
-export { waitFor } from './wait-for.ts';
+export { freePort, type RedisServer, startRedis, waitFor } from '@evalbot/local-stack';
+export { sharedRedis, testPrefix } from './shared-redis.ts';

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,10 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-/** Start a private redis-server on a free loopback port. */
+/**
+ * Start a private redis-server on a free loopback port with its own directory (for the demo,
+ * benchmarks and tests; production points REDIS_URL at a managed Redis).
+ */
 export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-test-redis-'));
@@ -89,16 +91,4 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The Redis that `scripts/test.sh` started (REDIS_URL), else a private one closed with the returned function. */
-export async function sharedRedis(): Promise<{ url: string; close: () => Promise<void> }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, close: async () => {} };
-  const server = await startRedis();
-  return { url: server.url, close: server.close };
-}
-
-/** A unique BullMQ key prefix for one test, so tests never see each other's jobs. */
-export function testPrefix(): string {
-  return `test-${randomUUID()}`;
 }

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.ts';
+
+/** The repository root (this file is packages/local-stack/src/…). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** Everything the process wrote, for assertions and for a failing test's message. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process exits. */
+  exited: Promise<number | NodeJS.Signals>;
+  /** SIGTERM (or `signal`), then wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals>;
+}
+
+/**
+ * Start an app (`apps/<name>/src/main.ts`) as its own Node process, as `pnpm start:<name>`
+ * would, and wait until `ready()` says it is up. Output is kept in memory (bounded) and, with
+ * `logFile`, appended to a file.
+ */
+export async function startServiceProcess(opts: {
+  name: string;
+  app: 'gateway' | 'worker' | 'dashboard';
+  env: Record<string, string | undefined>;
+  ready: () => Promise<boolean>;
+  logFile?: string;
+  readyTimeoutMs?: number;
+}): Promise<ServiceProcess> {
+  const entry = resolve(REPO_ROOT, 'apps', opts.app, 'src/main.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: resolve(REPO_ROOT, 'apps', opts.app),
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffer = '';
+  const log: WriteStream | undefined = opts.logFile
+    ? createWriteStream(opts.logFile, { flags: 'a' })
+    : undefined;
+  const collect = (chunk: Buffer) => {
+    buffer = (buffer + chunk.toString()).slice(-2_000_000);
+    log?.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | NodeJS.Signals>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      log?.end();
+      resolveExit(signal ?? code ?? 0);
+    });
+  });
+  let exitedEarly = false;
+  void exited.then(() => {
+    exitedEarly = true;
+  });
+  await waitFor(
+    async () => {
+      if (exitedEarly) throw new Error(`${opts.name} exited during start-up:\n${buffer.slice(-4000)}`);
+      return opts.ready().catch(() => false);
+    },
+    { timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 100, what: `${opts.name} to be ready` },
+  ).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}\n--- ${opts.name} output ---\n${buffer.slice(-4000)}`);
+  });
+  return {
+    name: opts.name,
+    child,
+    pid: child.pid ?? -1,
+    output: () => buffer,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** True when `url` answers 200. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
