@@ -1,0 +1,105 @@
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  type Env,
+  envInt,
+  type GitHubAppCredentials,
+  githubEndpointEnv,
+  loadGitHubAppCredentials,
+  logEnv,
+  parseEnv,
+  redisEnv,
+} from '@evalbot/config';
+import { z } from 'zod';
+
+const schema = z.object({
+  ...redisEnv,
+  ...logEnv,
+  ...githubEndpointEnv,
+  BULLMQ_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, - and _')
+    .default('evalbot'),
+  EVALUATE_LABEL: z.string().default('evaluate'),
+  WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
+  EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
+  EVALBOT_CACHE_DIR: z.string().default(join(homedir(), '.cache', 'evalbot')),
+  EVALBOT_MAX_TIMEOUT_MINUTES: envInt({ default: 60, min: 1, max: 24 * 60 }),
+  BASE_CACHE_TTL_HOURS: envInt({ default: 168, min: 0, max: 24 * 365 }),
+  WORKER_METRICS_PORT: envInt({ default: 9464, min: 0, max: 65535 }),
+  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  /** How long a job's lock lives without renewal: after a worker dies, its job is retried this much later. */
+  WORKER_LOCK_DURATION_MS: envInt({ default: 30_000, min: 1000, max: 600_000 }),
+  /** `uid:gid` (or a user name) to run PR code as, when the worker runs as root. */
+  EVALBOT_RUN_AS_USER: z.string().optional(),
+  INSTALL_ID: envInt({ default: 0, min: 0 }),
+});
+
+export interface WorkerConfig {
+  redisUrl: string;
+  prefix: string;
+  logLevel: string;
+  apiUrl: string;
+  githubUrl: string;
+  evaluateLabel: string;
+  app: GitHubAppCredentials;
+  concurrency: number;
+  workDir: string;
+  cacheDir: string;
+  maxTimeoutMs: number;
+  baseCacheTtlSeconds: number;
+  metricsPort: number;
+  metricsHost: string;
+  lockDurationMs: number;
+  runAsUser: string | undefined;
+  /** Environment variables passed through to pip (mirrors). */
+  pipEnv: Record<string, string>;
+}
+
+const PIP_PASSTHROUGH = ['PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_FIND_LINKS', 'PIP_TRUSTED_HOST'];
+
+/** Parse the worker's configuration once, at start-up. Throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): WorkerConfig {
+  // Collect the problems of both parts so one start-up error lists every bad variable.
+  const problems: ConfigError['problems'] = [];
+  let parsed: z.output<typeof schema> | undefined;
+  let app: GitHubAppCredentials | undefined;
+  try {
+    parsed = parseEnv(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  try {
+    app = loadGitHubAppCredentials(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (!parsed || !app) throw new ConfigError(problems);
+  const pipEnv: Record<string, string> = {};
+  for (const key of PIP_PASSTHROUGH) {
+    const value = env[key];
+    if (value) pipEnv[key] = value;
+  }
+  return {
+    redisUrl: parsed.REDIS_URL,
+    prefix: parsed.BULLMQ_PREFIX,
+    logLevel: parsed.LOG_LEVEL,
+    apiUrl: parsed.GITHUB_API_URL,
+    githubUrl: parsed.GITHUB_URL,
+    evaluateLabel: parsed.EVALUATE_LABEL,
+    app,
+    concurrency: parsed.WORKER_CONCURRENCY,
+    workDir: parsed.EVALBOT_WORK_DIR,
+    cacheDir: parsed.EVALBOT_CACHE_DIR,
+    maxTimeoutMs: parsed.EVALBOT_MAX_TIMEOUT_MINUTES * 60_000,
+    baseCacheTtlSeconds: parsed.BASE_CACHE_TTL_HOURS * 3600,
+    metricsPort: parsed.WORKER_METRICS_PORT,
+    metricsHost: parsed.WORKER_METRICS_HOST,
+    lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
+    runAsUser: parsed.EVALBOT_RUN_AS_USER,
+    pipEnv,
+  };
+}

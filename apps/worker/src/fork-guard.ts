@@ -1,0 +1,29 @@
+import { type GitHubApp, getPermission } from '@evalbot/github';
+import type { EvaluationRequest, PullRequestRef } from '@evalbot/jobs';
+import type { Logger } from '@evalbot/logger';
+import type { Redis } from 'ioredis';
+
+const DECISION_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Whether new commits of this PR may run. A maintainer's label or `/evaluate` vouches for the
+ * commit it names; a later push to a fork by an author without write access does not: such
+ * code is not run until a maintainer adds the label again. The decision is taken once per
+ * evaluation and shared by its jobs through Redis.
+ */
+export async function mayRunHead(
+  deps: { github: GitHubApp; redis: Redis; prefix: string; log: Logger },
+  opts: { pr: PullRequestRef; request: EvaluationRequest; evaluationKey: string },
+): Promise<boolean> {
+  const { pr, request } = opts;
+  if (!pr.fromFork || (request.trigger !== 'synchronize' && request.trigger !== 'reopened')) return true;
+  const key = `${deps.prefix}:fork-guard:${opts.evaluationKey}`;
+  const cached = await deps.redis.get(key);
+  if (cached) return cached === 'allowed';
+  const octokit = deps.github.installationOctokit(pr.installationId, deps.log);
+  const permission = await getPermission(octokit, { owner: pr.owner, repo: pr.repo, username: pr.author });
+  const decision = permission.canWrite ? 'allowed' : 'refused';
+  await deps.redis.set(key, decision, 'EX', DECISION_TTL_SECONDS);
+  deps.log.info({ author: pr.author, permission: permission.permission, decision }, 'fork push checked');
+  return decision === 'allowed';
+}

@@ -1,0 +1,32 @@
+import { ConfigError } from '@evalbot/config';
+import { createLogger } from '@evalbot/logger';
+import { loadConfig } from './env.ts';
+import { startWorker } from './start-worker.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`evalbot worker: ${error.message}\n`);
+    process.exit(78);
+  }
+  throw error;
+}
+const logger = createLogger({ service: 'evalbot-worker', level: config.logLevel });
+const worker = await startWorker({ config, logger });
+
+let signals = 0;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    worker.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  });
+}

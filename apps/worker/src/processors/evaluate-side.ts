@@ -1,0 +1,149 @@
+import { evaluateCommit, type RunAsUser } from '@evalbot/evaluator';
+import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
+import {
+  type EvaluateJob,
+  evaluateJobSchema,
+  evaluationKeyOf,
+  pullRequestKeyOf,
+  readPullRequestHead,
+  type SideOutcome,
+  sideOutcomeSchema,
+} from '@evalbot/jobs';
+import type { Logger } from '@evalbot/logger';
+import type { Redis } from 'ioredis';
+import type { BaseResultCache } from '../base-result-cache.ts';
+import type { WorkerConfig } from '../env.ts';
+import { mayRunHead } from '../fork-guard.ts';
+import { HandBackError } from '../hand-back-error.ts';
+import type { ReportPublisher } from '../report-publisher.ts';
+import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
+import type { WorkerMetrics } from '../worker-metrics.ts';
+import type { JobContext } from './job-context.ts';
+
+export interface EvaluateSideDeps {
+  config: Pick<WorkerConfig, 'prefix' | 'workDir' | 'cacheDir' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv'>;
+  redis: Redis;
+  github: GitHubApp;
+  running: RunningEvaluations;
+  baseCache: BaseResultCache;
+  publisher: ReportPublisher;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  runAsUser?: RunAsUser;
+  /** The compare job's id (the evaluation), from the job's parent. */
+  evaluationIdOf(job: JobContext): string;
+}
+
+function notRun(data: EvaluateJob, message: string): SideOutcome {
+  return {
+    ok: false,
+    sha: data.sha,
+    stage: 'clone',
+    message,
+    logTail: '',
+    durations: {},
+    runs: [],
+    environment: { packages: {} },
+    environmentReused: false,
+    resultReused: false,
+  };
+}
+
+/**
+ * Evaluate one side of a PR (the evaluate queue's processor): skip work the PR no longer
+ * wants, reuse a cached base, else fetch, prepare, train and measure the commit with the
+ * installation's credential. The PR's own failures are returned; infrastructure errors thrown.
+ */
+export async function evaluateSide(
+  raw: unknown,
+  job: JobContext,
+  deps: EvaluateSideDeps,
+): Promise<SideOutcome> {
+  const data = evaluateJobSchema.parse(raw);
+  const { pr, request, side } = data;
+  const prKey = pullRequestKeyOf(pr);
+  const log = deps.logger.child({ deliveryId: request.deliveryId, jobId: job.id, pr: prKey, side });
+  deps.metrics.queueWaitSeconds.observe(
+    { queue: 'evaluate' },
+    Math.max(0, Date.now() - job.enqueuedAt) / 1000,
+  );
+
+  const wanted = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
+  if (wanted !== null && wanted !== pr.headSha) {
+    await job.log(`not run: the PR now wants ${wanted}`);
+    return notRun(data, wanted === 'cancelled' ? 'cancelled' : `superseded by ${wanted}`);
+  }
+  const evaluationKey = evaluationKeyOf(pr);
+  const guard = { github: deps.github, redis: deps.redis, prefix: deps.config.prefix, log };
+  if (!(await mayRunHead(guard, { pr, request, evaluationKey }))) {
+    await job.log('not run: new commits on a fork by an author without write access');
+    return notRun(data, 'not run: a maintainer must approve new commits from this fork');
+  }
+
+  const publishContext = { pr, request, evaluationId: deps.evaluationIdOf(job), log };
+  await deps.publisher.started(publishContext);
+
+  if (side === 'base') {
+    const cached = await deps.baseCache.get(`${pr.owner}/${pr.repo}`, data.sha);
+    if (cached) {
+      await job.log(`base ${data.sha} was evaluated before: reusing its result`);
+      await job.updateProgress({
+        side,
+        stage: 'metrics',
+        message: 'reused cached base result',
+        percent: 100,
+      });
+      return { ...cached, resultReused: true };
+    }
+  }
+
+  const signal = deps.running.start(job.id, prKey, pr.headSha);
+  try {
+    // The PR may have moved on between the first check and registering: look once more.
+    const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
+    if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
+
+    const token = await deps.github.installationToken(pr.installationId);
+    const result = await evaluateCommit({
+      source: {
+        url: pr.cloneUrl,
+        fetchRefs: data.fetchRefs,
+        sha: data.sha,
+        gitEnv: gitCredentialEnv(token, { url: pr.cloneUrl }),
+      },
+      side,
+      workRoot: deps.config.workDir,
+      cacheDir: deps.config.cacheDir,
+      maxTimeoutMs: deps.config.maxTimeoutMs,
+      allowedOrigin: deps.config.githubUrl,
+      signal,
+      secrets: [token],
+      workerEnv: { PATH: process.env.PATH, LANG: process.env.LANG, ...deps.config.pipEnv },
+      ...(deps.runAsUser ? { runAsUser: deps.runAsUser } : {}),
+      onProgress: (p) => {
+        job.updateProgress({ side, ...p }).catch(() => {});
+        job.log(`[${p.stage}] ${p.message}`).catch(() => {});
+      },
+      onLog: (line) => {
+        job.log(line).catch(() => {});
+      },
+    });
+    for (const [stage, ms] of Object.entries(result.durations)) {
+      deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
+    }
+    if (result.cancelled) {
+      const reason = abortReasonOf(signal);
+      if (reason?.kind === 'shutdown') throw new HandBackError();
+      log.info({ reason }, 'evaluation stopped');
+    }
+    const outcome = sideOutcomeSchema.parse({
+      ...result,
+      ...(result.configError ? { configProblems: result.configError.problems } : {}),
+    });
+    if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
+    log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
+    return outcome;
+  } finally {
+    deps.running.finish(job.id);
+  }
+}
