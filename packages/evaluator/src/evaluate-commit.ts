@@ -1,0 +1,287 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { RunResult, Stage } from '@evalbot/jobs';
+import { redactSecrets } from '@evalbot/logger';
+import { type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
+import { type EnvironmentFacts, readEnvironmentFacts } from './environment-facts.ts';
+import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
+import { fetchCommit } from './fetch-commit.ts';
+import { assertReachableBy, chownTree } from './file-tree.ts';
+import { createJobDir } from './job-dir.ts';
+import { LogCollector } from './log-collector.ts';
+import { preparePythonEnv } from './prepare-python-env.ts';
+import { killProcessesWithEnv, killProcessGroup } from './process-group.ts';
+import { resolvePython } from './python-interpreter.ts';
+import { unlinkInside } from './read-file-inside.ts';
+import { readMetrics } from './read-metrics.ts';
+import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
+import { type RunAsUser, runSandboxed } from './run-sandboxed.ts';
+import { buildSandboxEnv } from './sandbox-env.ts';
+import { type RunStep, type StepFailure, stepFailure } from './step.ts';
+
+const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_GRACE_MS = 3000;
+
+/**
+ * Evaluate one commit: fetch it into a fresh directory, read its `.evalbot.yml`, prepare its
+ * Python environment, run its setup and run commands (`repeats` times) in a sandbox, and read
+ * its metrics. Never throws for the PR's own failures (returned with the stage and a message a
+ * PR author can act on); throws `InfrastructureError` when the commit cannot be fetched for
+ * reasons of the server or network. The job directory is removed in every case.
+ */
+export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<EvaluateResult> {
+  const workerEnv = opts.workerEnv ?? process.env;
+  const workRoot = resolve(opts.workRoot);
+  const cacheDir = resolve(opts.cacheDir);
+  const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
+  const user = await checkRunAsUser(opts.runAsUser, workRoot, cacheDir);
+  const gitEnv = 'url' in opts.source ? (opts.source.gitEnv ?? {}) : {};
+  const secrets = [...(opts.secrets ?? []), ...Object.values(gitEnv).filter((v) => v.length >= 8)];
+  const log = new LogCollector({ secrets, onLog: opts.onLog, limits: opts.logLimits });
+  const { sha } = opts.source;
+  const durations: Partial<Record<Stage, number>> = {};
+  const runs: RunResult[] = [];
+  let environment: EnvironmentFacts = { packages: {} };
+  let environmentReused = false;
+  let config: RepoConfig | undefined;
+
+  const progress = (stage: Stage, message: string, percent: number) => {
+    try {
+      opts.onProgress?.({ stage, message, percent: Math.round(percent) });
+    } catch {
+      // A failing progress callback must not fail the evaluation.
+    }
+  };
+  const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      durations[stage] = (durations[stage] ?? 0) + (Date.now() - started);
+    }
+  };
+  const failure = (stage: Stage, message: string, extra: Partial<EvaluateResult> = {}): EvaluateResult => ({
+    ok: false,
+    sha,
+    stage,
+    message: redactSecrets(message, secrets),
+    logTail: log.tail(),
+    durations,
+    runs,
+    environment,
+    environmentReused,
+    resultReused: false,
+    ...(config ? { config } : {}),
+    ...extra,
+  });
+  const cancelled = (stage: Stage) => failure(stage, 'cancelled', { cancelled: true });
+
+  const job = await createJobDir(workRoot);
+  const groups = new Set<number>();
+  const onGroup = (event: 'start' | 'end', pgid: number) => {
+    if (event === 'start') groups.add(pgid);
+    else groups.delete(pgid);
+    job.trackGroup(event, pgid);
+  };
+  try {
+    progress('clone', `fetching ${sha.slice(0, 12)}`, 0);
+    const fetched = await timed('clone', () =>
+      fetchCommit({
+        source: opts.source,
+        dir: job.checkout,
+        allowedOrigin: opts.allowedOrigin,
+        gitHome: job.gitHome,
+        workerEnv,
+        timeoutMs: opts.cloneTimeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS,
+        graceMs,
+        signal: opts.signal,
+        log,
+        secrets,
+        onGroup,
+      }),
+    );
+    if (!fetched.ok) return fetched.cancelled ? cancelled('clone') : failure('clone', fetched.message);
+
+    progress('config', 'reading .evalbot.yml', 10);
+    let read: { config: RepoConfig; workDir: string };
+    try {
+      read = await timed('config', async () => {
+        const own = await readRepoConfig(job.checkout);
+        config = own;
+        return { config: own, workDir: await resolveWorkingDirectory(job.checkout, own) };
+      });
+    } catch (error) {
+      if (error instanceof RepoConfigError) return failure('config', error.message, { configError: error });
+      throw error;
+    }
+    const { workDir } = read;
+    const cfg: RepoConfig = { ...read.config, ...definedOnly(opts.configOverride) };
+    config = cfg;
+    if (opts.signal?.aborted) return cancelled('config');
+
+    const limitMs = Math.min(cfg.timeout_minutes * 60_000, opts.maxTimeoutMs);
+    const deadline = Date.now() + limitMs;
+    const timedOut = (stage: Stage, command: string) =>
+      failure(
+        stage,
+        `\`${command}\` timed out after ${formatDuration(limitMs)} (${describeLimit(cfg, limitMs)})`,
+      );
+    const fromStep = (stage: Stage, f: StepFailure) =>
+      f.kind === 'cancelled'
+        ? cancelled(stage)
+        : f.kind === 'timed-out'
+          ? timedOut(stage, f.command)
+          : failure(stage, f.message);
+    if (user) await chownTree(job.root, user);
+
+    const runStep: RunStep = (step) => {
+      if (!step.log) log.line(`$ ${step.label}`);
+      return runSandboxed({
+        argv: step.argv,
+        cwd: step.cwd,
+        env: step.env,
+        user: step.asWorker ? undefined : user,
+        deadline: step.timeoutMs ? Math.min(deadline, Date.now() + step.timeoutMs) : deadline,
+        signal: opts.signal,
+        log: step.log ?? log,
+        graceMs,
+        sweepEnv: `HOME=${job.home}`,
+        onGroup,
+      });
+    };
+    const pipCacheDir = join(cacheDir, 'pip');
+    const envFor = (virtualEnv: string, binDirs: string[], seed = cfg.seed) =>
+      buildSandboxEnv({
+        workerEnv,
+        pathPrefix: binDirs,
+        home: job.home,
+        tmpDir: job.tmp,
+        virtualEnv,
+        pipCacheDir,
+        repoEnv: cfg.env,
+        extra: { EVALBOT_SEED: String(seed), EVALBOT_SIDE: opts.side },
+      });
+
+    progress('setup', 'preparing the Python environment', 15);
+    const setup = await timed('setup', async () => {
+      const python = await resolvePython(opts.python ?? 'python3', workerEnv);
+      if (user) {
+        await assertReachableBy(python.executable, user, 'the Python interpreter');
+        await preparePipCache(pipCacheDir, user);
+      }
+      const prepared = await preparePythonEnv({
+        python,
+        cacheDir,
+        checkout: job.checkout,
+        jobVenv: job.venv,
+        config: cfg,
+        runStep,
+        envFor,
+        user,
+        deadline,
+        signal: opts.signal,
+        note: (line) => log.line(line),
+      });
+      if (!prepared.ok) return prepared;
+      environmentReused = prepared.env.reused;
+      const env = envFor(prepared.env.virtualEnv, prepared.env.binDirs);
+      for (const [i, command] of cfg.setup.entries()) {
+        progress('setup', `setup ${i + 1}/${cfg.setup.length}: ${command}`, 20 + (15 * i) / cfg.setup.length);
+        const result = await runStep({ argv: ['sh', '-c', command], label: command, cwd: workDir, env });
+        const failed = stepFailure(command, result);
+        if (failed) return { ok: false as const, failure: failed };
+      }
+      environment = await readEnvironmentFacts({
+        runStep,
+        virtualEnv: prepared.env.virtualEnv,
+        cwd: job.home,
+        env,
+      });
+      return prepared;
+    });
+    if (!setup.ok) return fromStep('setup', setup.failure);
+
+    for (let i = 0; i < cfg.repeats; i++) {
+      const seed = cfg.seed + i;
+      const label =
+        cfg.repeats > 1 ? `${cfg.run} (run ${i + 1}/${cfg.repeats}, EVALBOT_SEED=${seed})` : cfg.run;
+      progress('run', `running ${label}`, 40 + (55 * i) / cfg.repeats);
+      // A metrics file committed to the repo or left by the previous repeat must not count.
+      await unlinkInside(workDir, cfg.metrics_file);
+      const result = await timed('run', () =>
+        runStep({
+          argv: ['sh', '-c', cfg.run],
+          label,
+          cwd: workDir,
+          env: envFor(setup.env.virtualEnv, setup.env.binDirs, seed),
+        }),
+      );
+      const failed = stepFailure(cfg.run, result);
+      if (failed) return fromStep('run', failed);
+
+      progress('metrics', `reading ${cfg.metrics_file}`, 40 + (55 * (i + 1)) / cfg.repeats);
+      const parsed = await timed('metrics', () =>
+        readMetrics({ workDir, displayDir: cfg.working_directory, file: cfg.metrics_file, command: cfg.run }),
+      );
+      if (!parsed.ok) return failure('metrics', parsed.message);
+      for (const note of parsed.notes) log.line(`evalbot: ${note}`);
+      runs.push({ seed, metrics: parsed.metrics, history: parsed.history, durationMs: result.durationMs });
+    }
+    progress('metrics', 'done', 100);
+    return {
+      ok: true,
+      sha,
+      runs,
+      durations,
+      logTail: log.tail(),
+      environment,
+      environmentReused,
+      resultReused: false,
+      config: cfg,
+    };
+  } finally {
+    for (const pgid of groups) await killProcessGroup(pgid, { graceMs: 0 });
+    await killProcessesWithEnv(`HOME=${job.home}`);
+    await job.remove();
+  }
+}
+
+async function checkRunAsUser(
+  user: RunAsUser | undefined,
+  workRoot: string,
+  cacheDir: string,
+): Promise<RunAsUser | undefined> {
+  if (!user) return undefined;
+  const uid = process.getuid?.();
+  if (uid === user.uid) return undefined;
+  if (uid !== 0)
+    throw new Error(`runAsUser (uid ${user.uid}) needs the worker to run as root; it runs as uid ${uid}`);
+  await mkdir(workRoot, { recursive: true });
+  await mkdir(cacheDir, { recursive: true });
+  await assertReachableBy(workRoot, user, 'the work directory');
+  await assertReachableBy(cacheDir, user, 'the cache directory');
+  return user;
+}
+
+/** pip's cache is written by the run user; the first job as that user takes it over. */
+async function preparePipCache(dir: string, user: RunAsUser): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await stat(dir)).uid !== user.uid) await chownTree(dir, user);
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const minutes = ms / 60_000;
+  return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(1)} min`;
+}
+
+function describeLimit(config: RepoConfig, limitMs: number): string {
+  if (limitMs >= config.timeout_minutes * 60_000) {
+    return `timeout_minutes: ${config.timeout_minutes}; the limit covers setup and run`;
+  }
+  return `the worker's maximum; .evalbot.yml asks for timeout_minutes: ${config.timeout_minutes}`;
+}

@@ -1,0 +1,63 @@
+import type { SideOutcome, Stage } from '@evalbot/jobs';
+import type { RepoConfig, RepoConfigError } from '@evalbot/repo-config';
+import type { CommitSource } from './fetch-commit.ts';
+import type { LogLimits } from './log-collector.ts';
+import type { RunAsUser } from './run-sandboxed.ts';
+import type { WorkerEnv } from './sandbox-env.ts';
+
+export interface Progress {
+  stage: Stage;
+  message: string;
+  /** 0–100, for a progress bar (`job.updateProgress`). */
+  percent: number;
+}
+
+export interface EvaluateCommitOptions {
+  source: CommitSource;
+  side: 'head' | 'base';
+  /** Parent of the per-job temp directories; private to this host. */
+  workRoot: string;
+  /** Cached virtual environments (`venvs/`) and pip's cache (`pip/`), shared by the host's workers. */
+  cacheDir: string;
+  /** The worker's cap on `.evalbot.yml` `timeout_minutes` (which covers setup and run). */
+  maxTimeoutMs: number;
+  /** Clone URLs must be on this origin (`GITHUB_URL`); required for URL sources. */
+  allowedOrigin?: string;
+  /** Aborting kills whatever runs (its whole process group) and returns a `cancelled` failure. */
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  /** Live output lines, redacted, rate-limited. */
+  onLog?: (line: string) => void;
+  /** Values redacted from logs and messages (the git credential is added automatically). */
+  secrets?: string[];
+  /**
+   * Settings taken from elsewhere than this commit (e.g. the base branch) so both sides run
+   * alike. Commands, files and env always come from the commit itself.
+   */
+  configOverride?: Partial<Pick<RepoConfig, 'repeats' | 'seed'>>;
+  /**
+   * Run PR code (pip install, setup, run) as this user. Only when the worker runs as root;
+   * throws otherwise. `workRoot`, `cacheDir` and the interpreter must be reachable by it.
+   */
+  runAsUser?: RunAsUser;
+  /** The Python interpreter command. Default `python3`. */
+  python?: string;
+  /** Where allowlisted variables (PATH, PIP_* mirrors, LANG, …) are read from. Default `process.env`. */
+  workerEnv?: WorkerEnv;
+  /** Limit for fetching the commit. Default 5 min. */
+  cloneTimeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL when a command is stopped. Default 3 s. */
+  killGraceMs?: number;
+  logLimits?: LogLimits;
+}
+
+/**
+ * A `SideOutcome` plus what the caller may need besides: the commit's parsed config (absent
+ * when it could not be read) or the error that made it unreadable, and whether the failure
+ * was a cancellation. Parse with `sideOutcomeSchema` to drop the extras before storing.
+ */
+export type EvaluateResult = SideOutcome & {
+  config?: RepoConfig;
+  configError?: RepoConfigError;
+  cancelled?: boolean;
+};

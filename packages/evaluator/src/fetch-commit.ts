@@ -1,0 +1,232 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { checkCloneUrl } from './check-clone-url.ts';
+import { InfrastructureError } from './infrastructure-error.ts';
+import { LogCollector } from './log-collector.ts';
+import { type RunSandboxedOptions, runSandboxed } from './run-sandboxed.ts';
+import type { WorkerEnv } from './sandbox-env.ts';
+
+/** A commit on a git server (the worker) or in a local repository (the CLI). */
+export type CommitSource =
+  | {
+      /** Clone URL, e.g. `https://github.com/o/r.git`; must be on `allowedOrigin`. */
+      url: string;
+      /** Tried in order when the server refuses to fetch `sha` directly, e.g. `refs/pull/7/head`. */
+      fetchRefs?: string[];
+      sha: string;
+      /**
+       * The credential, as environment variables for git only (e.g. `GIT_CONFIG_COUNT`,
+       * `GIT_CONFIG_KEY_0=http.extraHeader`, `GIT_CONFIG_VALUE_0=Authorization: …` from
+       * `gitCredentialEnv(token)` of `@evalbot/github`). Never written to `.git/config`.
+       */
+      gitEnv?: Record<string, string>;
+    }
+  | {
+      /** A local repository; it is only read (`git fetch` from it), never changed. */
+      path: string;
+      sha: string;
+    };
+
+export type FetchResult = { ok: true } | { ok: false; message: string; cancelled: boolean };
+
+const GIT_PASSTHROUGH = [
+  'PATH',
+  'http_proxy',
+  'https_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+  'GIT_SSL_CAINFO',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+// Hooks, fsmonitor, credential helpers and submodules could run programs or read credentials
+// the job was not given; redirects could carry the auth header to another host.
+const GIT_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'credential.helper=',
+  'protocol.ext.allow=never',
+  'fetch.recurseSubmodules=false',
+  'submodule.recurse=false',
+  'http.followRedirects=false',
+  'advice.detachedHead=false',
+  'init.defaultBranch=main',
+  'gc.auto=0',
+  'maintenance.auto=false',
+].flatMap((setting) => ['-c', setting]);
+
+const MISSING =
+  /not our ref|unadvertised object|couldn't find remote ref|no such remote ref|bad object|is not a commit|did not send all necessary objects|invalid refspec/i;
+const REFUSED =
+  /returned error: 40[134]|authentication failed|could not read (username|password)|terminal prompts disabled|repository not found|does not appear to be a git repository/i;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+export interface FetchCommitOptions {
+  source: CommitSource;
+  /** Where the checkout goes (created). Its `.git` is removed once the commit is checked out. */
+  dir: string;
+  /** Required for URL sources: clone URLs must be on this origin (`GITHUB_URL`). */
+  allowedOrigin?: string | undefined;
+  /** An empty directory used as git's HOME, so no user or system git config applies. */
+  gitHome: string;
+  workerEnv: WorkerEnv;
+  timeoutMs: number;
+  graceMs: number;
+  signal?: AbortSignal | undefined;
+  /** Receives a summary line per git command and git's error output when it fails. */
+  log: LogCollector;
+  secrets: readonly string[];
+  onGroup?: RunSandboxedOptions['onGroup'];
+}
+
+/**
+ * Fetch exactly `source.sha` (depth 1) into `dir` and check it out, without `.git` left
+ * behind. Returns a failure for a commit the server no longer has (a force-push race) or a
+ * URL off the allowed origin; throws {@link InfrastructureError} when the server cannot be
+ * reached, answers 5xx, refuses the credential, or git does not finish in time.
+ */
+export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult> {
+  const { source } = opts;
+  if (!SHA.test(source.sha)) throw new Error(`"${source.sha}" is not a full commit SHA`);
+  let remote: string;
+  let display: string;
+  let gitEnv: Record<string, string> = {};
+  let refs: string[] = [];
+  if ('url' in source) {
+    if (!opts.allowedOrigin) throw new Error('allowedOrigin is required to fetch from a URL');
+    const problem = checkCloneUrl(source.url, opts.allowedOrigin);
+    display = problem?.includes('credentials') ? '(a URL with credentials)' : source.url;
+    if (problem) {
+      return { ok: false, cancelled: false, message: `refused to clone ${display}: ${problem}` };
+    }
+    remote = source.url;
+    gitEnv = source.gitEnv ?? {};
+    refs = source.fetchRefs ?? [];
+  } else {
+    if (!isAbsolute(source.path))
+      throw new Error(`the local repository path "${source.path}" must be absolute`);
+    remote = source.path;
+    display = source.path;
+  }
+
+  const env: Record<string, string> = {};
+  for (const key of GIT_PASSTHROUGH) {
+    const value = opts.workerEnv[key];
+    if (value !== undefined) env[key] = value;
+  }
+  Object.assign(env, {
+    HOME: opts.gitHome,
+    LANG: 'C',
+    LC_ALL: 'C', // git's messages are classified below: keep them in English
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '',
+    SSH_ASKPASS: '',
+    GCM_INTERACTIVE: 'never',
+    ...gitEnv,
+  });
+  const secrets = [...opts.secrets, ...credentialValues(gitEnv)];
+  const deadline = Date.now() + opts.timeoutMs;
+  await mkdir(opts.dir, { recursive: true });
+
+  const git = async (args: string[], cwd: string) => {
+    const output = new LogCollector({ secrets, limits: { maxLines: 40, maxBytes: 8 * 1024 } });
+    const result = await runSandboxed({
+      argv: ['git', ...GIT_CONFIG, ...args],
+      cwd,
+      env,
+      deadline,
+      signal: opts.signal,
+      log: output,
+      graceMs: opts.graceMs,
+      sweepEnv: `HOME=${opts.gitHome}`,
+      onGroup: opts.onGroup,
+    });
+    const text = output.tail();
+    if (result.timedOut) {
+      throw new InfrastructureError(
+        `git ${args[0]} from ${display} did not finish within ${Math.round(opts.timeoutMs / 1000)} s`,
+        true,
+      );
+    }
+    if (result.spawnError) throw new InfrastructureError(`cannot run git: ${result.spawnError}`, false);
+    return { ok: result.exitCode === 0, cancelled: result.cancelled, text };
+  };
+  const cancelled: FetchResult = { ok: false, cancelled: true, message: 'cancelled' };
+
+  const init = await git(['init', '-q', '.'], opts.dir);
+  if (init.cancelled) return cancelled;
+  if (!init.ok) throw new InfrastructureError(`git init failed: ${init.text}`, false);
+
+  const tried: string[] = [];
+  let fetched = false;
+  for (const what of [source.sha, ...refs]) {
+    opts.log.line(`$ git fetch --depth=1 ${display} ${what}`);
+    const fetch = await git(['fetch', '-q', '--depth=1', '--no-tags', '--', remote, what], opts.dir);
+    if (fetch.cancelled) return cancelled;
+    if (!fetch.ok) {
+      const firstError = fetch.text.split('\n').find((l) => /fatal|error/i.test(l)) ?? fetch.text;
+      if (MISSING.test(fetch.text)) {
+        tried.push(`${what} (${firstError.replace(/^fatal: /, '').trim()})`);
+        continue;
+      }
+      for (const line of fetch.text.split('\n')) opts.log.line(line);
+      if (REFUSED.test(fetch.text)) {
+        throw new InfrastructureError(
+          `the git server refused to serve ${display}: ${firstError.trim()} — check the App's installation and its access to the repository`,
+          false,
+        );
+      }
+      throw new InfrastructureError(`git fetch from ${display} failed: ${firstError.trim()}`, true);
+    }
+    const head = await git(['rev-parse', '--verify', '-q', 'FETCH_HEAD^{commit}'], opts.dir);
+    if (head.cancelled) return cancelled;
+    const got = head.text.trim();
+    if (got === source.sha) {
+      fetched = true;
+      break;
+    }
+    tried.push(`${what} (now points to ${got.slice(0, 12) || 'nothing'})`);
+  }
+  if (!fetched) {
+    return {
+      ok: false,
+      cancelled: false,
+      message: `commit ${source.sha} is not available from ${display}; tried ${tried.join(', ')}. The branch was probably force-pushed or the commit deleted after the evaluation was requested; push again or ask for a new evaluation`,
+    };
+  }
+
+  const checkout = await git(['checkout', '-q', '--detach', source.sha], opts.dir);
+  if (checkout.cancelled) return cancelled;
+  if (!checkout.ok) {
+    return {
+      ok: false,
+      cancelled: false,
+      message: `git could not check out ${source.sha}: ${checkout.text.trim()}`,
+    };
+  }
+  // PR code must not read git's state (remote URL, config): only the files of the commit stay.
+  await rm(join(opts.dir, '.git'), { recursive: true, force: true });
+  return { ok: true };
+}
+
+/** Values of credential variables and the token inside an `Authorization: <scheme> <token>` header. */
+function credentialValues(gitEnv: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(gitEnv)) {
+    if (!/^GIT_CONFIG_VALUE_\d+$/.test(key) && !/TOKEN|PASSWORD|SECRET/i.test(key)) continue;
+    out.push(value);
+    const token = value.match(/^\s*authorization:\s*\S+\s+(\S+)/i)?.[1];
+    if (token) {
+      out.push(token);
+      // Basic credentials are base64("x-access-token:<token>"): redact the decoded token too.
+      const decoded = Buffer.from(token, 'base64').toString('utf8');
+      const password = decoded.includes(':') ? decoded.slice(decoded.indexOf(':') + 1) : '';
+      if (/^[\x21-\x7e]{6,}$/.test(password)) out.push(password);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import type { LiteralValue } from './parse-python-literal.ts';
+
+/** Final metrics and per-epoch history read from one metrics file. */
+export interface ParsedMetrics {
+  metrics: Record<string, number>;
+  history: Record<string, number[]>;
+  /** Things that were skipped, worth a line in the log (e.g. a `None` metric). */
+  notes: string[];
+}
+
+/** The metrics file parsed but its content is not metrics; the message names the key. */
+export class MetricsShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetricsShapeError';
+  }
+}
+
+function describe(value: LiteralValue): string {
+  if (value === null) return 'None';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a dict';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return String(value);
+}
+
+function checkFinite(key: string, value: number): number {
+  if (Number.isNaN(value)) throw new MetricsShapeError(`metric '${key}' is nan; write a finite number`);
+  if (!Number.isFinite(value))
+    throw new MetricsShapeError(`metric '${key}' is ${value}; write a finite number`);
+  return value;
+}
+
+function scalar(key: string, value: LiteralValue): number | undefined {
+  if (typeof value === 'number') return checkFinite(key, value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string') {
+    const hint =
+      value.trim() !== '' && Number.isFinite(Number(value)) ? ` without quotes: ${value.trim()}` : '';
+    throw new MetricsShapeError(
+      `metric '${key}' is ${describe(value)}, not a number; write the number${hint}`,
+    );
+  }
+  return undefined;
+}
+
+function series(key: string, value: LiteralValue[]): number[] {
+  return value.map((item, i) => {
+    if (typeof item !== 'number') {
+      throw new MetricsShapeError(
+        `history '${key}'[${i}] is ${describe(item)}; history lists hold numbers only`,
+      );
+    }
+    return checkFinite(`${key}[${i}]`, item);
+  });
+}
+
+/**
+ * Turn the parsed metrics file into metrics and history. Accepted: `{name: number | bool}`,
+ * `{name: [numbers]}` (a per-epoch series), and `{history: {name: [numbers]}}`.
+ * Throws {@link MetricsShapeError} naming the offending key.
+ */
+export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MetricsShapeError(
+      `holds ${describe(value)}, not a dict of metrics; write e.g. {"loss": 0.3, "accuracy": 0.9}`,
+    );
+  }
+  const out: ParsedMetrics = { metrics: {}, history: {}, notes: [] };
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'history' && item !== null && typeof item === 'object' && !Array.isArray(item)) {
+      for (const [name, values] of Object.entries(item)) {
+        if (!Array.isArray(values)) {
+          throw new MetricsShapeError(`history '${name}' is ${describe(values)}; give a list of numbers`);
+        }
+        out.history[name] = series(name, values);
+      }
+      continue;
+    }
+    if (item === null) {
+      out.notes.push(`metric '${key}' is None; skipped`);
+      continue;
+    }
+    if (Array.isArray(item)) {
+      out.history[key] = series(key, item);
+      continue;
+    }
+    if (typeof item === 'object') {
+      throw new MetricsShapeError(
+        `metric '${key}' is a dict; only "history" may hold a dict (of lists), other metrics are numbers`,
+      );
+    }
+    const number = scalar(key, item);
+    if (number !== undefined) out.metrics[key] = number;
+  }
+  if (Object.keys(out.metrics).length === 0) {
+    throw new MetricsShapeError('holds no numeric metric; write e.g. {"loss": 0.3, "accuracy": 0.9}');
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { removeTree } from './file-tree.ts';
+import { isProcessAlive } from './is-process-alive.ts';
+
+/** What a build returned: ready, or the caller's own description of the failure. */
+export type BuildResult<F> = { ok: true } | { ok: false; failure: F };
+
+export type EnsureVenvResult<F> =
+  | { status: 'ready'; dir: string; reused: boolean }
+  | { status: 'failed'; failure: F }
+  | { status: 'timed-out' }
+  | { status: 'cancelled' };
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  nonce: string;
+  since: number;
+}
+
+/**
+ * The cache key of an environment: the interpreter (path and version) and the requirements'
+ * lines without comments and blank lines (which pip ignores too). Readable prefix, hash
+ * suffix: `py3.11.7-<16 hex>`.
+ */
+export function venvKey(python: { executable: string; version: string }, requirements: string): string {
+  const hash = createHash('sha256')
+    .update(
+      `evalbot-venv-v1\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
+    )
+    .digest('hex');
+  return `py${python.version}-${hash.slice(0, 16)}`;
+}
+
+/**
+ * Requirements that point at other files (`-r`, `-c`, `-e .`, `./pkg`, `file:`) install
+ * things the file's content does not describe: such an environment is built per job, never
+ * cached.
+ */
+export function isCacheableRequirements(text: string): boolean {
+  for (const line of requirementLines(text)) {
+    if (/^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)\b/.test(line)) return false;
+    if (/^[./~]/.test(line) || /(^|[\s@])file:/.test(line) || /@\s*[./~]/.test(line)) return false;
+  }
+  return true;
+}
+
+/** Logical lines of a requirements file (continuations joined), without comments or blanks. */
+export function requirementLines(text: string): string[] {
+  return text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter((line) => line !== '');
+}
+
+/**
+ * Return the cached environment `key` under `venvsDir`, building it with `build` when it is
+ * not there. Safe across processes: one builder at a time per key (an `O_EXCL` lock file
+ * naming its pid; a dead builder's lock is broken), and an environment becomes visible only
+ * when complete, by an atomic symlink `<key>` → `<key>@<pid>-<nonce>` made after `build`
+ * succeeded. A builder killed midway leaves a directory that the next builder removes.
+ * Environments are built at their final path because venvs hold absolute paths.
+ */
+export async function ensureCachedVenv<F>(opts: {
+  venvsDir: string;
+  key: string;
+  build: (dir: string) => Promise<BuildResult<F>>;
+  deadline?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** A lock from another host is considered abandoned after this long. Default 2 h. */
+  foreignLockStaleMs?: number;
+  onWait?: (holder: string) => void;
+  pollMs?: number;
+}): Promise<EnsureVenvResult<F>> {
+  const { venvsDir, key } = opts;
+  await mkdir(venvsDir, { recursive: true });
+  const link = join(venvsDir, key);
+  const lockPath = join(venvsDir, `${key}.lock`);
+  let announced = false;
+  for (;;) {
+    const ready = await readyTarget(link);
+    if (ready) return { status: 'ready', dir: ready, reused: true };
+    if (opts.signal?.aborted) return { status: 'cancelled' };
+    if (opts.deadline !== undefined && Date.now() > opts.deadline) return { status: 'timed-out' };
+
+    const lock: LockInfo = {
+      pid: process.pid,
+      host: hostname(),
+      nonce: randomBytes(6).toString('hex'),
+      since: Date.now(),
+    };
+    if (await tryLock(lockPath, lock)) {
+      try {
+        return await buildLocked(opts, link, lock);
+      } finally {
+        await releaseLock(lockPath, lock);
+      }
+    }
+    const holder = await readLock(lockPath);
+    if (holder === 'gone') continue;
+    if (holder !== 'unreadable' && isAbandoned(holder, opts.foreignLockStaleMs ?? 2 * 3600_000)) {
+      // Rename first so that only one waiter removes this particular lock file.
+      const stale = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
+      if (
+        await rename(lockPath, stale).then(
+          () => true,
+          () => false,
+        )
+      )
+        await unlink(stale).catch(() => {});
+      continue;
+    }
+    if (!announced) {
+      announced = true;
+      opts.onWait?.(holder === 'unreadable' ? 'another worker' : `pid ${holder.pid} on ${holder.host}`);
+    }
+    await sleep(opts.pollMs ?? 250);
+  }
+}
+
+async function buildLocked<F>(
+  opts: { venvsDir: string; key: string; build: (dir: string) => Promise<BuildResult<F>> },
+  link: string,
+  lock: LockInfo,
+): Promise<EnsureVenvResult<F>> {
+  const ready = await readyTarget(link);
+  if (ready) return { status: 'ready', dir: ready, reused: true };
+  // A dangling link (its environment deleted by hand) would block publishing.
+  if (
+    await lstat(link).then(
+      () => true,
+      () => false,
+    )
+  )
+    await unlink(link).catch(() => {});
+  await removeAbandonedBuilds(opts.venvsDir, opts.key);
+  const dir = join(opts.venvsDir, `${opts.key}@${lock.pid}-${lock.nonce}`);
+  let published = false;
+  try {
+    const result = await opts.build(dir);
+    if (!result.ok) return { status: 'failed', failure: result.failure };
+    try {
+      await symlink(basename(dir), link);
+      published = true;
+      return { status: 'ready', dir, reused: false };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another builder published first (its lock was wrongly judged stale): use theirs.
+      const theirs = await readyTarget(link);
+      if (!theirs) throw error;
+      return { status: 'ready', dir: theirs, reused: true };
+    }
+  } finally {
+    if (!published) await removeTree(dir);
+  }
+}
+
+/** The complete environment behind `link`, or undefined. */
+async function readyTarget(link: string): Promise<string | undefined> {
+  try {
+    const target = join(link, '..', await readlink(link));
+    if ((await stat(join(target, 'pyvenv.cfg'))).isFile()) return target;
+  } catch {
+    // not there (yet)
+  }
+  return undefined;
+}
+
+async function tryLock(path: string, info: LockInfo): Promise<boolean> {
+  try {
+    await writeFile(path, JSON.stringify(info), { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function readLock(path: string): Promise<LockInfo | 'gone' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return 'unreadable';
+  }
+  try {
+    const info = JSON.parse(text) as LockInfo;
+    if (Number.isInteger(info.pid) && typeof info.host === 'string') return info;
+  } catch {
+    // A lock being written right now is empty for an instant.
+  }
+  const age = await stat(path).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0,
+  );
+  return age > 60_000 ? { pid: -1, host: hostname(), nonce: '', since: 0 } : 'unreadable';
+}
+
+function isAbandoned(holder: LockInfo, foreignStaleMs: number): boolean {
+  if (holder.host !== hostname()) return Date.now() - holder.since > foreignStaleMs;
+  return holder.pid <= 0 || !isProcessAlive(holder.pid);
+}
+
+async function releaseLock(path: string, mine: LockInfo): Promise<void> {
+  const current = await readLock(path);
+  if (typeof current === 'object' && current.nonce === mine.nonce) await unlink(path).catch(() => {});
+}
+
+/** Build directories of `key` whose builder is dead (we hold the lock, so none is running here). */
+async function removeAbandonedBuilds(venvsDir: string, key: string): Promise<void> {
+  const prefix = `${key}@`;
+  const published = await readlink(join(venvsDir, key)).catch(() => undefined);
+  for (const name of await readdir(venvsDir)) {
+    if (!name.startsWith(prefix) || name === published) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (pid === process.pid || !isProcessAlive(pid)) await removeTree(join(venvsDir, name));
+  }
+}

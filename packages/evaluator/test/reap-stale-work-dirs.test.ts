@@ -1,0 +1,104 @@
+import { randomInt } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from '@evalbot/test-utils';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { reapStaleWorkDirs } from '../src/index.ts';
+import { killProcessGroup } from '../src/process-group.ts';
+import { groupMembers, makeRepo, processesMatching, tempDir } from './helpers.ts';
+
+const cleanups: string[] = [];
+const groups: number[] = [];
+afterEach(async () => {
+  for (const pgid of groups.splice(0)) await killProcessGroup(pgid, { graceMs: 0 });
+  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+describe('reapStaleWorkDirs', () => {
+  it("kills a dead worker's leftover processes and removes its job directory", async () => {
+    const sleep = `1000.${randomInt(1e9)}`;
+    const escaped = `1000.${randomInt(1e9)}`;
+    const repo = await makeRepo({
+      'requirements.txt': '',
+      'demo.py': `import subprocess\nsubprocess.Popen(["sleep", "${sleep}"])\nsubprocess.Popen(["setsid", "sleep", "${escaped}"])\nsubprocess.run(["sleep", "${sleep}"])\n`,
+    });
+    const workRoot = await tempDir('work');
+    const cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
+    cleanups.push(repo.dir, workRoot, ...(process.env.EVALBOT_CACHE_DIR ? [] : [cacheDir]));
+    const worker = execa(
+      'node',
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'fixtures', 'evaluate-in-child.ts'),
+        repo.dir,
+        repo.sha,
+        workRoot,
+        cacheDir,
+      ],
+      { reject: false },
+    );
+    // The model is running: then the worker dies without any chance to clean up.
+    await waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length === 2, {
+      timeoutMs: 120_000,
+    });
+    worker.kill('SIGKILL');
+    await worker;
+    expect(await processesMatching(`sleep ${sleep}`)).toHaveLength(2);
+    const left = await readdir(workRoot);
+    expect(left).toHaveLength(2); // evalbot-<pid>-<hex> and its .json marker
+
+    const escapedPids = await processesMatching(`sleep ${escaped}`);
+    const reaped = await reapStaleWorkDirs(workRoot);
+    expect(reaped.killedGroups).toHaveLength(1);
+    expect(reaped.killedProcesses).toEqual(escapedPids);
+    expect(reaped.removed).toEqual([join(workRoot, left.find((n) => !n.endsWith('.json')) ?? '')]);
+    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(await processesMatching(`sleep ${escaped}`)).toEqual([]);
+    expect(await readdir(workRoot)).toEqual([]);
+  }, 180_000);
+
+  it('leaves the directories of live workers alone', async () => {
+    const workRoot = await tempDir('work');
+    cleanups.push(workRoot);
+    await mkdir(join(workRoot, 'evalbot-4242-abcdef'));
+    await writeFile(join(workRoot, 'evalbot-4242-abcdef.json'), JSON.stringify({ pid: 4242, groups: [] }));
+    await mkdir(join(workRoot, 'not-a-job-dir'));
+    const reaped = await reapStaleWorkDirs(workRoot, { isAlive: (pid) => pid === 4242 });
+    expect(reaped).toEqual({ removed: [], killedGroups: [], killedProcesses: [] });
+    expect((await readdir(workRoot)).sort()).toEqual([
+      'evalbot-4242-abcdef',
+      'evalbot-4242-abcdef.json',
+      'not-a-job-dir',
+    ]);
+  });
+
+  it('does not kill a process group whose leader pid now belongs to a newer process', async () => {
+    const workRoot = await tempDir('work');
+    cleanups.push(workRoot);
+    const stranger = execa('sleep', ['60'], { detached: true, reject: false });
+    const pgid = stranger.pid ?? 0;
+    groups.push(pgid);
+    await mkdir(join(workRoot, 'evalbot-4243-abcdef'));
+    await writeFile(
+      join(workRoot, 'evalbot-4243-abcdef.json'),
+      JSON.stringify({ pid: 4243, groups: [{ pgid, startTime: '1' }] }),
+    );
+    const reaped = await reapStaleWorkDirs(workRoot, { isAlive: () => false });
+    expect(reaped).toEqual({
+      removed: [join(workRoot, 'evalbot-4243-abcdef')],
+      killedGroups: [],
+      killedProcesses: [],
+    });
+    expect(await groupMembers(pgid)).toEqual([pgid]);
+  });
+
+  it('returns nothing to do for a work root that does not exist yet', async () => {
+    expect(await reapStaleWorkDirs('/nonexistent/evalbot-work')).toEqual({
+      removed: [],
+      killedGroups: [],
+      killedProcesses: [],
+    });
+  });
+});

@@ -1,0 +1,296 @@
+import { randomInt } from 'node:crypto';
+import { chmod, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from '@evalbot/test-utils';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EvaluateCommitOptions, evaluateCommit } from '../src/index.ts';
+import {
+  FAKE_MODEL,
+  git,
+  leftovers,
+  makeRepo,
+  processesMatching,
+  type RepoFile,
+  tempDir,
+} from './helpers.ts';
+
+let cacheDir: string;
+let ownCache = false;
+const cleanups: string[] = [];
+
+beforeAll(async () => {
+  ownCache = !process.env.EVALBOT_CACHE_DIR;
+  cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
+  // The time-limit tests give setup and run 2 s: build the (empty) environment beforehand.
+  expect(await evaluate(FAKE_MODEL)).toMatchObject({ ok: true });
+});
+afterAll(async () => {
+  if (ownCache) await rm(cacheDir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateCommitOptions> = {}) {
+  const repo = await makeRepo(files);
+  const workRoot = await tempDir('work');
+  cleanups.push(repo.dir, workRoot);
+  const result = await evaluateCommit({
+    source: { path: repo.dir, sha: repo.sha },
+    side: 'head',
+    workRoot,
+    cacheDir,
+    maxTimeoutMs: 120_000,
+    killGraceMs: 500,
+    ...extra,
+  });
+  expect(await leftovers(workRoot)).toEqual([]);
+  return result;
+}
+
+/** A unique `sleep` argument, to find this test's processes in /proc. */
+const uniqueSleep = () => `1000.${randomInt(1e9)}`;
+
+describe('the sandbox', () => {
+  it('kills the whole process tree when the run passes its time limit', async () => {
+    const sleep = uniqueSleep();
+    const started = Date.now();
+    let seen: Promise<unknown> | undefined;
+    const result = await evaluate(
+      {
+        // A background grandchild, and a foreground child that ignores SIGTERM.
+        'demo.py': `import os, signal, subprocess, time
+subprocess.Popen(["sh", "-c", "sleep ${sleep} & wait"])
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("started", flush=True)
+time.sleep(1000)
+`,
+      },
+      {
+        maxTimeoutMs: 2000,
+        onLog: (line) => {
+          if (line === 'started')
+            seen = waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length > 0);
+        },
+      },
+    );
+    await seen; // the grandchild did run
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'run',
+      message:
+        "`python3 demo.py` timed out after 2 s (the worker's maximum; .evalbot.yml asks for timeout_minutes: 30)",
+    });
+    expect(result.logTail).toContain('started');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+  });
+
+  it("names timeout_minutes when the repository's own limit ends the run", async () => {
+    const result = await evaluate({
+      ...FAKE_MODEL,
+      '.evalbot.yml': 'timeout_minutes: 0.03\nrun: sleep 30\n',
+    });
+    expect(result).toMatchObject({
+      stage: 'run',
+      message: '`sleep 30` timed out after 2 s (timeout_minutes: 0.03; the limit covers setup and run)',
+    });
+  });
+
+  it('kills the run and its children at once when the signal aborts', async () => {
+    const sleep = uniqueSleep();
+    const controller = new AbortController();
+    let seen: Promise<unknown> | undefined;
+    const resultPromise = evaluate(
+      {
+        'demo.py': `import subprocess\nsubprocess.Popen(["sleep", "${sleep}"])\nprint("started", flush=True)\nsubprocess.run(["sleep", "${sleep}"])\n`,
+      },
+      {
+        signal: controller.signal,
+        onLog: (line) => {
+          if (line !== 'started') return;
+          seen = waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length > 0).finally(() =>
+            controller.abort(),
+          );
+        },
+      },
+    );
+    const result = await resultPromise;
+    await seen;
+    expect(result).toMatchObject({ ok: false, stage: 'run', message: 'cancelled', cancelled: true });
+    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+  });
+
+  it('returns at once, cancelled, when the signal is already aborted', async () => {
+    const result = await evaluate(FAKE_MODEL, { signal: AbortSignal.abort() });
+    expect(result).toMatchObject({ ok: false, stage: 'clone', message: 'cancelled', cancelled: true });
+  });
+
+  it('kills background processes a successful run leaves behind', async () => {
+    const sleep = uniqueSleep();
+    const result = await evaluate({
+      'demo.py': `import subprocess\nsubprocess.Popen(["sleep", "${sleep}"])\nopen("result.txt", "w").write('{"a": 1}')\n`,
+    });
+    expect(result.ok).toBe(true);
+    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+  });
+
+  it('kills a process that left the process group (setsid) without waiting for its output', async () => {
+    const sleep = uniqueSleep();
+    const started = Date.now();
+    const result = await evaluate({
+      'demo.py': `import subprocess\nsubprocess.Popen(["setsid", "sleep", "${sleep}"])\nopen("result.txt", "w").write('{"a": 1}')\n`,
+    });
+    expect(result.ok).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+  });
+
+  it("gives PR code none of the worker's secrets, no git config and a closed stdin", async () => {
+    const planted = {
+      WEBHOOK_SECRET: 'planted-webhook-secret-value',
+      PRIVATE_KEY: 'planted-private-key-value',
+      PRIVATE_KEY_PATH: '/planted/private-key.pem',
+      APP_ID: '987654',
+      REDIS_URL: 'redis://127.0.0.1:6390/7',
+      GITHUB_TOKEN: 'planted-github-token-value',
+      DASHBOARD_PASSWORD: 'planted-dashboard-password',
+    };
+    Object.assign(process.env, planted);
+    const bare = await tempDir('bare');
+    cleanups.push(bare);
+    try {
+      const repo = await makeRepo({
+        'demo.py': `import json, os, subprocess, sys
+print("ENV", json.dumps(dict(os.environ)))
+print("GITCONFIG", subprocess.run("cat .git/config; git config --list --show-origin", shell=True, capture_output=True, text=True).stdout)
+print("STDIN", repr(sys.stdin.read() if sys.stdin else None))
+open("result.txt", "w").write('{"ok": 1}')
+`,
+        '.evalbot.yml': 'env:\n  MODEL_SIZE: small\n',
+      });
+      cleanups.push(repo.dir);
+      await git(bare, 'clone', '-q', '--bare', repo.dir, join(bare, 'model.git'));
+      const lines: string[] = [];
+      const workRoot = await tempDir('work');
+      cleanups.push(workRoot);
+      const result = await evaluateCommit({
+        source: {
+          url: `file://${bare}/model.git`,
+          sha: repo.sha,
+          gitEnv: {
+            GIT_CONFIG_COUNT: '1',
+            GIT_CONFIG_KEY_0: 'http.extraHeader',
+            GIT_CONFIG_VALUE_0: 'Authorization: Basic cGxhbnRlZC1naXQtdG9rZW4=',
+          },
+        },
+        allowedOrigin: `file://${bare}`,
+        side: 'head',
+        workRoot,
+        cacheDir,
+        maxTimeoutMs: 60_000,
+        onLog: (line) => lines.push(line),
+      });
+      expect(result.ok).toBe(true);
+      const envLine = lines.find((l) => l.startsWith('ENV '));
+      const env = JSON.parse(envLine?.slice(4) ?? '{}') as Record<string, string>;
+      for (const [name, value] of Object.entries(planted)) {
+        expect(env).not.toHaveProperty(name);
+        expect(envLine).not.toContain(value);
+      }
+      expect(Object.keys(env).filter((k) => k.startsWith('GIT_'))).toEqual([]);
+      expect(envLine).not.toContain('cGxhbnRlZC1naXQtdG9rZW4');
+      expect(env).toMatchObject({
+        EVALBOT_SEED: '42',
+        EVALBOT_SIDE: 'head',
+        MODEL_SIZE: 'small',
+        VIRTUAL_ENV: expect.stringContaining(workRoot),
+        PIP_CACHE_DIR: join(cacheDir, 'pip'),
+        HOME: expect.stringContaining(workRoot),
+        TMPDIR: expect.stringContaining(workRoot),
+      });
+      expect(env.PATH?.split(':')[0]).toBe(`${env.VIRTUAL_ENV}/bin`);
+      const gitConfig = lines.slice(lines.findIndex((l) => l.startsWith('GITCONFIG'))).join('\n');
+      expect(gitConfig).not.toMatch(/extraheader|authorization|model\.git/i);
+      // stdin is /dev/null: a prompt (input()) ends at once instead of waiting forever.
+      expect(lines).toContain("STDIN ''");
+      expect(await leftovers(workRoot)).toEqual([]);
+    } finally {
+      for (const name of Object.keys(planted)) delete process.env[name];
+    }
+  });
+
+  it('keeps a bounded tail of a run that prints 50 MB, and the run still succeeds', async () => {
+    const forwarded: string[] = [];
+    const result = await evaluate(
+      {
+        'demo.py': `import sys
+line = "x" * 99 + "\\n"
+for i in range(500_000):
+    sys.stdout.write(line)
+sys.stdout.write("y" * 5_000_000 + "\\n")
+print("LAST LINE")
+open("result.txt", "w").write('{"a": 1}')
+`,
+      },
+      { onLog: (line) => forwarded.push(line) },
+    );
+    expect(result.ok).toBe(true);
+    expect(Buffer.byteLength(result.logTail)).toBeLessThanOrEqual(66 * 1024);
+    expect(result.logTail).toMatch(/^… \(\d+ earlier lines not kept\)/);
+    expect(result.logTail).toContain('LAST LINE');
+    expect(result.logTail).toContain('[line cut at 2000 characters]');
+    expect(forwarded.length).toBeLessThan(1000);
+    expect(forwarded.some((l) => /lines not forwarded to the live log/.test(l))).toBe(true);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'runs PR code, pip included, as the unprivileged user when the worker is root',
+    async () => {
+      const nobody = { uid: 65534, gid: 65534 };
+      const root = await tempDir('as-user');
+      cleanups.push(root);
+      await chmod(root, 0o755);
+      const result = await evaluate(
+        {
+          'requirements.txt': 'six\n',
+          'demo.py': `import json, os, six, sys
+shared = [p for p in sys.path if "/venvs/" in p][0]
+try:
+    open(os.path.join(shared, "planted.py"), "w").write("x = 1")
+    writable = 1
+except OSError:
+    writable = 0
+json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable}, open("result.txt", "w"))
+`,
+        },
+        {
+          runAsUser: nobody,
+          python: '/usr/bin/python3',
+          workRoot: join(root, 'work'),
+          cacheDir: join(root, 'cache'),
+        },
+      );
+      expect(result).toMatchObject({
+        ok: true,
+        runs: [{ metrics: { uid: 65534, gid: 65534, shared_writable: 0 } }],
+      });
+      expect(await leftovers(join(root, 'work'))).toEqual([]);
+    },
+    180_000,
+  );
+
+  it('refuses runAsUser when the work directory is not reachable by that user', async () => {
+    if (process.getuid?.() !== 0) {
+      await expect(evaluate(FAKE_MODEL, { runAsUser: { uid: 65534, gid: 65534 } })).rejects.toThrow(
+        /needs the worker to run as root/,
+      );
+      return;
+    }
+    const hidden = await tempDir('hidden'); // mkdtemp: mode 0700
+    cleanups.push(hidden);
+    await expect(
+      evaluate(FAKE_MODEL, { runAsUser: { uid: 65534, gid: 65534 }, workRoot: join(hidden, 'work') }),
+    ).rejects.toThrow(/is not reachable by uid 65534/);
+  });
+});

@@ -1,0 +1,168 @@
+import { mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type EvaluateCommitOptions, evaluateCommit } from '../src/index.ts';
+import { resolvePython } from '../src/python-interpreter.ts';
+import { venvKey } from '../src/venv-cache.ts';
+import { leftovers, makeRepo, type RepoFile, tempDir } from './helpers.ts';
+
+const cleanups: string[] = [];
+afterEach(async () => {
+  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes 1 when `six` can be imported, and where from. */
+const USES_SIX = {
+  'requirements.txt': 'six\n',
+  'demo.py': `import json, six\njson.dump({"six": 1, "in_job_layer": int("/venvs/" not in six.__file__)}, open("result.txt", "w"))\n`,
+};
+
+async function freshCache(): Promise<string> {
+  const dir = await tempDir('cache');
+  cleanups.push(dir);
+  return dir;
+}
+
+async function evaluate(
+  files: Record<string, RepoFile>,
+  cacheDir: string,
+  extra: Partial<EvaluateCommitOptions> = {},
+) {
+  const repo = await makeRepo(files);
+  const workRoot = await tempDir('work');
+  cleanups.push(repo.dir, workRoot);
+  const result = await evaluateCommit({
+    source: { path: repo.dir, sha: repo.sha },
+    side: 'head',
+    workRoot,
+    cacheDir,
+    maxTimeoutMs: 300_000,
+    ...extra,
+  });
+  expect(await leftovers(workRoot)).toEqual([]);
+  return result;
+}
+
+/** The cache's environments: published links and the directories they point to. */
+async function cacheEntries(cacheDir: string): Promise<string[]> {
+  return (await readdir(join(cacheDir, 'venvs')).catch(() => [])).sort();
+}
+
+describe('the environment cache', () => {
+  it('builds an environment once and reuses it for the next job with the same requirements', async () => {
+    const cacheDir = await freshCache();
+    const cold = await evaluate(USES_SIX, cacheDir);
+    // Comments and blank lines do not change what is installed: same environment.
+    const warm = await evaluate({ ...USES_SIX, 'requirements.txt': '# pinned below\nsix\n\n' }, cacheDir);
+    expect(cold).toMatchObject({
+      ok: true,
+      environmentReused: false,
+      runs: [{ metrics: { six: 1, in_job_layer: 0 } }],
+    });
+    expect(warm).toMatchObject({ ok: true, environmentReused: true, runs: [{ metrics: { six: 1 } }] });
+    console.info(
+      `venv timings: setup cold ${cold.durations.setup} ms (venv + pip install six), cached ${warm.durations.setup} ms`,
+    );
+    expect(warm.durations.setup).toBeLessThan(cold.durations.setup ?? 0);
+    const entries = await cacheEntries(cacheDir);
+    expect(entries).toHaveLength(2); // <key> → <key>@<pid>-<nonce>
+    const [link, dir] = entries;
+    expect(await readlink(join(cacheDir, 'venvs', link ?? ''))).toBe(dir);
+  });
+
+  it('ends with one valid environment when two worker processes build the same one at once', async () => {
+    const cacheDir = await freshCache();
+    const repo = await makeRepo(USES_SIX);
+    const workRoot = await tempDir('work');
+    cleanups.push(repo.dir, workRoot);
+    const child = () =>
+      execa('node', [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'fixtures', 'evaluate-in-child.ts'),
+        repo.dir,
+        repo.sha,
+        workRoot,
+        cacheDir,
+      ]);
+    const results = (await Promise.all([child(), child()])).map((r) => JSON.parse(r.stdout));
+    expect(results).toMatchObject([
+      { ok: true, runs: [{ metrics: { six: 1 } }] },
+      { ok: true, runs: [{ metrics: { six: 1 } }] },
+    ]);
+    // One built it while the other waited for it.
+    expect(results.map((r) => r.environmentReused).sort()).toEqual([false, true]);
+    const entries = await cacheEntries(cacheDir);
+    expect(entries).toHaveLength(2);
+    expect(entries.some((e) => e.endsWith('.lock'))).toBe(false);
+    const python = join(cacheDir, 'venvs', entries[0] ?? '', 'bin', 'python');
+    expect((await execa(python, ['-c', 'import six; print(six.__version__)'])).stdout).toMatch(/^\d+\./);
+    expect(await leftovers(workRoot)).toEqual([]);
+  });
+
+  it('is not wedged by a builder that was killed midway', async () => {
+    const cacheDir = await freshCache();
+    const python = await resolvePython('python3', process.env);
+    const key = venvKey(python, 'six\n');
+    // A worker that died while building: its lock and half-built directory remain.
+    const dead = execa('sleep', ['60']);
+    const deadPid = dead.pid ?? 0;
+    dead.kill('SIGKILL');
+    await dead.catch(() => {});
+    await mkdir(join(cacheDir, 'venvs', `${key}@${deadPid}-abc123`, 'lib'), { recursive: true });
+    await writeFile(
+      join(cacheDir, 'venvs', `${key}.lock`),
+      JSON.stringify({ pid: deadPid, host: hostname(), nonce: 'abc123', since: Date.now() }),
+    );
+    const result = await evaluate(USES_SIX, cacheDir);
+    expect(result).toMatchObject({ ok: true, environmentReused: false });
+    const entries = await cacheEntries(cacheDir);
+    expect(entries).toHaveLength(2);
+    expect(entries).not.toContain(`${key}@${deadPid}-abc123`);
+    expect(entries).not.toContain(`${key}.lock`);
+  });
+
+  it("installs setup's pip packages into the job's own layer, never into the shared environment", async () => {
+    const cacheDir = await freshCache();
+    const withSetup = await evaluate(
+      { ...USES_SIX, 'requirements.txt': '', '.evalbot.yml': 'setup: pip install six\n' },
+      cacheDir,
+    );
+    expect(withSetup).toMatchObject({ ok: true, runs: [{ metrics: { six: 1, in_job_layer: 1 } }] });
+    const without = await evaluate({ ...USES_SIX, 'requirements.txt': '' }, cacheDir);
+    expect(without).toMatchObject({ ok: false, stage: 'run', environmentReused: true });
+    expect(without.ok ? '' : without.message).toContain("ModuleNotFoundError: No module named 'six'");
+  });
+
+  it('reports a failing pip install at stage setup and caches nothing', async () => {
+    const cacheDir = await freshCache();
+    const result = await evaluate(
+      { ...USES_SIX, 'requirements.txt': 'evalbot-no-such-package==1.0\n' },
+      cacheDir,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'setup',
+      message: expect.stringMatching(
+        /^`pip install -r requirements.txt` exited with code 1: ERROR: No matching distribution found for evalbot-no-such-package==1.0/,
+      ),
+    });
+    expect(await cacheEntries(cacheDir)).toEqual([]);
+  });
+
+  it('installs requirements that include other files for the job only', async () => {
+    const cacheDir = await freshCache();
+    const result = await evaluate(
+      { ...USES_SIX, 'requirements.txt': '-r base.txt\n', 'base.txt': 'six\n' },
+      cacheDir,
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      environmentReused: false,
+      runs: [{ metrics: { six: 1, in_job_layer: 1 } }],
+    });
+    expect(await cacheEntries(cacheDir)).toEqual([]);
+  });
+});
