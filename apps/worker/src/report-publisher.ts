@@ -224,7 +224,7 @@ export class ReportPublisher {
       return 'superseded';
     }
     const reason = await this.cancelReason(ctx);
-    await this.finishCheckRun(octokit, ctx, renderCancelled({ headSha: ctx.pr.headSha, reason }));
+    // The comment first: whoever sees the check run finished finds the comment already updated.
     if ((await this.deps.redis.get(this.keys(ctx).inProgressHead)) === ctx.pr.headSha) {
       const body = renderCancelledComment({
         pr: ctx.pr,
@@ -235,6 +235,7 @@ export class ReportPublisher {
       await this.upsert(octokit, ctx, body);
       await this.clearInProgress(ctx);
     }
+    await this.finishCheckRun(octokit, ctx, renderCancelled({ headSha: ctx.pr.headSha, reason }));
     ctx.log.info({ reason }, 'evaluation cancelled');
     return 'cancelled';
   }

@@ -2,8 +2,13 @@ import type { GitHubApp } from '@evalbot/github';
 import { removeLabel } from '@evalbot/github';
 import { compareJobSchema, type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
-import { parseRepoConfig, type RepoConfig, repoConfigSchema } from '@evalbot/repo-config';
-import { buildReport, renderForkRefusal, renderForkRefusalCheckRun } from '@evalbot/report';
+import {
+  baseConfigOf,
+  buildReport,
+  configErrorsOf,
+  renderForkRefusal,
+  renderForkRefusalCheckRun,
+} from '@evalbot/report';
 import type { Redis } from 'ioredis';
 import { mayRunHead } from '../fork-guard.ts';
 import type { ReportPublisher } from '../report-publisher.ts';
@@ -69,12 +74,6 @@ function sideOf(
   return infrastructureFailure(sha, failureKey ? (failures[failureKey] ?? 'unknown error') : 'no result');
 }
 
-/** The base commit's config decides directions and thresholds; defaults when it could not be read. */
-function baseConfigOf(base: SideOutcome): RepoConfig {
-  const parsed = base.config ? repoConfigSchema.safeParse(base.config) : undefined;
-  return parsed?.success ? parsed.data : parseRepoConfig(undefined);
-}
-
 /**
  * The compare queue's processor: once both sides are done, build the report and publish it —
  * unless the PR moved on (superseded, closed, unlabeled) or a fork push was not allowed to run.
@@ -123,21 +122,13 @@ export async function compareAndPublish(
   await job.log(
     `head: ${head.ok ? 'ok' : `failed at ${head.stage}`}; base: ${base.ok ? 'ok' : `failed at ${base.stage}`}`,
   );
-  const configErrors = {
-    ...(!head.ok && head.configProblems
-      ? { head: { file: '.evalbot.yml', problems: head.configProblems } }
-      : {}),
-    ...(!base.ok && base.configProblems
-      ? { base: { file: '.evalbot.yml', problems: base.configProblems } }
-      : {}),
-  };
   const result = await deps.publisher.published(ctx, (previousRuns) =>
     buildReport({
       pr,
       head,
       base,
       baseConfig: baseConfigOf(base),
-      configErrors,
+      configErrors: configErrorsOf(head, base),
       previousRuns,
       now: deps.now(),
       secrets: deps.secrets,

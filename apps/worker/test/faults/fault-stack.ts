@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WebhookDelivery } from '@evalbot/github-sim';
+import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
+import { isReportComment } from '@evalbot/report';
+import { type Job, Queue } from 'bullmq';
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+export const TINY_MODEL_DIR = join(FIXTURES, 'tiny-model');
+
+/** A fake model repository's files (hostile variants replace `demo.py` and `.evalbot.yml`). */
+export async function fixtureFile(name: string): Promise<string> {
+  return readFile(join(FIXTURES, name), 'utf8');
+}
+
+/**
+ * A number no other process on the machine has in its command line: the tiny model passes it
+ * to `sleep`, so `/proc/<pid>/cmdline` finds every process a run left behind.
+ */
+export function uniqueMarker(): string {
+  return `900.${Date.now() % 1e6}${randomBytes(3).readUIntBE(0, 3)}`;
+}
+
+/** `.evalbot.yml` of the tiny model: `run` with an optional marker, `env` for the script. */
+export function tinyConfig(opts: {
+  marker?: string;
+  env?: Record<string, string | number>;
+  run?: string;
+  timeoutMinutes?: number;
+}): string {
+  const lines = [`run: ${JSON.stringify(opts.run ?? `python3 demo.py ${opts.marker ?? ''}`.trim())}`];
+  if (opts.timeoutMinutes !== undefined) lines.push(`timeout_minutes: ${opts.timeoutMinutes}`);
+  const env = Object.entries(opts.env ?? {});
+  if (env.length > 0) {
+    lines.push('env:');
+    for (const [key, value] of env) lines.push(`  ${key}: ${JSON.stringify(String(value))}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface FaultStack {
+  stack: LocalStack;
+  /** Every BullMQ queue of the stack, for reading job state. */
+  queues: { evaluate: Queue; compare: Queue; command: Queue };
+  /** Parent of the workers' work directories (the stack's temp root). */
+  stackRoot: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The local stack with short job locks (a killed worker's job is retried within seconds) and
+ * a cache directory of its own. `runAsNobody`: when the tests run as root, PR code runs as
+ * uid/gid 65534 with the system Python (as in the worker image, where the worker is root and
+ * `EVALBOT_RUN_AS_USER` is set), so the sandbox is the production one.
+ */
+export async function startFaultStack(
+  opts: { workers?: number; workerEnv?: Record<string, string>; runAsNobody?: boolean } = {},
+): Promise<FaultStack> {
+  const cacheDir = await mkdtemp(join(tmpdir(), 'evalbot-faults-cache-'));
+  const workerEnv: Record<string, string> = { WORKER_LOCK_DURATION_MS: '3000', ...opts.workerEnv };
+  const sandboxed = opts.runAsNobody === true && process.getuid?.() === 0;
+  if (sandboxed) {
+    await chmod(cacheDir, 0o755);
+    // The user's interpreter may live under /root (pyenv), out of the run user's reach.
+    workerEnv.PATH = '/usr/local/bin:/usr/bin:/bin';
+    workerEnv.EVALBOT_RUN_AS_USER = '65534:65534';
+  }
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ workers: opts.workers ?? 2, cacheDir, workerEnv, logLevel: 'info' });
+  } catch (error) {
+    await rm(cacheDir, { recursive: true, force: true });
+    throw error;
+  }
+  const stackRoot = dirname(stack.workDirs[0] as string);
+  // mkdtemp made it private to root; the run user must reach its job directories below.
+  if (sandboxed) await chmod(stackRoot, 0o711);
+  const connection = { url: stack.redisUrl, maxRetriesPerRequest: null };
+  const queue = (name: string) => new Queue(name, { connection, prefix: stack.prefix });
+  const queues = {
+    evaluate: queue(EVALUATE_QUEUE),
+    compare: queue(COMPARE_QUEUE),
+    command: queue(COMMAND_QUEUE),
+  };
+  return {
+    stack,
+    queues,
+    stackRoot,
+    close: async () => {
+      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => {})));
+      await stack.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TinyPullRequest = Awaited<ReturnType<typeof openMlDemoPullRequest>>;
+
+/** A PR on its own repository made from the tiny model: base as committed, head with `headFiles`. */
+export function openTinyPullRequest(
+  stack: LocalStack,
+  opts: { repo: string; headFiles: Record<string, string>; baseFiles?: Record<string, string> },
+): Promise<TinyPullRequest> {
+  return openMlDemoPullRequest(stack.sim, {
+    repo: opts.repo,
+    sourceDir: TINY_MODEL_DIR,
+    headFiles: opts.headFiles,
+    ...(opts.baseFiles ? { baseFiles: opts.baseFiles } : {}),
+  });
+}
+
+/** Send a delivery and return the gateway's answer, failing on anything but 2xx. */
+export async function deliverOk(stack: LocalStack, delivery: WebhookDelivery) {
+  const answer = await stack.deliver(delivery);
+  if (answer.status >= 300) throw new Error(`gateway answered ${answer.status}: ${answer.body}`);
+  return { status: answer.status, body: JSON.parse(answer.body) as Record<string, unknown> };
+}
+
+/** The App's comments on a PR (what a user sees from evalbot). */
+export function botComments(stack: LocalStack, pr: TinyPullRequest) {
+  return stack.sim.comments(pr.owner, pr.repo, pr.number).filter((c) => c.user.login === stack.sim.botLogin);
+}
+
+/** Check runs of one commit. */
+export function checkRunsOf(stack: LocalStack, pr: TinyPullRequest, headSha: string) {
+  return stack.sim.checkRuns(pr.owner, pr.repo, headSha);
+}
+
+/** Compare jobs of a PR in one state (the PR is identified by repository and number). */
+export async function compareJobsOf(
+  fault: FaultStack,
+  pr: TinyPullRequest,
+  states: Parameters<Queue['getJobs']>[0],
+): Promise<Job[]> {
+  const jobs = await fault.queues.compare.getJobs(states, 0, -1);
+  return jobs.filter((j) => j?.data?.pr?.repo === pr.repo && j.data.pr.number === pr.number);
+}
+
+/** No job of the stack is waiting, running, delayed or waiting for children. */
+export async function queuesIdle(fault: FaultStack): Promise<boolean> {
+  for (const queue of Object.values(fault.queues)) {
+    const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'waiting-children', 'prioritized');
+    if (Object.values(counts).some((n) => n > 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * Wait until `headSha`'s report is the PR's comment, its check run is completed, and nothing is
+ * left in the queues; returns the comment body and the check runs of `headSha`.
+ */
+export async function waitForReport(
+  fault: FaultStack,
+  pr: TinyPullRequest,
+  headSha: string,
+  opts: { timeoutMs?: number } = {},
+) {
+  const { stack } = fault;
+  return waitFor(
+    async () => {
+      const comments = botComments(stack, pr);
+      const last = comments.at(-1);
+      if (!last || !isReportComment(last.body) || !last.body.includes(headSha.slice(0, 7))) return undefined;
+      if (last.body.includes('⏳')) return undefined;
+      const runs = checkRunsOf(stack, pr, headSha);
+      if (runs.length === 0 || runs.some((r) => r.status !== 'completed')) return undefined;
+      if (!(await queuesIdle(fault))) return undefined;
+      return { body: last.body, comments, checkRuns: runs };
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      intervalMs: 200,
+      what: `the report of ${headSha.slice(0, 7)} on ${pr.repo}#${pr.number}`,
+    },
+  ).catch((error: Error) => {
+    const comments = botComments(stack, pr).map((c) => c.body.slice(0, 1500));
+    const logs = stack.workers.map((w) => `--- ${w.name}\n${w.output().slice(-3000)}`).join('\n');
+    throw new Error(`${error.message}\ncomments:\n${comments.join('\n---\n')}\n${logs}`);
+  });
+}
+
+/** Processes whose command line holds `needle`, other than this one. */
+export async function processesWithCmdline(needle: string): Promise<{ pid: number; cmdline: string }[]> {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(needle)) continue;
+    const state = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // A zombie is already dead; it only waits for its parent to read its status.
+    if (state.slice(state.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    found.push({ pid: Number(name), cmdline: cmdline.replaceAll('\0', ' ').trim() });
+  }
+  return found;
+}
+
+/** Processes whose working directory is under `root` (a job directory left running). */
+export async function processesInside(root: string): Promise<{ pid: number; cwd: string }[]> {
+  const found: { pid: number; cwd: string }[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+    if (cwd === root || cwd.startsWith(`${root}/`)) found.push({ pid: Number(name), cwd });
+  }
+  return found;
+}
+
+/** Entries left in each worker's work directory (job directories, markers). */
+export async function workDirLeftovers(stack: LocalStack): Promise<string[]> {
+  const left: string[] = [];
+  for (const dir of new Set(stack.workDirs)) {
+    for (const name of await readdir(dir).catch(() => [])) left.push(join(dir, name));
+  }
+  return left;
+}
