@@ -12,6 +12,7 @@ import {
 import type { Redis } from 'ioredis';
 import { mayRunHead } from '../fork-guard.ts';
 import type { ReportPublisher } from '../report-publisher.ts';
+import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
 
@@ -38,18 +39,10 @@ export interface CompareDeps {
 export type CompareResult = 'published' | 'superseded' | 'cancelled' | 'fork-refused';
 
 function infrastructureFailure(sha: string, reason: string): SideOutcome {
-  return {
-    ok: false,
+  return sideNotEvaluated(
     sha,
-    stage: 'clone',
-    message: `evalbot could not evaluate this commit after several attempts (${reason}). This is not a problem of the PR: comment \`/evaluate\` to try again.`,
-    logTail: '',
-    durations: {},
-    runs: [],
-    environment: { packages: {} },
-    environmentReused: false,
-    resultReused: false,
-  };
+    `evalbot could not evaluate this commit after several attempts (${reason}). This is not a problem of the PR: comment \`/evaluate\` to try again.`,
+  );
 }
 
 /** Side outcome from a child's return value or its final failure. */

@@ -1,7 +1,6 @@
 import { evaluateCommit, type RunAsUser } from '@evalbot/evaluator';
 import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
-  type EvaluateJob,
   evaluateJobSchema,
   evaluationKeyOf,
   pullRequestKeyOf,
@@ -17,6 +16,7 @@ import { mayRunHead } from '../fork-guard.ts';
 import { HandBackError } from '../hand-back-error.ts';
 import type { ReportPublisher } from '../report-publisher.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
+import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
 
@@ -32,21 +32,6 @@ export interface EvaluateSideDeps {
   runAsUser?: RunAsUser;
   /** The compare job's id (the evaluation), from the job's parent. */
   evaluationIdOf(job: JobContext): string;
-}
-
-function notRun(data: EvaluateJob, message: string): SideOutcome {
-  return {
-    ok: false,
-    sha: data.sha,
-    stage: 'clone',
-    message,
-    logTail: '',
-    durations: {},
-    runs: [],
-    environment: { packages: {} },
-    environmentReused: false,
-    resultReused: false,
-  };
 }
 
 /**
@@ -71,13 +56,13 @@ export async function evaluateSide(
   const wanted = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
   if (wanted !== null && wanted !== pr.headSha) {
     await job.log(`not run: the PR now wants ${wanted}`);
-    return notRun(data, wanted === 'cancelled' ? 'cancelled' : `superseded by ${wanted}`);
+    return sideNotEvaluated(data.sha, wanted === 'cancelled' ? 'cancelled' : `superseded by ${wanted}`);
   }
   const evaluationKey = evaluationKeyOf(pr);
   const guard = { github: deps.github, redis: deps.redis, prefix: deps.config.prefix, log };
   if (!(await mayRunHead(guard, { pr, request, evaluationKey }))) {
     await job.log('not run: new commits on a fork by an author without write access');
-    return notRun(data, 'not run: a maintainer must approve new commits from this fork');
+    return sideNotEvaluated(data.sha, 'not run: a maintainer must approve new commits from this fork');
   }
 
   const publishContext = { pr, request, evaluationId: deps.evaluationIdOf(job), log };
