@@ -48,6 +48,7 @@ export {
   parseReportHistory,
   serializeReportHistory,
 } from './report-history.ts';
+export { baseConfigOf, configErrorsOf } from './report-inputs.ts';
 export {
   logGamma,
   mean,
