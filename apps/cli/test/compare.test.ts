@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from '@evalbot/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/program.ts';
+import { captureCli } from './capture-cli.ts';
+
+const exec = promisify(execFile);
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await exec('git', args, { cwd, env: GIT_ENV })).stdout.trim();
+}
+
+/** True while `pid` runs (a zombie waiting for its parent to reap it does not). */
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+/** A model that trains instantly: its accuracy and loss follow the learning rate in its source. */
+const fakeModel = (learningRate: number) => `import json
+LEARNING_RATE = ${learningRate}
+print("training with learning rate", LEARNING_RATE)
+with open("result.txt", "w") as f:
+    json.dump({"accuracy": 0.9 + LEARNING_RATE, "loss": 0.5 - 10 * LEARNING_RATE}, f)
+`;
+
+/** Commit `files` on the current branch; returns the commit's SHA. */
+async function commit(repo: string, files: Record<string, string>, message: string): Promise<string> {
+  for (const [name, text] of Object.entries(files)) await writeFile(join(repo, name), text);
+  await git(repo, 'add', '-A');
+  await git(repo, 'commit', '-q', '-m', message);
+  return git(repo, 'rev-parse', 'HEAD');
+}
+
+describe('evalbot compare', () => {
+  let dir: string;
+  let repo: string;
+  let cacheDir: string;
+  let env: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'evalbot-compare-'));
+    repo = join(dir, 'model');
+    await exec('mkdir', [repo]);
+    await git(repo, 'init', '-q', '-b', 'main', '.');
+    await commit(repo, { 'demo.py': fakeModel(0.003), 'requirements.txt': '' }, 'Base model');
+    await git(repo, 'checkout', '-q', '-b', 'tune');
+    await commit(repo, { 'demo.py': fakeModel(0.005) }, 'Raise the learning rate');
+    await git(repo, 'checkout', '-q', '-b', 'crash', 'main');
+    await commit(repo, { 'demo.py': 'raise ValueError("shapes (3,) and (4,) not aligned")\n' }, 'Break it');
+    await git(repo, 'checkout', '-q', 'tune');
+    // The venv of an empty requirements.txt is built once; scripts/test.sh shares the cache across runs.
+    cacheDir = process.env.EVALBOT_CACHE_DIR ?? join(dir, 'cache');
+    env = {
+      PATH: process.env.PATH,
+      LANG: process.env.LANG,
+      PIP_INDEX_URL: process.env.PIP_INDEX_URL,
+      PIP_EXTRA_INDEX_URL: process.env.PIP_EXTRA_INDEX_URL,
+      EVALBOT_CACHE_DIR: cacheDir,
+      EVALBOT_WORK_DIR: join(dir, 'work'),
+    };
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the report with both sides’ metrics and the change, and exits 0 for a neutral check', async () => {
+    const cli = captureCli({ env, cwd: repo });
+    const code = await runCli(['compare', '--base', 'main'], cli.ctx);
+
+    expect(cli.stderr()).toContain('Check run: neutral');
+    expect(code).toBe(0);
+    const report = cli.stdout();
+    expect(report.startsWith('<!-- evalbot:report -->')).toBe(true);
+    expect(report).toMatch(/\| accuracy ↑ \| 90\.30% \| 90\.50% \| \+0\.20 pts \| .* \| 🟢 better \|/);
+    expect(report).toMatch(/\| loss ↓ \| 0\.47 \| 0\.45 \| −0\.02 \| .* \| 🟢 better \|/);
+    // Progress went to stderr, one plain line per step (not a terminal).
+    expect(cli.stderr()).toMatch(/^head [0-9a-f]{7}: done: accuracy 0\.905, loss 0\.45/m);
+    expect(cli.stderr()).toMatch(/^base [0-9a-f]{7}: done: accuracy 0\.903, loss 0\.47/m);
+    // The checkouts are gone.
+    expect(await exec('ls', ['-A', join(dir, 'work')]).then((r) => r.stdout)).toBe('');
+  });
+
+  it('prints the verdict, check run, comment and both outcomes as JSON with --format json', async () => {
+    const cli = captureCli({ env, cwd: dir });
+    const code = await runCli(
+      ['compare', 'model', '--base', 'main', '--head', 'tune', '--format', 'json'],
+      cli.ctx,
+    );
+
+    expect(code).toBe(0);
+    const json = JSON.parse(cli.stdout());
+    expect(json.conclusion).toBe('neutral');
+    expect(json.title).toContain('accuracy +0.20 pts');
+    expect(json.head.runs[0].metrics).toEqual({ accuracy: 0.905, loss: 0.45 });
+    expect(json.base.sha).toBe(await git(repo, 'rev-parse', 'main'));
+    expect(json.markdown).toContain('| accuracy ↑ |');
+  });
+
+  it('exits 1 and names the failing stage when the head’s run crashes', async () => {
+    const cli = captureCli({ env, cwd: repo });
+    const code = await runCli(['compare', '--base', 'main', '--head', 'crash', '--sequential'], cli.ctx);
+
+    expect(code).toBe(1);
+    expect(cli.stderr()).toContain('Check run: failure');
+    expect(cli.stderr()).toMatch(/^head [0-9a-f]{7}: failed: run: `python3 demo\.py` exited with code 1/m);
+    const report = cli.stdout();
+    expect(report).toContain('python3 demo.py');
+    expect(report).toMatch(/\brun\b/);
+    expect(report).toContain('ValueError: shapes (3,) and (4,) not aligned');
+  });
+
+  it('exits 2 naming the ref when a ref is unknown, and 2 when the path is no repository', async () => {
+    const unknown = captureCli({ env, cwd: repo });
+    expect(await runCli(['compare', '--base', 'no-such-branch'], unknown.ctx)).toBe(2);
+    expect(unknown.stderr()).toContain('--base no-such-branch: no such commit');
+    expect(unknown.stdout()).toBe('');
+
+    const notRepo = captureCli({ env, cwd: dir });
+    expect(await runCli(['compare', '.', '--base', 'main'], notRepo.ctx)).toBe(2);
+    expect(notRepo.stderr()).toContain('is not inside a git repository');
+
+    const missing = captureCli({ env, cwd: repo });
+    expect(await runCli(['compare', 'nowhere', '--base', 'main'], missing.ctx)).toBe(2);
+    expect(missing.stderr()).toContain('nowhere is not a directory');
+
+    const noBase = captureCli({ env, cwd: repo });
+    expect(await runCli(['compare'], noBase.ctx)).toBe(2);
+    expect(noBase.stderr()).toContain("required option '-b, --base <ref>' not specified");
+  });
+
+  it('stops the training’s whole process group on Ctrl-C and exits 130', async () => {
+    const pidFile = join(dir, 'sleeper.pid');
+    await git(repo, 'checkout', '-q', '-b', 'slow', 'main');
+    await commit(
+      repo,
+      {
+        'demo.py': `import os, subprocess, time
+child = subprocess.Popen(["sleep", "300"])
+with open(${JSON.stringify(pidFile)}, "w") as f:
+    f.write(f"{os.getpid()} {child.pid}")
+time.sleep(300)
+`,
+      },
+      'Train for a long time',
+    );
+    await git(repo, 'checkout', '-q', 'tune');
+    const interrupt = new AbortController();
+    const cli = captureCli({ env, cwd: repo, signal: interrupt.signal });
+    const running = runCli(['compare', '--base', 'main', '--head', 'slow'], cli.ctx);
+    const pids = (await waitFor(() => readFile(pidFile, 'utf8').catch(() => ''), { timeoutMs: 30_000 }))
+      .split(' ')
+      .map(Number);
+
+    const started = Date.now();
+    interrupt.abort(new Error('interrupted'));
+    expect(await running).toBe(130);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(cli.stderr()).toContain('interrupted; nothing was compared');
+    expect(cli.stdout()).toBe('');
+    for (const pid of pids) expect(await isRunning(pid)).toBe(false);
+  });
+});
