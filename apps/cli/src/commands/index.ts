@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
 import { registerCompare } from './compare.ts';
+import { registerDemo } from './demo.ts';
 import { registerReplay } from './replay.ts';
 import { registerSetup } from './setup.ts';
 
@@ -14,4 +15,9 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
  * Every `evalbot` subcommand, in the order `--help` lists them. A new command is a file
  * `src/commands/<name>.ts` exporting a `RegisterCommand`, added here.
  */
-export const COMMANDS: readonly RegisterCommand[] = [registerCompare, registerReplay, registerSetup];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerCompare,
+  registerDemo,
+  registerReplay,
+  registerSetup,
+];

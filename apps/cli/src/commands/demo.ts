@@ -1,0 +1,99 @@
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CliContext, CliError } from '../cli-context.ts';
+import { runDemo } from '../demo/run-demo.ts';
+
+interface DemoCommandOptions {
+  workers: number;
+  timeoutMinutes: number;
+  sourceDir?: string;
+  cacheDir?: string;
+  logDir?: string;
+  redisUrl?: string;
+  keepRunning: boolean;
+}
+
+function workerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw new InvalidArgumentError('must be a whole number from 1 to 16');
+  return n;
+}
+
+function minutes(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of minutes above 0');
+  return n;
+}
+
+/** `evalbot demo`: run evalbot locally against the GitHub stand-in and show the PR comment it posts. */
+export function registerDemo(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .summary('run evalbot on this machine on a demo PR and print the comment it posts')
+    .description(
+      'Start evalbot on this machine — a private redis-server, the GitHub stand-in, the gateway and ' +
+        'the workers, as real processes wired as in production — open a PR in the stand-in that ' +
+        "raises ml-demo's learning rate, add the evaluate label, and wait for evalbot's comment and " +
+        'check run. Prints the comment (Markdown), the check run, the wall time and where the logs are, ' +
+        'then stops everything it started (also on Ctrl-C or an error).\n\n' +
+        'The first run builds the TensorFlow environment (~30–60 s) in the cache directory; later runs ' +
+        'reuse it. Needs redis-server (unless --redis-url), git and python3 with venv; pip must reach ' +
+        'an index (PIP_INDEX_URL) — `pnpm demo` sets this up.\n\n' +
+        'Exit codes: 0 the check run passed or is neutral, 1 it failed or no report came, 130 interrupted.',
+    )
+    .addOption(new Option('-w, --workers <n>', 'worker processes to start').default(2).argParser(workerCount))
+    .addOption(
+      new Option('--timeout-minutes <n>', 'cap on each side’s training, and on the wait for the report')
+        .default(10)
+        .argParser(minutes),
+    )
+    .option(
+      '--source-dir <dir>',
+      'build the demo repository from this directory instead of ml-demo/ (its demo.py must set the learning rate as ml-demo does)',
+    )
+    .option(
+      '--cache-dir <dir>',
+      'cached virtual environments (default: $EVALBOT_CACHE_DIR, else ~/.cache/evalbot)',
+    )
+    .option(
+      '--log-dir <dir>',
+      "where each service's log goes (default: a new directory in the system temp dir)",
+    )
+    .option(
+      '--redis-url <url>',
+      'use this Redis (a fresh key prefix) instead of starting a private redis-server',
+    )
+    .option('--keep-running', 'after the report, keep everything running until Ctrl-C', false)
+    .addHelpText(
+      'after',
+      '\nExample:\n  pnpm demo                     # installs what is missing, then runs evalbot demo',
+    )
+    .action(async (opts: DemoCommandOptions) => {
+      const cacheDir = resolve(
+        ctx.cwd,
+        opts.cacheDir ?? ctx.env.EVALBOT_CACHE_DIR ?? join(homedir(), '.cache', 'evalbot'),
+      );
+      await mkdir(cacheDir, { recursive: true });
+      const logDir = opts.logDir
+        ? resolve(ctx.cwd, opts.logDir)
+        : await mkdtemp(join(tmpdir(), 'evalbot-demo-logs-'));
+      await mkdir(logDir, { recursive: true });
+
+      const { report } = await runDemo(
+        {
+          workers: opts.workers,
+          timeoutMinutes: opts.timeoutMinutes,
+          ...(opts.sourceDir ? { sourceDir: resolve(ctx.cwd, opts.sourceDir) } : {}),
+          cacheDir,
+          logDir,
+          ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+          keepRunning: opts.keepRunning,
+        },
+        ctx,
+      );
+      if (report.checkRun.conclusion === 'failure') throw new CliError('the check run failed', 1);
+    });
+}

@@ -1,0 +1,139 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@evalbot/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/program.ts';
+import { captureCli } from './capture-cli.ts';
+
+/**
+ * A stand-in for ml-demo that trains instantly: the same learning-rate line (the demo's PR
+ * raises it), metrics that follow it, and its pid appended to `pidFile` so the test can check
+ * that no training outlives the demo. `sleep` makes it train "forever" instead.
+ */
+const fakeModel = (pidFile: string, opts: { sleep?: boolean } = {}) => `import json, os, time
+
+def positive_float(text):
+    return float(text)
+
+OPTIONS = [
+    ("--learning-rate", "LEARNING_RATE", positive_float, 0.003, "Adam's learning rate"),
+]
+with open(${JSON.stringify(pidFile)}, "a") as f:
+    f.write(f"{os.getpid()}\\n")
+${opts.sleep ? 'time.sleep(300)\n' : ''}lr = OPTIONS[0][3]
+with open("result.txt", "w") as f:
+    json.dump({"accuracy": 0.9 + lr, "loss": 0.5 - 10 * lr}, f)
+print("trained with learning rate", lr)
+`;
+
+/** Live (not zombie) direct children of this process. */
+async function liveChildren(): Promise<number[]> {
+  const children: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(ppid) === process.pid && state !== 'Z') children.push(Number(name));
+  }
+  return children;
+}
+
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+const pidsIn = async (file: string) =>
+  (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+
+describe('evalbot demo', () => {
+  let dir: string;
+  let cacheDir: string;
+  let childrenBefore: number[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'evalbot-demo-test-'));
+    // The venv of an empty requirements.txt is built once; scripts/test.sh shares the cache across runs.
+    cacheDir = process.env.EVALBOT_CACHE_DIR ?? join(dir, 'cache');
+    childrenBefore = await liveChildren();
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function sourceDir(name: string, opts: { sleep?: boolean } = {}) {
+    const source = join(dir, name);
+    await mkdir(source);
+    const pidFile = join(dir, `${name}.pids`);
+    await writeFile(join(source, 'demo.py'), fakeModel(pidFile, opts));
+    await writeFile(join(source, 'requirements.txt'), '');
+    return { source, pidFile, logDir: join(dir, `${name}-logs`) };
+  }
+
+  const args = (source: string, logDir: string) => [
+    'demo',
+    '--source-dir',
+    source,
+    '--log-dir',
+    logDir,
+    '--cache-dir',
+    cacheDir,
+    '--timeout-minutes',
+    '2',
+  ];
+
+  it('prints the PR comment with the metrics table and the check run, then stops everything it started', async () => {
+    const { source, pidFile, logDir } = await sourceDir('model');
+    const cli = captureCli({ cwd: dir });
+    const code = await runCli(args(source, logDir), cli.ctx);
+
+    expect(cli.stderr()).not.toMatch(/^evalbot: /m);
+    expect(code).toBe(0);
+    const out = cli.stdout();
+    expect(out).toContain("evalbot's comment on octo-org/mnist-demo#1");
+    expect(out).toContain('<!-- evalbot:report -->');
+    expect(out).toMatch(/\| accuracy ↑ \| 90\.30% \| 90\.50% \| \+0\.20 pts \| .* \| 🟢 better \|/);
+    expect(out).toMatch(/\| loss ↓ \| 0\.47 \| 0\.45 \| −0\.02 \| .* \| 🟢 better \|/);
+    expect(out).toContain('Check run "evalbot": neutral — accuracy +0.20 pts, loss −0.02');
+    expect(out).toMatch(/^Wall time: \d+\.\d s/m);
+    expect(out).toContain(`Logs: ${logDir}`);
+    // What a PR author sees meanwhile, as progress on stderr.
+    const progress = cli.stderr();
+    expect(progress).toContain('Opened PR #1 in octo-org/mnist-demo');
+    expect(progress).toContain('202 queued');
+    expect(progress).toMatch(/⏳ evalbot\[bot\] commented on PR #1: ⏳ evalbot: evaluating head [0-9a-f]{7}/);
+    expect(progress).toMatch(/^head [0-9a-f]{7}: done: accuracy 0\.905, loss 0\.45/m);
+    expect(progress).toMatch(/^base [0-9a-f]{7}: done: accuracy 0\.903, loss 0\.47/m);
+    expect((await readdir(logDir)).sort()).toEqual(['gateway.log', 'worker-1.log', 'worker-2.log']);
+
+    // Redis, the gateway and the workers were this process's children; the trainings theirs.
+    expect(await liveChildren()).toEqual(childrenBefore);
+    const trainings = await pidsIn(pidFile);
+    expect(trainings).toHaveLength(2);
+    for (const pid of trainings) expect(await isRunning(pid)).toBe(false);
+  }, 120_000);
+
+  it('stops the trainings and every process it started when interrupted, and exits 130', async () => {
+    const { source, pidFile, logDir } = await sourceDir('slow-model', { sleep: true });
+    const interrupt = new AbortController();
+    const cli = captureCli({ cwd: dir, signal: interrupt.signal });
+    const running = runCli(args(source, logDir), cli.ctx);
+    const trainings = await waitFor(
+      async () => ((await pidsIn(pidFile)).length === 2 ? pidsIn(pidFile) : null),
+      {
+        timeoutMs: 60_000,
+        what: 'both sides to start training',
+      },
+    );
+
+    interrupt.abort(new Error('interrupted'));
+    expect(await running).toBe(130);
+    expect(cli.stderr()).toContain('interrupted; stopping the local stack');
+    expect(cli.stderr()).toContain('Stopping the workers, the gateway, the GitHub stand-in and redis-server');
+    expect(cli.stdout()).toBe('');
+    expect(await liveChildren()).toEqual(childrenBefore);
+    for (const pid of trainings) expect(await isRunning(pid)).toBe(false);
+  }, 120_000);
+});
