@@ -3,26 +3,17 @@
 # (evalbot on this machine on a demo PR; see `pnpm evalbot demo --help` for its options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# pip-env.sh runs `set --` (it is sourced, so it replaces this script's arguments): keep them.
 args=("$@")
 source scripts/lib/node-env.sh
 source scripts/lib/pip-env.sh
+source scripts/lib/redis-env.sh
 
 # The demo starts (and stops) its own private redis-server: only make sure there is one to start.
 needs_redis=1
 for arg in "${args[@]}"; do
   case "$arg" in --redis-url | --redis-url=*) needs_redis=0 ;; esac
 done
-if [ "$needs_redis" = 1 ] && ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "evalbot: installing redis-server from Debian" >&2
-    apt-get install -y -qq redis-server >/dev/null 2>&1 ||
-      { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
-  else
-    echo "evalbot: redis-server is missing; install it (Debian: sudo apt-get install redis-server) or pass --redis-url" >&2
-    exit 1
-  fi
-fi
+if [ "$needs_redis" = 1 ]; then evalbot_install_redis; fi
 for tool in git python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "evalbot: $tool is missing; install it (Debian: sudo apt-get install $tool)" >&2

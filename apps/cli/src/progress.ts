@@ -57,7 +57,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
 
-  const width = () => Math.max(20, (opts.stream.columns ?? 80) - 1);
+  const width = () => Math.max(20, (opts.stream.columns || 80) - 1);
   const fit = (line: string) => (line.length > width() ? `${line.slice(0, width() - 1)}…` : line);
 
   const erase = () => {
