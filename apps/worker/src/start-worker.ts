@@ -20,6 +20,7 @@ import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
 import type { JobContext } from './processors/job-context.ts';
+import { rateLimitedUntil } from './rate-limited-until.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -54,6 +55,19 @@ export function parseRunAsUser(value: string | undefined): RunAsUser | undefined
   const match = /^(\d+):(\d+)$/.exec(value.trim());
   if (!match) throw new Error(`EVALBOT_RUN_AS_USER must be uid:gid (e.g. 10001:10001), not "${value}"`);
   return { uid: Number(match[1]), gid: Number(match[2]) };
+}
+
+/**
+ * Rethrow `error`, unless GitHub rate-limited the job: then move it back to the queue until the
+ * limit ends, without spending one of its attempts (they are few and seconds apart, while a
+ * limit can last up to an hour, and a job failed for good leaves the PR's comment pending).
+ */
+async function waitOutRateLimit(job: Job, token: string | undefined, error: unknown): Promise<never> {
+  const until = rateLimitedUntil(error, Date.now());
+  if (until === undefined || !token) throw error;
+  await job.log(`GitHub rate limit: waiting until ${new Date(until).toISOString()} to try again`);
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
 }
 
 /**
@@ -128,10 +142,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         await job.moveToDelayed(Date.now() + 1000, token);
         throw new DelayedError();
       }
-      throw error;
+      return waitOutRateLimit(job, token, error);
     }
   };
-  const compare: Processor = (job) =>
+  const compare: Processor = (job, token) =>
     compareAndPublish(
       job.data,
       {
@@ -150,8 +164,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         now,
         secrets: [config.app.privateKey],
       },
+    ).catch((error: unknown) => waitOutRateLimit(job, token, error));
+  const command: Processor = (job, token) =>
+    evaluateCommand(job.data, contextOf(job), { github, producer, logger }).catch((error: unknown) =>
+      waitOutRateLimit(job, token, error),
     );
-  const command: Processor = (job) => evaluateCommand(job.data, contextOf(job), { github, producer, logger });
 
   const workerOptions = {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
