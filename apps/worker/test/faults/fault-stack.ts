@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,28 +130,34 @@ export function checkRunsOf(stack: LocalStack, pr: TinyPullRequest, headSha: str
   return stack.sim.checkRuns(pr.owner, pr.repo, headSha);
 }
 
-/** Compare jobs of a PR in one state (the PR is identified by repository and number). */
-export async function compareJobsOf(
-  fault: FaultStack,
+/** Jobs of one PR (repository and number) in `queue` in the given states. */
+export async function jobsOfPullRequest(
+  queue: Queue,
   pr: TinyPullRequest,
   states: Parameters<Queue['getJobs']>[0],
 ): Promise<Job[]> {
-  const jobs = await fault.queues.compare.getJobs(states, 0, -1);
+  const jobs = await queue.getJobs(states, 0, -1);
   return jobs.filter((j) => j?.data?.pr?.repo === pr.repo && j.data.pr.number === pr.number);
 }
 
-/** No job of the stack is waiting, running, delayed or waiting for children. */
-export async function queuesIdle(fault: FaultStack): Promise<boolean> {
-  for (const queue of Object.values(fault.queues)) {
-    const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'waiting-children', 'prioritized');
-    if (Object.values(counts).some((n) => n > 0)) return false;
+/** True when none of the PR's jobs is waiting, running, delayed or waiting for its children. */
+export async function pullRequestSettled(fault: FaultStack, pr: TinyPullRequest): Promise<boolean> {
+  for (const queue of [fault.queues.compare, fault.queues.evaluate]) {
+    const pending = await jobsOfPullRequest(queue, pr, [
+      'active',
+      'wait',
+      'delayed',
+      'waiting-children',
+      'prioritized',
+    ]);
+    if (pending.length > 0) return false;
   }
   return true;
 }
 
 /**
- * Wait until `headSha`'s report is the PR's comment, its check run is completed, and nothing is
- * left in the queues; returns the comment body and the check runs of `headSha`.
+ * Wait until `headSha`'s report is the PR's comment, its check runs are completed, and none of
+ * the PR's jobs is pending; returns the comment body and the check runs of `headSha`.
  */
 export async function waitForReport(
   fault: FaultStack,
@@ -168,7 +174,7 @@ export async function waitForReport(
       if (last.body.includes('⏳')) return undefined;
       const runs = checkRunsOf(stack, pr, headSha);
       if (runs.length === 0 || runs.some((r) => r.status !== 'completed')) return undefined;
-      if (!(await queuesIdle(fault))) return undefined;
+      if (!(await pullRequestSettled(fault, pr))) return undefined;
       return { body: last.body, comments, checkRuns: runs };
     },
     {
@@ -181,39 +187,4 @@ export async function waitForReport(
     const logs = stack.workers.map((w) => `--- ${w.name}\n${w.output().slice(-3000)}`).join('\n');
     throw new Error(`${error.message}\ncomments:\n${comments.join('\n---\n')}\n${logs}`);
   });
-}
-
-/** Processes whose command line holds `needle`, other than this one. */
-export async function processesWithCmdline(needle: string): Promise<{ pid: number; cmdline: string }[]> {
-  const found: { pid: number; cmdline: string }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.includes(needle)) continue;
-    const state = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // A zombie is already dead; it only waits for its parent to read its status.
-    if (state.slice(state.lastIndexOf(')') + 2).startsWith('Z')) continue;
-    found.push({ pid: Number(name), cmdline: cmdline.replaceAll('\0', ' ').trim() });
-  }
-  return found;
-}
-
-/** Processes whose working directory is under `root` (a job directory left running). */
-export async function processesInside(root: string): Promise<{ pid: number; cwd: string }[]> {
-  const found: { pid: number; cwd: string }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
-    if (cwd === root || cwd.startsWith(`${root}/`)) found.push({ pid: Number(name), cwd });
-  }
-  return found;
-}
-
-/** Entries left in each worker's work directory (job directories, markers). */
-export async function workDirLeftovers(stack: LocalStack): Promise<string[]> {
-  const left: string[] = [];
-  for (const dir of new Set(stack.workDirs)) {
-    for (const name of await readdir(dir).catch(() => [])) left.push(join(dir, name));
-  }
-  return left;
 }

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deliverOk,
+  type FaultStack,
+  jobsOfPullRequest,
+  openTinyPullRequest,
+  startFaultStack,
+  type TinyPullRequest,
+  tinyConfig,
+  uniqueMarker,
+  waitForReport,
+} from './fault-stack.ts';
+import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
+
+// The GitHub stand-in failing evalbot's calls: 5xx and rate limits on the comment, the check
+// run and the comment listing, a rate limit longer than every retry, a clone answered 500.
+// Each time the PR must end with one current comment, the compare job completed once, one
+// completed check run for the head, no failed job, and nothing left running or on disk.
+// Each scenario has its own repository, and the faults are injected on its routes only.
+
+let fault: FaultStack;
+const pullRequests: TinyPullRequest[] = [];
+
+beforeAll(async () => {
+  fault = await startFaultStack({ workers: 2 });
+});
+
+afterAll(async () => fault?.close());
+
+/** A PR on its own repository whose head trains with learning rate 0.005 and leaves a `sleep <marker>` child. */
+async function tinyPullRequest(repo: string): Promise<{ pr: TinyPullRequest; marker: string }> {
+  const marker = uniqueMarker();
+  const pr = await openTinyPullRequest(fault.stack, {
+    repo,
+    headFiles: { '.evalbot.yml': tinyConfig({ marker, env: { TINY_LEARNING_RATE: 0.005 } }) },
+  });
+  pullRequests.push(pr);
+  return { pr, marker };
+}
+
+describe('a PR evaluation', { timeout: 150_000 }, () => {
+  it('posts one comment and one check run while GitHub answers 5xx and rate limits', async () => {
+    const { stack } = fault;
+    const repo = 'github-faults';
+    const api = `/repos/octo-org/${repo}`;
+    const injected = [
+      stack.sim.injectFault({
+        route: `POST ${api}/issues/:number/comments`,
+        kind: 'error',
+        status: 500,
+        times: 2,
+      }),
+      stack.sim.injectFault({ route: `GET ${api}/issues/:number/comments`, kind: 'error', status: 502 }),
+      stack.sim.injectFault({
+        route: `PATCH ${api}/issues/comments/:id`,
+        kind: 'rate-limit',
+        resetInSeconds: 2,
+      }),
+      stack.sim.injectFault({
+        route: `PATCH ${api}/issues/comments/:id`,
+        kind: 'secondary-rate-limit',
+        retryAfterSeconds: 1,
+      }),
+      stack.sim.injectFault({ route: `POST ${api}/check-runs`, kind: 'error', status: 503 }),
+      stack.sim.injectFault({ route: `PATCH ${api}/check-runs/:id`, kind: 'error', status: 500 }),
+    ];
+    const { pr, marker } = await tinyPullRequest(repo);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    await waitForReport(fault, pr, pr.headSha);
+    expect(injected.map((f) => f.hits)).toEqual([2, 1, 1, 1, 1, 1]);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+
+  it('publishes once a rate limit that outlasts Octokit’s own retries and the job’s attempts ends', async () => {
+    const { stack } = fault;
+    const repo = 'long-rate-limit';
+    // 12 answers: 4 per attempt (Octokit's try and 3 retries) would fail the job's 3 attempts.
+    const injected = stack.sim.injectFault({
+      route: `PATCH /repos/octo-org/${repo}/issues/comments/:id`,
+      kind: 'secondary-rate-limit',
+      retryAfterSeconds: 1,
+      times: 12,
+    });
+    const { pr, marker } = await tinyPullRequest(repo);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    await waitForReport(fault, pr, pr.headSha);
+    expect(injected.hits).toBe(12);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+
+  it('is retried when a clone fails once, and reports as if nothing happened', async () => {
+    const { stack } = fault;
+    const repo = 'clone-fault';
+    const injected = stack.sim.injectFault({
+      route: `GET /octo-org/${repo}.git/info/refs`,
+      kind: 'error',
+      status: 500,
+    });
+    const { pr, marker } = await tinyPullRequest(repo);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    await waitForReport(fault, pr, pr.headSha);
+    expect(injected.hits).toBe(1);
+    const sides = await jobsOfPullRequest(fault.queues.evaluate, pr, ['completed']);
+    expect(sides.map((j) => j.attemptsMade).sort()).toEqual([1, 2]);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).not.toContain('❌');
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+});
+
+it('lets no secret reach GitHub, Redis or the logs through these faults', async () => {
+  await expectNoSecretShown(fault.stack, pullRequests);
+});

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkRunsOf,
+  deliverOk,
+  type FaultStack,
+  openTinyPullRequest,
+  startFaultStack,
+  type TinyPullRequest,
+  tinyConfig,
+  waitForReport,
+} from './fault-stack.ts';
+import { expectNothingLeftBehind, expectOneReport } from './invariants.ts';
+
+// GitHub delivers webhooks at least once and in no particular order. Whatever order the
+// deliveries of a PR arrive in, its comment must end on its newest head, with one check run
+// for that head and none left in progress. Each scenario has its own PR; heads are pushed with
+// `sim.addCommit`, and `updated_at` is set explicitly (GitHub's has one-second resolution).
+
+let fault: FaultStack;
+
+beforeAll(async () => {
+  fault = await startFaultStack({ workers: 2 });
+});
+
+afterAll(async () => fault?.close());
+
+/** GitHub's timestamp format: ISO 8601 without milliseconds. */
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const startedAt = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+
+/** The tiny model's config for one head: each head trains with its own learning rate. */
+function headConfig(learningRate: number) {
+  return { '.evalbot.yml': tinyConfig({ env: { TINY_LEARNING_RATE: learningRate } }) };
+}
+
+/** A PR whose first head trains with learning rate 0.004 (accuracy 94 %). */
+function openPullRequest(repo: string): Promise<TinyPullRequest> {
+  return openTinyPullRequest(fault.stack, { repo, headFiles: headConfig(0.004) });
+}
+
+/** Push a new head to the PR's branch; returns its SHA. */
+function push(pr: TinyPullRequest, learningRate: number): Promise<string> {
+  return fault.stack.sim.addCommit({
+    owner: pr.owner,
+    repo: pr.repo,
+    branch: 'tune-learning-rate',
+    files: headConfig(learningRate),
+    message: `Try learning rate ${learningRate}`,
+  });
+}
+
+/** A `pull_request` delivery about `headSha`, as of `secondsLater` after the scenario's start. */
+function pullRequestDelivery(
+  pr: TinyPullRequest,
+  action: 'labeled' | 'synchronize',
+  headSha: string,
+  secondsLater: number,
+) {
+  return pr.delivery({
+    event: 'pull_request',
+    action,
+    sender: 'mona',
+    ...(action === 'labeled' ? { label: 'evaluate' } : {}),
+    pullRequest: {
+      number: pr.number,
+      headSha,
+      baseSha: pr.baseSha,
+      updatedAt: isoTime(startedAt + secondsLater * 1000),
+    },
+  });
+}
+
+/** Add the evaluate label in the stand-in (deliveries built afterwards list it). */
+function addLabel(pr: TinyPullRequest) {
+  fault.stack.sim.addLabels({ owner: pr.owner, repo: pr.repo, number: pr.number, labels: ['evaluate'] });
+}
+
+describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
+  it('a labeled delivery that arrives after the newer head’s synchronize does not revert the PR', async () => {
+    const { stack } = fault;
+    const pr = await openPullRequest('late-labeled');
+    addLabel(pr);
+    const labeled = pullRequestDelivery(pr, 'labeled', pr.headSha, 0);
+    const newHead = await push(pr, 0.005);
+    const synchronize = pullRequestDelivery(pr, 'synchronize', newHead, 5);
+
+    expect(await deliverOk(stack, synchronize)).toMatchObject({ status: 202, body: { status: 'queued' } });
+    expect(await deliverOk(stack, labeled)).toMatchObject({ status: 202, body: { status: 'ignored' } });
+
+    await waitForReport(fault, pr, newHead);
+    const body = await expectOneReport(fault, pr, newHead, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(checkRunsOf(stack, pr, pr.headSha)).toEqual([]);
+    await expectNothingLeftBehind(fault, []);
+  });
+
+  it('a redelivered older synchronize (same delivery id) after a newer one is answered as a duplicate', async () => {
+    const { stack } = fault;
+    const pr = await openPullRequest('redelivered-synchronize');
+    addLabel(pr);
+    await deliverOk(stack, pullRequestDelivery(pr, 'labeled', pr.headSha, 0));
+    const second = await push(pr, 0.005);
+    const olderSynchronize = pullRequestDelivery(pr, 'synchronize', second, 5);
+    await deliverOk(stack, olderSynchronize);
+    const newest = await push(pr, 0.006);
+    await deliverOk(stack, pullRequestDelivery(pr, 'synchronize', newest, 10));
+
+    expect(await deliverOk(stack, olderSynchronize)).toMatchObject({
+      status: 200,
+      body: { status: 'duplicate', deliveryId: olderSynchronize.id },
+    });
+
+    await waitForReport(fault, pr, newest);
+    const body = await expectOneReport(fault, pr, newest, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 96\.\d+%/);
+    await expectNothingLeftBehind(fault, []);
+  });
+
+  it('an older synchronize under a new delivery id after a newer one is ignored as stale', async () => {
+    const { stack } = fault;
+    const pr = await openPullRequest('stale-synchronize');
+    addLabel(pr);
+    await deliverOk(stack, pullRequestDelivery(pr, 'labeled', pr.headSha, 0));
+    const second = await push(pr, 0.005);
+    const olderSynchronize = pullRequestDelivery(pr, 'synchronize', second, 5);
+    const newest = await push(pr, 0.006);
+    await deliverOk(stack, pullRequestDelivery(pr, 'synchronize', newest, 10));
+
+    expect(await deliverOk(stack, olderSynchronize)).toMatchObject({
+      status: 202,
+      body: { status: 'ignored' },
+    });
+
+    await waitForReport(fault, pr, newest);
+    const body = await expectOneReport(fault, pr, newest, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 96\.\d+%/);
+    expect(checkRunsOf(stack, pr, second)).toEqual([]);
+    await expectNothingLeftBehind(fault, []);
+  });
+});

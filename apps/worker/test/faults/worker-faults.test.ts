@@ -1,0 +1,123 @@
+import { readlink } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { waitFor } from '@evalbot/local-stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deliverOk,
+  type FaultStack,
+  openTinyPullRequest,
+  startFaultStack,
+  type TinyPullRequest,
+  tinyConfig,
+  uniqueMarker,
+  waitForReport,
+} from './fault-stack.ts';
+import {
+  expectNoSecretShown,
+  expectNothingLeftBehind,
+  expectOneReport,
+  processesWithCmdline,
+} from './invariants.ts';
+
+// A worker killed mid-training and Redis restarted mid-run, in a real stack (two worker
+// processes, the gateway, Redis with AOF, the GitHub stand-in): each time the PR must end with
+// one current comment, the compare job completed once, one completed check run for the head,
+// and nothing left running or on disk. One after another: each disturbs the whole stack.
+
+let fault: FaultStack;
+const pullRequests: TinyPullRequest[] = [];
+
+beforeAll(async () => {
+  fault = await startFaultStack({ workers: 2 });
+});
+
+afterAll(async () => fault?.close());
+
+/** A PR whose head trains for `seconds` and leaves a `sleep <marker>` child behind. */
+async function slowPullRequest(
+  repo: string,
+  seconds: number,
+): Promise<{ pr: TinyPullRequest; marker: string }> {
+  const marker = uniqueMarker();
+  const pr = await openTinyPullRequest(fault.stack, {
+    repo,
+    headFiles: {
+      '.evalbot.yml': tinyConfig({ marker, env: { TINY_LEARNING_RATE: 0.005, TINY_SLEEP: seconds } }),
+    },
+  });
+  return { pr, marker };
+}
+
+/** The head's training process, once it runs: its pid and the job directory it runs in. */
+async function trainingOf(marker: string) {
+  return waitFor(
+    async () => {
+      for (const proc of await processesWithCmdline(marker)) {
+        if (!proc.cmdline.includes('demo.py')) continue;
+        const cwd = await readlink(`/proc/${proc.pid}/cwd`).catch(() => '');
+        const jobDir = dirname(cwd);
+        const workerPid = Number(/^evalbot-(\d+)-[0-9a-f]+$/.exec(basename(jobDir))?.[1]);
+        if (workerPid) return { pid: proc.pid, jobDir, workDir: dirname(jobDir), workerPid };
+      }
+      return undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 25, what: `training with marker ${marker} to start` },
+  );
+}
+
+// Under load a scenario (retry back-off, a second training) can take longer than the default.
+describe('a PR evaluation', { timeout: 150_000 }, () => {
+  it('survives kill -9 of the worker training it: retried elsewhere, the orphans reaped by a replacement', async () => {
+    const { stack } = fault;
+    const { pr, marker } = await slowPullRequest('killed-worker', 3);
+    pullRequests.push(pr);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    const training = await trainingOf(marker);
+    const victim = stack.workers.find((w) => w.pid === training.workerPid);
+    expect(victim, `worker ${training.workerPid}`).toBeDefined();
+    expect(await victim?.stop('SIGKILL')).toBe('SIGKILL');
+    // What a dead worker leaves: its training (own process group) and the child still run.
+    const orphans = await processesWithCmdline(marker);
+    expect(orphans.map((p) => p.pid)).toContain(training.pid);
+
+    // A replacement on the same work directory kills them and removes the job directory at start.
+    const replacement = await stack.addWorker({ EVALBOT_WORK_DIR: training.workDir });
+    expect(replacement.output()).toContain('cleaned up after a worker that died mid-job');
+    const alive = new Set((await processesWithCmdline(marker)).map((p) => p.pid));
+    expect(orphans.filter((p) => alive.has(p.pid))).toEqual([]);
+
+    await waitForReport(fault, pr, pr.headSha);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+
+  it('survives Redis stopping mid-training and starting again from its append-only file', async () => {
+    const { stack } = fault;
+    const redis = stack.redis;
+    if (!redis) throw new Error('the stack runs its own Redis');
+    const { pr, marker } = await slowPullRequest('redis-restart', 3);
+    pullRequests.push(pr);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    await trainingOf(marker);
+    await redis.stop();
+    // The training ends (and is cleaned up) while Redis is away: its result waits for Redis.
+    await waitFor(async () => (await processesWithCmdline(marker)).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'the training to finish while Redis is down',
+    });
+    await redis.start();
+
+    await waitForReport(fault, pr, pr.headSha);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+});
+
+it('lets no secret reach GitHub, Redis or the logs through these faults', async () => {
+  await expectNoSecretShown(fault.stack, pullRequests);
+});
