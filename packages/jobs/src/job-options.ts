@@ -17,9 +17,13 @@ export const EVALUATE_JOB_OPTIONS = {
   removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
 } satisfies JobsOptions;
 
-/** The flow parent: compares both sides and publishes to GitHub (whose 5xx are retried here too). */
+/**
+ * The flow parent: compares both sides and publishes to GitHub. Its work (two trainings) is
+ * already done, so it outlasts a GitHub outage rather than lose it: 8 attempts back off
+ * 5 s, 10 s, … 640 s — about 20 minutes in all (rate limits wait without spending attempts).
+ */
 export const COMPARE_JOB_OPTIONS = {
-  attempts: 3,
+  attempts: 8,
   backoff: { type: 'exponential', delay: 5_000 },
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
   removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
