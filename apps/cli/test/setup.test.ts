@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadGitHubAppCredentials } from '@evalbot/config';
 import { type GitHubSim, startGitHubSim } from '@evalbot/github-sim';
-import { waitFor } from '@evalbot/test-utils';
-import { chromium } from 'playwright-core';
+import { browserSkipReason, launchChromium, waitFor } from '@evalbot/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli-context.ts';
 import { runCli } from '../src/program.ts';
@@ -15,7 +14,6 @@ import { completeAppSetup } from '../src/setup/complete-app-setup.ts';
 import { captureCli } from './capture-cli.ts';
 
 const WEBHOOK_URL = 'https://evalbot.example.com/api/github/webhooks';
-const CHROMIUM = '/usr/bin/chromium';
 
 const unescapeHtml = (text: string) =>
   text
@@ -172,23 +170,11 @@ describe('evalbot setup', () => {
     expect(done.keys).toEqual(['APP_ID', 'PRIVATE_KEY', 'WEBHOOK_SECRET']);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))(
+  it.skipIf(browserSkipReason() !== undefined)(
     'completes in a real browser: button, GitHub, back to the callback',
     async () => {
       const setup = startSetup([]);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.goto(await setup.pageUrl);

@@ -1,18 +1,16 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVALUATE_QUEUE } from '@evalbot/jobs';
-import { sharedRedis, testPrefix } from '@evalbot/test-utils';
+import { browserSkipReason, launchChromium, sharedRedis, testPrefix } from '@evalbot/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/build-app.ts';
 import { addEvaluationFlow, addFailedJob, pullRequest, removeQueues } from './seed-jobs.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url));
 const LOG_LINES = [
   'clone: fetched octo/mnist abc1234 in 1.2 s',
@@ -21,7 +19,7 @@ const LOG_LINES = [
 ];
 
 // Chromium is Debian's package (apt-get install chromium); without it there is no browser to drive.
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in a browser', () => {
+describe.skipIf(browserSkipReason() !== undefined)('dashboard in a browser', () => {
   let redis: { url: string; close: () => Promise<void> };
   let connection: Redis;
   let app: FastifyInstance;
@@ -43,19 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a browser', () => {
       connection,
     });
     address = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     screenshotDir = await mkdtemp(join(tmpdir(), 'evalbot-dashboard-'));
   });
 

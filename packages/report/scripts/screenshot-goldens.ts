@@ -4,7 +4,8 @@
 // opened) and docs/report-charts.png (training history). Needs Debian's chromium.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium, openCommentViewer } from '../test/browser/browser-page.ts';
+import { launchChromium } from '@evalbot/test-utils';
+import { openCommentViewer } from '../test/browser/browser-page.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const GOLDEN_DIR = join(import.meta.dirname, '..', 'test', 'golden');

@@ -1,14 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { browserSkipReason, launchChromium } from '@evalbot/test-utils';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  browserSkipReason,
-  type CommentViewer,
-  type Inspection,
-  launchChromium,
-  openCommentViewer,
-} from './browser/browser-page.ts';
+import { type CommentViewer, type Inspection, openCommentViewer } from './browser/browser-page.ts';
 
 const GOLDEN_DIR = join(import.meta.dirname, 'golden');
 const GOLDENS = readdirSync(GOLDEN_DIR)

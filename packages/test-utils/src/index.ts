@@ -1,2 +1,3 @@
 export { freePort, type RedisServer, startRedis, waitFor } from '@evalbot/local-stack';
+export { browserSkipReason, CHROMIUM_PATH, launchChromium } from './chromium.ts';
 export { sharedRedis, testPrefix } from './shared-redis.ts';

@@ -1,21 +1,8 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { marked } from 'marked';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
-/** Debian's Chromium; a browser is never downloaded. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const MERMAID_PATH = join(
   createRequire(import.meta.url)
     .resolve('mermaid/package.json')
@@ -23,16 +10,6 @@ const MERMAID_PATH = join(
   'dist/mermaid.min.js',
 );
 const INSPECT_SCRIPT = join(import.meta.dirname, 'inspect-rendered.js');
-
-/** Why the browser check cannot run here, or undefined when it can (it must in CI). */
-export function browserSkipReason(): string | undefined {
-  if (existsSync(CHROMIUM_PATH) || process.env.CI) return undefined;
-  return `${CHROMIUM_PATH} is missing (apt-get install -y chromium) and CI is unset`;
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-}
 
 /** GitHub-flavoured Markdown to HTML, as GitHub's renderer reads it (tables, fenced code, raw HTML). */
 export function markdownToHtml(markdown: string): string {
