@@ -1,14 +1,10 @@
-import { ConfigError, type Env, envInt, logEnv, parseEnv, redisEnv } from '@evalbot/config';
-import { DEFAULT_PREFIX } from '@evalbot/jobs';
+import { ConfigError, type Env, envInt, logEnv, parseEnv, prefixEnv, redisEnv } from '@evalbot/config';
 import { z } from 'zod';
 
 const schema = z.object({
   ...redisEnv,
   ...logEnv,
-  BULLMQ_PREFIX: z
-    .string()
-    .default(DEFAULT_PREFIX)
-    .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'use letters, digits, "_", "." or "-" (BullMQ adds the ":")'),
+  ...prefixEnv,
   DASHBOARD_PORT: envInt({ default: 3001, min: 0, max: 65_535 }),
   DASHBOARD_HOST: z.string().default('127.0.0.1'),
   /** Where the board is mounted, for a reverse proxy that serves it under a sub-path. */
@@ -56,10 +52,17 @@ export function isLoopbackHost(host: string): boolean {
  * retry and delete jobs and shows PR data.
  */
 export function loadConfig(env: Env = process.env): DashboardConfig {
-  const parsed = parseEnv(schema, env);
   const problems: { variable: string; problem: string }[] = [];
-
-  const { DASHBOARD_USER: user, DASHBOARD_PASSWORD: password } = parsed;
+  let parsed: z.output<typeof schema> | undefined;
+  try {
+    parsed = parseEnv(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Go on with the credential checks, so that one message names every problem.
+    problems.push(...error.problems);
+  }
+  const user = env.DASHBOARD_USER?.trim() || undefined;
+  const password = env.DASHBOARD_PASSWORD || undefined;
   if (user && !password) {
     problems.push({ variable: 'DASHBOARD_PASSWORD', problem: 'is required when DASHBOARD_USER is set' });
   }
@@ -75,11 +78,12 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
 
   const credentials: DashboardCredentials = {};
   if (user && password) credentials.basic = { user, password };
-  if (parsed.DASHBOARD_TOKEN) credentials.token = parsed.DASHBOARD_TOKEN;
+  if (parsed?.DASHBOARD_TOKEN) credentials.token = parsed.DASHBOARD_TOKEN;
 
   if (
     !credentials.basic &&
     !credentials.token &&
+    parsed &&
     problems.length === 0 &&
     !isLoopbackHost(parsed.DASHBOARD_HOST)
   ) {
@@ -88,7 +92,7 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
       problem: `the dashboard listens on ${parsed.DASHBOARD_HOST}, beyond this machine, so it needs credentials: set DASHBOARD_USER and DASHBOARD_PASSWORD (HTTP Basic), or DASHBOARD_TOKEN, or bind DASHBOARD_HOST to 127.0.0.1`,
     });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed || problems.length > 0) throw new ConfigError(problems);
 
   const base = parsed.DASHBOARD_BASE_PATH.replace(/\/+$/, '');
   return {

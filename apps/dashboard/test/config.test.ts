@@ -59,13 +59,24 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ DASHBOARD_PORT: 'eighty', DASHBOARD_TOKEN: 'short', DASHBOARD_BASE_PATH: 'ops' });
+      loadConfig({
+        DASHBOARD_PORT: 'eighty',
+        DASHBOARD_TOKEN: 'short',
+        DASHBOARD_BASE_PATH: 'ops',
+        DASHBOARD_USER: 'bob',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const variables = (error as ConfigError).problems.map((p) => p.variable).sort();
-    expect(variables).toEqual(['DASHBOARD_BASE_PATH', 'DASHBOARD_PORT', 'DASHBOARD_TOKEN', 'REDIS_URL']);
+    expect(variables).toEqual([
+      'DASHBOARD_BASE_PATH',
+      'DASHBOARD_PASSWORD',
+      'DASHBOARD_PORT',
+      'DASHBOARD_TOKEN',
+      'REDIS_URL',
+    ]);
   });
 
   it('requires the user and the password together', () => {

@@ -1,5 +1,13 @@
-import { type Env, envInt, githubEndpointEnv, logEnv, parseEnv, redisEnv } from '@evalbot/config';
-import { DEFAULT_PREFIX } from '@evalbot/jobs';
+import {
+  type Env,
+  envInt,
+  evaluateLabelEnv,
+  githubEndpointEnv,
+  logEnv,
+  parseEnv,
+  prefixEnv,
+  redisEnv,
+} from '@evalbot/config';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -14,11 +22,7 @@ const schema = z.object({
     .string()
     .default('/api/github/webhooks')
     .refine((v) => /^\/[^\s?#]*$/.test(v), 'must be a URL path starting with /, e.g. /api/github/webhooks'),
-  EVALUATE_LABEL: z
-    .string()
-    .default('evaluate')
-    .transform((v) => v.trim())
-    .refine((v) => v.length > 0 && v.length <= 50, 'must be a label name of 1 to 50 characters'),
+  ...evaluateLabelEnv,
   ...githubEndpointEnv,
   ...logEnv,
   INSTALL_ID: z
@@ -37,10 +41,7 @@ const schema = z.object({
       return id;
     }),
   ENQUEUE_TIMEOUT_MS: envInt({ default: 2_000, min: 50, max: 60_000 }),
-  BULLMQ_PREFIX: z
-    .string()
-    .default(DEFAULT_PREFIX)
-    .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'use letters, digits, "_", "." or "-" (BullMQ adds the ":")'),
+  ...prefixEnv,
 });
 
 /** The gateway's settings, parsed once from the environment. */

@@ -9,7 +9,8 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`evalbot gateway: ${error.message}\n`);
-  process.exit(1);
+  // 78 (EX_CONFIG), as the worker and the dashboard: a supervisor can tell it from a crash.
+  process.exit(78);
 }
 
 const logger = createLogger({ service: 'gateway', level: config.logLevel });

@@ -4,11 +4,13 @@ import {
   ConfigError,
   type Env,
   envInt,
+  evaluateLabelEnv,
   type GitHubAppCredentials,
   githubEndpointEnv,
   loadGitHubAppCredentials,
   logEnv,
   parseEnv,
+  prefixEnv,
   redisEnv,
 } from '@evalbot/config';
 import { z } from 'zod';
@@ -28,12 +30,23 @@ const schema = z.object({
   EVALBOT_MAX_TIMEOUT_MINUTES: envInt({ default: 60, min: 1, max: 24 * 60 }),
   BASE_CACHE_TTL_HOURS: envInt({ default: 168, min: 0, max: 24 * 365 }),
   WORKER_METRICS_PORT: envInt({ default: 9464, min: 0, max: 65535 }),
-  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  // Loopback unless asked: /metrics is for the operator's Prometheus, not the internet.
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   /** How long a job's lock lives without renewal: after a worker dies, its job is retried this much later. */
   WORKER_LOCK_DURATION_MS: envInt({ default: 30_000, min: 1000, max: 600_000 }),
-  /** `uid:gid` (or a user name) to run PR code as, when the worker runs as root. */
-  EVALBOT_RUN_AS_USER: z.string().optional(),
-  INSTALL_ID: envInt({ default: 0, min: 0 }),
+  /** `uid:gid` to run PR code as, when the worker runs as root. */
+  EVALBOT_RUN_AS_USER: z
+    .string()
+    .regex(/^\s*\d+:\d+\s*$/, 'must be uid:gid in numbers, e.g. 10001:10001 (a user without a login shell)')
+    .transform((v) => {
+      const [uid, gid] = v.trim().split(':').map(Number);
+      return { uid: uid ?? 0, gid: gid ?? 0 };
+    })
+    .refine(
+      (ids) => ids.uid !== 0,
+      "must not be root (uid 0): PR code would run with the worker's privileges",
+    )
+    .optional(),
 });
 
 export interface WorkerConfig {
@@ -52,7 +65,8 @@ export interface WorkerConfig {
   metricsPort: number;
   metricsHost: string;
   lockDurationMs: number;
-  runAsUser: string | undefined;
+  /** Who runs PR code when the worker is root; undefined: the worker's own user. */
+  runAsUser: { uid: number; gid: number } | undefined;
   /** Environment variables passed through to pip (mirrors). */
   pipEnv: Record<string, string>;
 }

@@ -14,7 +14,14 @@ try {
   throw error;
 }
 const logger = createLogger({ service: 'evalbot-worker', level: config.logLevel });
-const worker = await startWorker({ config, logger });
+let worker: Awaited<ReturnType<typeof startWorker>>;
+try {
+  worker = await startWorker({ config, logger });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`evalbot worker: ${error.message}\n`);
+  process.exit(78);
+}
 
 let signals = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { ConfigError } from '@evalbot/config';
 import { type RunAsUser, reapStaleWorkDirs } from '@evalbot/evaluator';
 import { createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
@@ -49,12 +50,18 @@ function contextOf(job: Job): JobContext {
   };
 }
 
-/** `uid:gid` → ids; only meaningful (and only used) when the worker runs as root. */
-export function parseRunAsUser(value: string | undefined): RunAsUser | undefined {
-  if (!value || process.getuid?.() !== 0) return undefined;
-  const match = /^(\d+):(\d+)$/.exec(value.trim());
-  if (!match) throw new Error(`EVALBOT_RUN_AS_USER must be uid:gid (e.g. 10001:10001), not "${value}"`);
-  return { uid: Number(match[1]), gid: Number(match[2]) };
+async function listenForMetrics(metrics: WorkerMetrics, port: number, host: string): Promise<Server> {
+  try {
+    return await metrics.listen(port, host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new ConfigError([
+      {
+        variable: 'WORKER_METRICS_PORT',
+        problem: `port ${port} on ${host} is taken (another worker on this host?): give each worker process its own port, or 0 to turn /metrics off`,
+      },
+    ]);
+  }
 }
 
 /**
@@ -84,6 +91,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     logger.warn(reaped, 'cleaned up after a worker that died mid-job');
   }
 
+  // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
+  const metrics = new WorkerMetrics();
+  const metricsServer =
+    config.metricsPort > 0
+      ? await listenForMetrics(metrics, config.metricsPort, config.metricsHost)
+      : undefined;
+
   const connectionLogger = logger.child({ component: 'redis' });
   const redis = createRedisConnection(config.redisUrl, {
     role: 'worker',
@@ -103,11 +117,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       apiUrl: config.apiUrl,
       logger: logger.child({ component: 'github' }),
     });
-  const metrics = new WorkerMetrics();
   const running = new RunningEvaluations();
   const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
   const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
-  const runAsUser = parseRunAsUser(config.runAsUser);
+  const isRoot = process.getuid?.() === 0;
+  const runAsUser: RunAsUser | undefined = isRoot ? config.runAsUser : undefined;
+  if (isRoot && !runAsUser) {
+    logger.warn(
+      'the worker runs as root and EVALBOT_RUN_AS_USER is not set: PR code runs as root. Set EVALBOT_RUN_AS_USER=uid:gid of an unprivileged user (the Docker image uses 10001:10001)',
+    );
+  }
+  if (!isRoot) {
+    logger.warn(
+      "PR code runs as the worker's own user, who can read this process's environment (the App key) through /proc; on shared hosts run the worker as root with EVALBOT_RUN_AS_USER set, as the Docker image does",
+    );
+  }
 
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {
@@ -193,8 +217,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     });
     worker.on('error', (error) => logger.warn({ queue, err: error }, 'worker error'));
   }
-  const metricsServer =
-    config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
   logger.info(
     { concurrency: config.concurrency, prefix: config.prefix, metricsPort: config.metricsPort },
     'worker started',

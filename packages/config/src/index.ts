@@ -2,9 +2,11 @@ export { ConfigError } from './config-error.ts';
 export { envBoolean, envHttpUrl, envInt, logLevelSchema } from './fields.ts';
 export { type Env, parseEnv } from './parse-env.ts';
 export {
+  evaluateLabelEnv,
   type GitHubAppCredentials,
   githubEndpointEnv,
   loadGitHubAppCredentials,
   logEnv,
+  prefixEnv,
   redisEnv,
 } from './sections.ts';

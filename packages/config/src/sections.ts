@@ -13,6 +13,26 @@ export const redisEnv = {
 
 export const logEnv = { LOG_LEVEL: logLevelSchema };
 
+/**
+ * The BullMQ key prefix, which every app must agree on (a gateway and a worker with different
+ * prefixes never meet). BullMQ adds the ":" itself.
+ */
+export const prefixEnv = {
+  BULLMQ_PREFIX: z
+    .string()
+    .default('evalbot')
+    .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'use letters, digits, "_", "." or "-" (BullMQ adds the ":")'),
+};
+
+/** The label that asks for an evaluation; matched case-insensitively. */
+export const evaluateLabelEnv = {
+  EVALUATE_LABEL: z
+    .string()
+    .default('evaluate')
+    .transform((v) => v.trim())
+    .refine((v) => v.length > 0 && v.length <= 50, 'must be a label name of 1 to 50 characters'),
+};
+
 /** Where GitHub is: github.com by default, or a GitHub Enterprise Server / local stand-in. */
 export const githubEndpointEnv = {
   GITHUB_API_URL: envHttpUrl('https://api.github.com'),

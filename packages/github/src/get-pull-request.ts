@@ -22,6 +22,8 @@ export interface PullRequestInfo {
   base: PullRequestSide;
   /** The head lives in another repository than the base. */
   fromFork: boolean;
+  /** `updated_at`: orders this read against webhook events of the same PR. */
+  updatedAt: string;
 }
 
 /** Read a pull request (`GET /repos/{o}/{r}/pulls/{n}`). */
@@ -52,5 +54,6 @@ export async function getPullRequest(
     head: side(data.head),
     base: side(data.base),
     fromFork: data.head.repo?.id !== data.base.repo.id,
+    updatedAt: data.updated_at,
   };
 }

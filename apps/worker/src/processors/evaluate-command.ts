@@ -64,6 +64,8 @@ export async function evaluateCommand(
       baseRef: info.base.ref,
       fromFork: info.fromFork,
       author: info.author,
+      // Recorded with the head, so that an older `closed`/`unlabeled` delivered late cannot cancel it.
+      updatedAt: info.updatedAt,
     },
     request,
   });

@@ -1,0 +1,76 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError } from '@evalbot/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/env.ts';
+
+const { privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
+const valid = { REDIS_URL: 'redis://localhost:6379', APP_ID: '12', PRIVATE_KEY: privateKey };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable}: ${p.problem}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('worker configuration', () => {
+  it('fills in the documented defaults', () => {
+    const config = loadConfig({ ...valid, PIP_INDEX_URL: 'file:///opt/pypi/simple', SECRET_THING: 'x' });
+    expect(config).toMatchObject({
+      prefix: 'evalbot',
+      evaluateLabel: 'evaluate',
+      concurrency: 1,
+      apiUrl: 'https://api.github.com',
+      githubUrl: 'https://github.com',
+      maxTimeoutMs: 60 * 60_000,
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
+      runAsUser: undefined,
+      app: { appId: 12 },
+    });
+    // Only pip's mirror settings are passed on to PR installs.
+    expect(config.pipEnv).toEqual({ PIP_INDEX_URL: 'file:///opt/pypi/simple' });
+  });
+
+  it('names every bad variable in one error, with how to fix it', () => {
+    const problems = problemsOf({
+      APP_ID: 'twelve',
+      WORKER_CONCURRENCY: 'lots',
+      EVALBOT_RUN_AS_USER: 'nobody',
+      BULLMQ_PREFIX: 'a:b',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^REDIS_URL: is required; set it to the Redis server/),
+        expect.stringMatching(/^APP_ID: "twelve" is not a positive whole number/),
+        expect.stringMatching(/^PRIVATE_KEY: is required \(or PRIVATE_KEY_PATH\)/),
+        expect.stringMatching(/^WORKER_CONCURRENCY: "lots" is not a whole number between 1 and 64/),
+        expect.stringMatching(/^EVALBOT_RUN_AS_USER: must be uid:gid in numbers/),
+        expect.stringMatching(/^BULLMQ_PREFIX: use letters, digits/),
+      ]),
+    );
+  });
+
+  it('takes the run-as user as numbers and refuses root', () => {
+    expect(loadConfig({ ...valid, EVALBOT_RUN_AS_USER: '10001:10002' }).runAsUser).toEqual({
+      uid: 10001,
+      gid: 10002,
+    });
+    expect(problemsOf({ ...valid, EVALBOT_RUN_AS_USER: '0:0' })).toEqual([
+      expect.stringMatching(/^EVALBOT_RUN_AS_USER: must not be root/),
+    ]);
+  });
+
+  it('reads the private key from PRIVATE_KEY_PATH and says when it cannot', () => {
+    expect(
+      problemsOf({ REDIS_URL: valid.REDIS_URL, APP_ID: '1', PRIVATE_KEY_PATH: '/nonexistent/key.pem' }),
+    ).toEqual([expect.stringMatching(/^PRIVATE_KEY_PATH: cannot read \/nonexistent\/key\.pem/)]);
+  });
+});
