@@ -28,6 +28,42 @@ const envName = z
   // evalbot sets EVALBOT_SEED (and may set more) itself; a repo must not be able to override them.
   .refine((name) => !name.toUpperCase().startsWith('EVALBOT_'), { message: 'is reserved for evalbot' });
 
+/**
+ * Names that would steer the tools evalbot runs for the repository (pip, Python, the dynamic
+ * linker, git) rather than the model: pip's settings would let a PR plant packages in the
+ * environments shared by every repository on the host. Why each is refused, and what to do.
+ */
+const RESERVED_ENV_PREFIXES: [prefix: string, why: string][] = [
+  [
+    'PIP_',
+    "is not allowed: pip settings come from the evalbot operator (a repository's index could plant packages in environments other repositories share); pin versions in requirements.txt instead",
+  ],
+  [
+    'PYTHON',
+    'is not allowed: Python interpreter settings would also reach the tools evalbot runs; set it in the command instead (`run: PYTHONHASHSEED=0 python3 demo.py`)',
+  ],
+  ['VIRTUAL_ENV', "is not allowed: evalbot sets it to the job's own virtual environment"],
+  [
+    'LD_',
+    'is not allowed: dynamic linker settings would also reach the tools evalbot runs; set it in the command instead',
+  ],
+  ['GIT_', 'is not allowed: git settings come from evalbot; set it in the command that needs it instead'],
+];
+
+/** `.evalbot.yml` `env`: variables for setup and run, none of the reserved names. */
+const envSchema = z
+  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .superRefine(
+    (env, ctx) => {
+      for (const name of Object.keys(env)) {
+        const reserved = RESERVED_ENV_PREFIXES.find(([prefix]) => name.toUpperCase().startsWith(prefix));
+        if (reserved) ctx.addIssue({ code: 'custom', path: [name], message: reserved[1], input: name });
+      }
+    },
+    // Also when another name is invalid, so every problem is reported at once.
+    { when: ({ value }) => typeof value === 'object' && value !== null && !Array.isArray(value) },
+  );
+
 /** Metrics settings; a threshold needs a direction, since "worse" means nothing for a neutral metric. */
 const metricsSchema = z.record(z.string().min(1), metricSettingsSchema).superRefine((metrics, ctx) => {
   for (const [name, settings] of Object.entries(metrics)) {
@@ -70,7 +106,7 @@ export const repoConfigSchema = z.strictObject({
     .max(24 * 60)
     .default(30),
   /** Non-secret environment variables for setup and run. */
-  env: z.record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  env: envSchema.default({}),
   /** Runs per side, each with its own seed (EVALBOT_SEED); more than 1 measures noise. */
   repeats: z.number().int().min(1).max(20).default(1),
   /** Significance level of the Welch t-test that decides whether a change is beyond noise. */

@@ -151,6 +151,45 @@ describe('parseRepoConfig', () => {
     ]);
   });
 
+  it('refuses env names that would steer pip, Python, the linker or git, saying why and what to do', () => {
+    const problems = problemsOf(
+      'env: { PIP_INDEX_URL: "file:///tmp/evil/simple", PYTHONPATH: /tmp, VIRTUAL_ENV: /v, LD_PRELOAD: x.so, GIT_DIR: /g, "BAD-NAME": x }',
+    );
+    expect(problems.map((p) => p.key)).toEqual([
+      'env.BAD-NAME',
+      'env.PIP_INDEX_URL',
+      'env.PYTHONPATH',
+      'env.VIRTUAL_ENV',
+      'env.LD_PRELOAD',
+      'env.GIT_DIR',
+    ]);
+    expect(problems.find((p) => p.key === 'env.PIP_INDEX_URL')?.problem).toBe(
+      "is not allowed: pip settings come from the evalbot operator (a repository's index could plant packages in environments other repositories share); pin versions in requirements.txt instead",
+    );
+    expect(problems.find((p) => p.key === 'env.PYTHONPATH')?.problem).toMatch(
+      /^is not allowed: Python interpreter settings .*; set it in the command instead/,
+    );
+    for (const name of [
+      'PIP_EXTRA_INDEX_URL',
+      'PIP_CONSTRAINT',
+      'pip_find_links',
+      'PYTHONSTARTUP',
+      'PYTHONHOME',
+    ]) {
+      expect(problemsOf(`env: { ${name}: x }`)).toMatchObject([
+        { key: `env.${name}`, problem: /^is not allowed/ },
+      ]);
+    }
+  });
+
+  it('still accepts ordinary env names that merely contain a reserved word', () => {
+    expect(parseRepoConfig('env: { MY_PIP_MIRROR: x, USE_GIT_LFS: 1, PYTORCH_ENABLE: 1 }').env).toEqual({
+      MY_PIP_MIRROR: 'x',
+      USE_GIT_LFS: '1',
+      PYTORCH_ENABLE: '1',
+    });
+  });
+
   it('reports every problem at once, not just the first', () => {
     expect(
       problemsOf('runn: x\ntimeout_minutes: -1\nrepeats: 2.5\n')
