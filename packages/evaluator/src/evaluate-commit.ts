@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunResult, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
@@ -16,7 +16,7 @@ import { unlinkInside } from './read-file-inside.ts';
 import { readMetrics } from './read-metrics.ts';
 import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
 import { type RunAsUser, runSandboxed } from './run-sandboxed.ts';
-import { buildSandboxEnv } from './sandbox-env.ts';
+import { jobSandboxEnvs } from './sandbox-env.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
 
 const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
@@ -149,26 +149,26 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         onGroup,
       });
     };
-    const pipCacheDir = join(cacheDir, 'pip');
-    const envFor = (virtualEnv: string, binDirs: string[], seed = cfg.seed) =>
-      buildSandboxEnv({
-        workerEnv,
-        pathPrefix: binDirs,
-        home: job.home,
-        tmpDir: job.tmp,
-        virtualEnv,
-        pipCacheDir,
-        repoEnv: cfg.env,
-        extra: { EVALBOT_SEED: String(seed), EVALBOT_SIDE: opts.side },
-      });
+    const envs = jobSandboxEnvs({
+      workerEnv,
+      home: job.home,
+      tmpDir: job.tmp,
+      repoEnv: cfg.env,
+      side: opts.side,
+      seed: cfg.seed,
+      jobPipCacheDir: join(job.home, '.cache', 'pip'),
+      // With runAsUser a shared build's pip runs as the user all PR code runs as, and runs the
+      // build code (sdists) of PR-chosen packages: a cache it wrote could not be trusted by
+      // builds of other requirements, so it caches nothing (its venv, sealed afterwards, is
+      // reused only for the same requirements). Without runAsUser the worker builds as itself
+      // into cacheDir/pip; its PR code runs as the worker too, so nothing is isolated then.
+      sharedPipCacheDir: user ? undefined : join(cacheDir, 'pip'),
+    });
 
     progress('setup', 'preparing the Python environment', 15);
     const setup = await timed('setup', async () => {
       const python = await resolvePython(opts.python ?? 'python3', workerEnv);
-      if (user) {
-        await assertReachableBy(python.executable, user, 'the Python interpreter');
-        await preparePipCache(pipCacheDir, user);
-      }
+      if (user) await assertReachableBy(python.executable, user, 'the Python interpreter');
       const prepared = await preparePythonEnv({
         python,
         cacheDir,
@@ -176,7 +176,8 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         jobVenv: job.venv,
         config: cfg,
         runStep,
-        envFor,
+        envFor: envs.forJob,
+        sharedEnvFor: envs.forSharedBuild,
         user,
         deadline,
         signal: opts.signal,
@@ -184,7 +185,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       });
       if (!prepared.ok) return prepared;
       environmentReused = prepared.env.reused;
-      const env = envFor(prepared.env.virtualEnv, prepared.env.binDirs);
+      const env = envs.forJob(prepared.env.virtualEnv, prepared.env.binDirs);
       for (const [i, command] of cfg.setup.entries()) {
         progress('setup', `setup ${i + 1}/${cfg.setup.length}: ${command}`, 20 + (15 * i) / cfg.setup.length);
         const result = await runStep({ argv: ['sh', '-c', command], label: command, cwd: workDir, env });
@@ -213,7 +214,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
           argv: ['sh', '-c', cfg.run],
           label,
           cwd: workDir,
-          env: envFor(setup.env.virtualEnv, setup.env.binDirs, seed),
+          env: envs.forJob(setup.env.virtualEnv, setup.env.binDirs, seed),
         }),
       );
       const failed = stepFailure(cfg.run, result);
@@ -261,12 +262,6 @@ async function checkRunAsUser(
   await assertReachableBy(workRoot, user, 'the work directory');
   await assertReachableBy(cacheDir, user, 'the cache directory');
   return user;
-}
-
-/** pip's cache is written by the run user; the first job as that user takes it over. */
-async function preparePipCache(dir: string, user: RunAsUser): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  if ((await stat(dir)).uid !== user.uid) await chownTree(dir, user);
 }
 
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {

@@ -17,7 +17,7 @@ export interface EvaluateCommitOptions {
   side: 'head' | 'base';
   /** Parent of the per-job temp directories; private to this host. */
   workRoot: string;
-  /** Cached virtual environments (`venvs/`) and pip's cache (`pip/`), shared by the host's workers. */
+  /** Cached virtual environments (`venvs/`) and, without `runAsUser`, pip's cache (`pip/`), shared by the host's workers. */
   cacheDir: string;
   /** The worker's cap on `.evalbot.yml` `timeout_minutes` (which covers setup and run). */
   maxTimeoutMs: number;

@@ -27,8 +27,13 @@ export interface PreparePythonEnvOptions {
   jobVenv: string;
   config: RepoConfig;
   runStep: RunStep;
-  /** The sandbox environment for a given venv (`VIRTUAL_ENV`, PATH). */
+  /** PR code's environment for a given venv (`VIRTUAL_ENV`, PATH): with the repository's `env`. */
   envFor: (virtualEnv: string, binDirs: string[]) => Record<string, string>;
+  /**
+   * The environment of evalbot's own steps and of the shared environment's build: the
+   * worker's settings only, never the repository's `env` (see `jobSandboxEnvs`).
+   */
+  sharedEnvFor: (virtualEnv: string, binDirs: string[]) => Record<string, string>;
   user?: RunAsUser | undefined;
   deadline: number;
   signal?: AbortSignal | undefined;
@@ -106,7 +111,8 @@ async function readRequirements(opts: PreparePythonEnvOptions): Promise<string |
 
 /**
  * `python -m venv` (trusted, as the worker) then `pip install -r` (PR input: as the run user).
- * A `shared` environment is handed back to the worker afterwards; a job's own stays the run user's.
+ * A `shared` environment is built with the worker's pip settings alone and handed back to the
+ * worker afterwards; a job's own gets the repository's `env` and stays the run user's.
  */
 async function buildVenv(
   opts: PreparePythonEnvOptions,
@@ -118,7 +124,7 @@ async function buildVenv(
     argv: [opts.python.executable, '-m', 'venv', dir],
     label: 'python3 -m venv',
     cwd: opts.checkout,
-    env: opts.envFor(dir, []),
+    env: opts.sharedEnvFor(dir, []),
     asWorker: true,
   });
   const createFailed = stepFailure('python3 -m venv', create);
@@ -144,7 +150,7 @@ async function buildVenv(
     ],
     label,
     cwd: opts.checkout,
-    env: opts.envFor(dir, [join(dir, 'bin')]),
+    env: (shared ? opts.sharedEnvFor : opts.envFor)(dir, [join(dir, 'bin')]),
   });
   const installFailed = stepFailure(label, install);
   if (installFailed) return { ok: false, failure: installFailed };
@@ -172,7 +178,7 @@ async function createJobLayer(
     argv: [opts.python.executable, '-m', 'venv', '--without-pip', opts.jobVenv],
     label: 'python3 -m venv --without-pip',
     cwd: opts.checkout,
-    env: opts.envFor(opts.jobVenv, []),
+    env: opts.sharedEnvFor(opts.jobVenv, []),
     asWorker: true,
   });
   const failed = stepFailure('python3 -m venv --without-pip', create);

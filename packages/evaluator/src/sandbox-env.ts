@@ -32,6 +32,7 @@ const RESERVED = new Set([
   'TMPDIR',
   'VIRTUAL_ENV',
   'PIP_CACHE_DIR',
+  'PIP_NO_CACHE_DIR',
   'EVALBOT_SEED',
   'EVALBOT_SIDE',
 ]);
@@ -48,7 +49,8 @@ export function buildSandboxEnv(opts: {
   home: string;
   tmpDir: string;
   virtualEnv?: string;
-  pipCacheDir: string;
+  /** pip's cache; undefined: pip caches nothing (`PIP_NO_CACHE_DIR`). */
+  pipCacheDir: string | undefined;
   repoEnv: Record<string, string>;
   extra?: Record<string, string>;
 }): Record<string, string> {
@@ -66,7 +68,7 @@ export function buildSandboxEnv(opts: {
     PATH: [...opts.pathPrefix, basePath].join(delimiter),
     HOME: opts.home,
     TMPDIR: opts.tmpDir,
-    PIP_CACHE_DIR: opts.pipCacheDir,
+    ...(opts.pipCacheDir ? { PIP_CACHE_DIR: opts.pipCacheDir } : { PIP_NO_CACHE_DIR: '1' }),
     // Output reaches the live log as it is printed, not when Python's buffer fills.
     PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1',
     PIP_NO_INPUT: '1',
@@ -74,4 +76,54 @@ export function buildSandboxEnv(opts: {
     ...opts.extra,
   });
   return env;
+}
+
+/** The environments of one job's commands; see {@link jobSandboxEnvs}. */
+export interface JobSandboxEnvs {
+  /** PR code: setup, run and pip in the job's own layer (`seed` sets `EVALBOT_SEED`). */
+  forJob(virtualEnv: string, binDirs: string[], seed?: number): Record<string, string>;
+  /** evalbot's own steps (creating venvs) and the build of a shared environment. */
+  forSharedBuild(virtualEnv: string, binDirs: string[]): Record<string, string>;
+}
+
+/**
+ * The two environments of a job. PR code gets the repository's `env` and a pip cache inside
+ * the job directory. A shared environment is reused by every repository with the same
+ * requirements, so its build gets the worker's settings only (its PIP_* mirrors) and never
+ * the repository's `env`: a PR that could point pip at its own index, find-links or
+ * constraints would plant packages in other repositories' environments. evalbot's own steps
+ * run as the worker and get no repository input either.
+ */
+export function jobSandboxEnvs(opts: {
+  workerEnv: WorkerEnv;
+  home: string;
+  tmpDir: string;
+  repoEnv: Record<string, string>;
+  side: 'head' | 'base';
+  seed: number;
+  /** pip's cache for PR code; removed with the job. */
+  jobPipCacheDir: string;
+  /** pip's cache for shared builds; undefined: none. PR code must not be able to write it. */
+  sharedPipCacheDir: string | undefined;
+}): JobSandboxEnvs {
+  const common = { workerEnv: opts.workerEnv, home: opts.home, tmpDir: opts.tmpDir };
+  return {
+    forJob: (virtualEnv, binDirs, seed = opts.seed) =>
+      buildSandboxEnv({
+        ...common,
+        pathPrefix: binDirs,
+        virtualEnv,
+        pipCacheDir: opts.jobPipCacheDir,
+        repoEnv: opts.repoEnv,
+        extra: { EVALBOT_SEED: String(seed), EVALBOT_SIDE: opts.side },
+      }),
+    forSharedBuild: (virtualEnv, binDirs) =>
+      buildSandboxEnv({
+        ...common,
+        pathPrefix: binDirs,
+        virtualEnv,
+        pipCacheDir: opts.sharedPipCacheDir,
+        repoEnv: {},
+      }),
+  };
 }

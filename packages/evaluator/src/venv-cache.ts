@@ -36,12 +36,13 @@ interface LockInfo {
 /**
  * The cache key of an environment: the interpreter (path and version) and the requirements'
  * lines without comments and blank lines (which pip ignores too). Readable prefix, hash
- * suffix: `py3.11.7-<16 hex>`.
+ * suffix: `py3.11.7-<16 hex>`. v2: environments of v1 may have been built with a
+ * repository's own pip settings (`.evalbot.yml` `env`), so none of them is reused.
  */
 export function venvKey(python: { executable: string; version: string }, requirements: string): string {
   const hash = createHash('sha256')
     .update(
-      `evalbot-venv-v1\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
+      `evalbot-venv-v2\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
     )
     .digest('hex');
   return `py${python.version}-${hash.slice(0, 16)}`;

@@ -94,3 +94,24 @@ export function pipEnv(): Record<string, string> {
     Object.entries(process.env).filter(([k, v]) => k.startsWith('PIP_') && v),
   ) as Record<string, string>;
 }
+
+/**
+ * A pip index (`file://…/simple`) under `dir` that serves only a fake `name==version`: a
+ * module whose `POISONED` is true, as an attacker's index would.
+ */
+export async function makeFakeIndex(dir: string, name: string, version: string): Promise<string> {
+  const script = `import pathlib, sys, zipfile
+root, name, version = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+wheel = f"{name}-{version}-py3-none-any.whl"
+info = f"{name}-{version}.dist-info"
+with zipfile.ZipFile(root / wheel, "w") as z:
+    z.writestr(f"{name}.py", f"__version__ = {version!r}\\nPOISONED = True\\n")
+    z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n")
+    z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\\nGenerator: evalbot-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+    z.writestr(f"{info}/RECORD", "".join(f"{p},,\\n" for p in [f"{name}.py", f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD"]))
+(root / "simple" / name).mkdir(parents=True)
+(root / "simple" / name / "index.html").write_text(f'<a href="../../{wheel}">{wheel}</a>\\n')
+`;
+  await execa('python3', ['-c', script, dir, name, version]);
+  return `file://${dir}/simple`;
+}

@@ -205,7 +205,8 @@ open("result.txt", "w").write('{"ok": 1}')
         EVALBOT_SIDE: 'head',
         MODEL_SIZE: 'small',
         VIRTUAL_ENV: expect.stringContaining(workRoot),
-        PIP_CACHE_DIR: join(cacheDir, 'pip'),
+        // pip in PR code caches inside the job, never where shared environments are built from.
+        PIP_CACHE_DIR: expect.stringContaining(workRoot),
         HOME: expect.stringContaining(workRoot),
         TMPDIR: expect.stringContaining(workRoot),
       });
@@ -276,6 +277,47 @@ json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable},
         runs: [{ metrics: { uid: 65534, gid: 65534, shared_writable: 0 } }],
       });
       expect(await leftovers(join(root, 'work'))).toEqual([]);
+    },
+    180_000,
+  );
+
+  it.runIf(process.getuid?.() === 0)(
+    'leaves PR code and its pip nothing it can write in the cache shared environments are built from',
+    async () => {
+      const nobody = { uid: 65534, gid: 65534 };
+      const root = await tempDir('as-user-cache');
+      cleanups.push(root);
+      await chmod(root, 0o755);
+      const cacheDir = join(root, 'cache');
+      const result = await evaluate(
+        {
+          // The shared build runs pip as the run user; setup runs pip as the run user in the job.
+          'requirements.txt': 'six\n',
+          '.evalbot.yml': 'setup: pip install packaging\n',
+          'demo.py': `import json, os
+cache = ${JSON.stringify(cacheDir)}
+writable = [p for d, dirs, files in os.walk(cache) for p in [d, *(os.path.join(d, f) for f in files)] if os.access(p, os.W_OK)]
+try:
+    os.makedirs(os.path.join(cache, "pip", "wheels"), exist_ok=True)
+    writable.append("created pip/")
+except OSError:
+    pass
+print("WRITABLE", writable)
+in_job = os.environ.get("PIP_CACHE_DIR", "").startswith(os.environ["HOME"] + "/")
+json.dump({"writable_in_cache": len(writable), "pip_cache_in_job": int(in_job)}, open("result.txt", "w"))
+`,
+        },
+        {
+          runAsUser: nobody,
+          python: '/usr/bin/python3',
+          workRoot: join(root, 'work'),
+          cacheDir,
+        },
+      );
+      expect(result).toMatchObject({
+        ok: true,
+        runs: [{ metrics: { writable_in_cache: 0, pip_cache_in_job: 1 } }],
+      });
     },
     180_000,
   );

@@ -1,22 +1,28 @@
 import { mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { parseRepoConfig } from '@evalbot/repo-config';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EvaluateCommitOptions, evaluateCommit } from '../src/index.ts';
+import { LogCollector } from '../src/log-collector.ts';
+import { preparePythonEnv } from '../src/prepare-python-env.ts';
 import { resolvePython } from '../src/python-interpreter.ts';
+import { runSandboxed } from '../src/run-sandboxed.ts';
+import { jobSandboxEnvs } from '../src/sandbox-env.ts';
+import type { RunStep } from '../src/step.ts';
 import { venvKey } from '../src/venv-cache.ts';
-import { leftovers, makeRepo, type RepoFile, tempDir } from './helpers.ts';
+import { leftovers, makeFakeIndex, makeRepo, type RepoFile, tempDir } from './helpers.ts';
 
 const cleanups: string[] = [];
 afterEach(async () => {
   for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-/** Writes 1 when `six` can be imported, and where from. */
+/** Writes 1 when `six` can be imported, where from, and whether it is an attacker's fake. */
 const USES_SIX = {
   'requirements.txt': 'six\n',
-  'demo.py': `import json, six\njson.dump({"six": 1, "in_job_layer": int("/venvs/" not in six.__file__)}, open("result.txt", "w"))\n`,
+  'demo.py': `import json, six\njson.dump({"six": 1, "in_job_layer": int("/venvs/" not in six.__file__), "poisoned": int(getattr(six, "POISONED", False))}, open("result.txt", "w"))\n`,
 };
 
 async function freshCache(): Promise<string> {
@@ -164,5 +170,90 @@ describe('the environment cache', () => {
       runs: [{ metrics: { six: 1, in_job_layer: 1 } }],
     });
     expect(await cacheEntries(cacheDir)).toEqual([]);
+  });
+
+  it("refuses a repository's pip settings, so the next repository with the same requirements gets the real package", async () => {
+    const cacheDir = await freshCache();
+    const evil = await tempDir('evil-index');
+    cleanups.push(evil);
+    const evilIndex = await makeFakeIndex(evil, 'six', '99.0.0');
+    const attacker = await evaluate(
+      { ...USES_SIX, '.evalbot.yml': `env:\n  PIP_INDEX_URL: ${evilIndex}\n` },
+      cacheDir,
+    );
+    expect(attacker).toMatchObject({
+      ok: false,
+      stage: 'config',
+      message: expect.stringContaining(
+        '`env.PIP_INDEX_URL`: is not allowed: pip settings come from the evalbot operator',
+      ),
+    });
+    const victim = await evaluate(USES_SIX, cacheDir);
+    expect(victim).toMatchObject({
+      ok: true,
+      environmentReused: false,
+      runs: [{ metrics: { six: 1, in_job_layer: 0, poisoned: 0 } }],
+    });
+  });
+
+  it("builds the shared environment without the repository's env, even one holding PIP_INDEX_URL", async () => {
+    const cacheDir = await freshCache();
+    const evil = await tempDir('evil-index');
+    const job = await tempDir('attacker-job');
+    cleanups.push(evil, job);
+    const evilIndex = await makeFakeIndex(evil, 'six', '99.0.0');
+    const [checkout, home, tmp] = ['checkout', 'home', 'tmp'].map((d) => join(job, d)) as [
+      string,
+      string,
+      string,
+    ];
+    for (const dir of [checkout, home, tmp]) await mkdir(dir);
+    await writeFile(join(checkout, 'requirements.txt'), 'six\n');
+    // What the schema refuses, handed to the evaluator's own environment building directly.
+    const config = { ...parseRepoConfig(undefined), env: { PIP_INDEX_URL: evilIndex } };
+    const envs = jobSandboxEnvs({
+      workerEnv: process.env,
+      home,
+      tmpDir: tmp,
+      repoEnv: config.env,
+      side: 'head',
+      seed: config.seed,
+      jobPipCacheDir: join(home, 'pip-cache'),
+      sharedPipCacheDir: join(cacheDir, 'pip'),
+    });
+    const log = new LogCollector({ secrets: [] });
+    const runStep: RunStep = (step) =>
+      runSandboxed({ argv: step.argv, cwd: step.cwd, env: step.env, log: step.log ?? log, graceMs: 500 });
+    const prepared = await preparePythonEnv({
+      python: await resolvePython('python3', process.env),
+      cacheDir,
+      checkout,
+      jobVenv: join(job, 'venv'),
+      config,
+      runStep,
+      envFor: envs.forJob,
+      sharedEnvFor: envs.forSharedBuild,
+      deadline: Date.now() + 300_000,
+      note: (line) => log.line(line),
+    });
+    if (!prepared.ok) throw new Error(`preparing failed: ${JSON.stringify(prepared.failure)}\n${log.tail()}`);
+    expect(prepared.env.reused).toBe(false);
+    // The repository's env does reach its own job: pip there installs from the attacker's index.
+    const jobEnv = envs.forJob(prepared.env.virtualEnv, prepared.env.binDirs);
+    const bin = join(prepared.env.virtualEnv, 'bin');
+    await execa(join(bin, 'pip'), ['install', 'six==99.0.0'], { env: jobEnv, extendEnv: false, cwd: home });
+    const sixInJob = await execa(join(bin, 'python'), ['-c', 'import six; print(six.__version__)'], {
+      env: jobEnv,
+      extendEnv: false,
+      cwd: home,
+    });
+    expect(sixInJob.stdout).toBe('99.0.0');
+    // The shared environment, built from the worker's index alone, serves the next repository.
+    const victim = await evaluate(USES_SIX, cacheDir);
+    expect(victim).toMatchObject({
+      ok: true,
+      environmentReused: true,
+      runs: [{ metrics: { six: 1, in_job_layer: 0, poisoned: 0 } }],
+    });
   });
 });
