@@ -19,11 +19,8 @@ const schema = z.object({
   ...redisEnv,
   ...logEnv,
   ...githubEndpointEnv,
-  BULLMQ_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, - and _')
-    .default('evalbot'),
-  EVALUATE_LABEL: z.string().default('evaluate'),
+  ...prefixEnv,
+  ...evaluateLabelEnv,
   WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
   EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
   EVALBOT_CACHE_DIR: z.string().default(join(homedir(), '.cache', 'evalbot')),
