@@ -1,11 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { deliveryHeaders, type JsonObject, type WebhookDelivery } from '@evalbot/github-sim';
 import { sharedRedis } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  deliveryHeaders,
-  type JsonObject,
-  type WebhookDelivery,
-} from '../../../packages/github-sim/src/webhook-deliveries.ts';
 import {
   BASE,
   delivery,

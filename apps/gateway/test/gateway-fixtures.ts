@@ -1,4 +1,10 @@
 import {
+  type BuildDeliveryOptions,
+  buildDelivery,
+  deliveryHeaders,
+  type WebhookDelivery,
+} from '@evalbot/github-sim';
+import {
   COMMAND_QUEUE,
   COMPARE_QUEUE,
   EVALUATE_QUEUE,
@@ -9,12 +15,6 @@ import {
 import { createLogger } from '@evalbot/logger';
 import { testPrefix } from '@evalbot/test-utils';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import {
-  type BuildDeliveryOptions,
-  buildDelivery,
-  deliveryHeaders,
-  type WebhookDelivery,
-} from '../../../packages/github-sim/src/webhook-deliveries.ts';
 import { buildApp } from '../src/build-app.ts';
 import { type GatewayConfig, loadConfig } from '../src/config.ts';
 

@@ -1,6 +1,6 @@
+import { deliveryHeaders } from '@evalbot/github-sim';
 import { sharedRedis } from '@evalbot/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deliveryHeaders } from '../../../packages/github-sim/src/webhook-deliveries.ts';
 import {
   delivery,
   PREVIOUS_SECRET,

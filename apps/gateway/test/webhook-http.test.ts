@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { sendDelivery } from '@evalbot/github-sim';
 import { compareJobSchema } from '@evalbot/jobs';
 import { sharedRedis } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendDelivery } from '../../../packages/github-sim/src/webhook-deliveries.ts';
 import {
   allJobs,
   delivery,

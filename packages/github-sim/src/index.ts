@@ -13,6 +13,7 @@ export type {
   OpenPullRequestOptions,
   RepoHandle,
 } from './scenario-options.ts';
+export { deliveryHeaders, sendDelivery, signDelivery } from './send-delivery.ts';
 export type { RepoRole, SimState } from './sim-state.ts';
 export { type GitHubSim, type GitHubSimOptions, startGitHubSim } from './start-github-sim.ts';
 export * from './webhook-deliveries.ts';

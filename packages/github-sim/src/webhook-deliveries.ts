@@ -1,6 +1,15 @@
-import { createHmac, randomInt, randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { sign } from '@octokit/webhooks-methods';
+import { randomInt, randomUUID } from 'node:crypto';
+import {
+  examplePayload,
+  labelObject,
+  object,
+  repositoryObject,
+  rewriteExampleText,
+  stableId,
+  userObject,
+} from './example-payloads.ts';
+
+export { examplePayload };
 
 /** A JSON object as GitHub sends it. */
 export type JsonObject = { [key: string]: unknown };
@@ -80,111 +89,8 @@ export interface WebhookDelivery {
   body: string;
 }
 
-interface ExampleDefinition {
-  name: string;
-  examples: JsonObject[];
-}
-
-const require = createRequire(import.meta.url);
-// The package's main is a JSON file; require reads it without import attributes.
-const definitions = require('@octokit/webhooks-examples') as ExampleDefinition[];
-
 const DEFAULT_REPO: DeliveryRepo = { owner: 'octo-org', name: 'hello-ml' };
 const DEFAULT_HOOK_ID = 424242;
-
-/** A copy of the first example payload of `event` (and `action`), preferring one from an App installation. */
-export function examplePayload(event: string, action?: string): JsonObject {
-  const definition = definitions.find((d) => d.name === event);
-  if (!definition) throw new Error(`@octokit/webhooks-examples has no "${event}" event`);
-  const matching = definition.examples.filter((e) => action === undefined || e.action === action);
-  const example = matching.find((e) => 'installation' in e) ?? matching[0];
-  if (!example) {
-    const actions = [...new Set(definition.examples.map((e) => String(e.action)))].join(', ');
-    throw new Error(
-      `@octokit/webhooks-examples has no "${event}" example with action "${action}" (has ${actions})`,
-    );
-  }
-  return structuredClone(example);
-}
-
-function object(value: unknown): JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
-}
-
-function stableId(text: string): number {
-  let hash = 0;
-  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return (hash % 900_000_000) + 100_000_000;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Point every URL and name of the example's repository at `repo` on the given hosts. */
-function rewriteExampleText(
-  text: string,
-  from: string | undefined,
-  to: DeliveryRepo,
-  api: string,
-  web: string,
-) {
-  const webHost = new URL(web).host;
-  let out = text;
-  if (from) out = out.replace(new RegExp(escapeRegExp(from), 'g'), `${to.owner}/${to.name}`);
-  return out
-    .replace(/https:\/\/api\.github\.com/g, api)
-    .replace(/https?:\/\/github\.com/g, web)
-    .replace(/git:\/\/github\.com\//g, `git://${webHost}/`)
-    .replace(/git@github\.com:/g, `git@${webHost}:`);
-}
-
-function userObject(template: unknown, login: string, api: string, web: string): JsonObject {
-  return {
-    ...object(template),
-    login,
-    id: stableId(login),
-    node_id: Buffer.from(`04:User${stableId(login)}`).toString('base64'),
-    url: `${api}/users/${login}`,
-    html_url: `${web}/${login}`,
-    type: 'User',
-    site_admin: false,
-  };
-}
-
-function repositoryObject(template: unknown, repo: DeliveryRepo, api: string, web: string, isFork: boolean) {
-  const fullName = `${repo.owner}/${repo.name}`;
-  const webHost = new URL(web).host;
-  const base = object(template);
-  return {
-    ...base,
-    id: repo.id ?? stableId(fullName),
-    name: repo.name,
-    full_name: fullName,
-    private: repo.private ?? false,
-    owner: userObject(base.owner, repo.owner, api, web),
-    html_url: `${web}/${fullName}`,
-    url: `${api}/repos/${fullName}`,
-    clone_url: `${web}/${fullName}.git`,
-    git_url: `git://${webHost}/${fullName}.git`,
-    ssh_url: `git@${webHost}:${fullName}.git`,
-    svn_url: `${web}/${fullName}`,
-    fork: isFork,
-    default_branch: repo.defaultBranch ?? 'main',
-  };
-}
-
-function labelObject(name: string, api: string, repo: DeliveryRepo): JsonObject {
-  return {
-    id: stableId(`label:${name}`),
-    node_id: Buffer.from(`05:Label${stableId(name)}`).toString('base64'),
-    url: `${api}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`,
-    name,
-    color: '0e8a16',
-    default: false,
-    description: null,
-  };
-}
 
 function labelNames(opts: BuildDeliveryOptions): string[] {
   const names = [...(opts.pullRequest?.labels ?? [])];
@@ -340,48 +246,4 @@ export function buildDelivery(opts: BuildDeliveryOptions): WebhookDelivery {
     payload,
     body: JSON.stringify(payload),
   };
-}
-
-/** The signature headers GitHub computes over `body` with the webhook secret. */
-export async function signDelivery(
-  body: string,
-  secret: string,
-): Promise<{ 'X-Hub-Signature-256': string; 'X-Hub-Signature': string }> {
-  return {
-    'X-Hub-Signature-256': await sign(secret, body),
-    // The legacy SHA-1 header GitHub still sends beside the SHA-256 one.
-    'X-Hub-Signature': `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`,
-  };
-}
-
-/** Every header GitHub sends with a delivery, signed with `secret`. */
-export async function deliveryHeaders(
-  delivery: WebhookDelivery,
-  secret: string,
-): Promise<Record<string, string>> {
-  return {
-    'Content-Type': 'application/json',
-    'User-Agent': 'GitHub-Hookshot/8d5e4a1',
-    'X-GitHub-Event': delivery.event,
-    'X-GitHub-Delivery': delivery.id,
-    'X-GitHub-Hook-ID': String(delivery.hookId),
-    'X-GitHub-Hook-Installation-Target-ID': String(delivery.appId),
-    'X-GitHub-Hook-Installation-Target-Type': 'integration',
-    ...(await signDelivery(delivery.body, secret)),
-  };
-}
-
-/** POST a signed delivery to `url`, as GitHub does; resolves with the status and body text. */
-export async function sendDelivery(
-  url: string,
-  delivery: WebhookDelivery,
-  secret: string,
-): Promise<{ status: number; body: string }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: await deliveryHeaders(delivery, secret),
-    body: delivery.body,
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { status: response.status, body: await response.text() };
 }

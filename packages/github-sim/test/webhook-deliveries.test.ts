@@ -2,13 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verify } from '@octokit/webhooks-methods';
 import { describe, expect, it } from 'vitest';
-import {
-  buildDelivery,
-  deliveryHeaders,
-  type JsonObject,
-  sendDelivery,
-  signDelivery,
-} from '../src/webhook-deliveries.ts';
+import { buildDelivery, deliveryHeaders, type JsonObject, sendDelivery, signDelivery } from '../src/index.ts';
 
 const HEAD = '1'.repeat(40);
 const BASE = '2'.repeat(40);
