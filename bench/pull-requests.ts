@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildDelivery, type GitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
+import { ML_DEMO_DIR } from '@evalbot/local-stack';
+
+/** What `openMlDemoPullRequest` leaves out of a repository made from `ml-demo/`. */
+export const ML_DEMO_EXCLUDE = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
+
+/** A PR the bench can label: enough to build its deliveries. */
+export interface BenchPullRequest {
+  owner: string;
+  repo: string;
+  number: number;
+  headSha: string;
+  baseSha: string;
+  installationId: number;
+  author: string;
+}
+
+/** `ml-demo/demo.py` with another learning-rate default: a head commit that changes the model. */
+export async function demoWithLearningRate(rate: string): Promise<string> {
+  const demo = await readFile(join(ML_DEMO_DIR, 'demo.py'), 'utf8');
+  const changed = demo.replace(
+    '("--learning-rate", "LEARNING_RATE", positive_float, 0.003,',
+    `("--learning-rate", "LEARNING_RATE", positive_float, ${rate},`,
+  );
+  if (changed === demo) throw new Error('ml-demo/demo.py: the learning-rate default to change was not found');
+  return changed;
+}
+
+/**
+ * A public copy of `ml-demo/` in the stand-in with a `tune-learning-rate` branch, for the
+ * by-hand baseline to clone without credentials.
+ */
+export async function createPublicDemoRepo(
+  sim: GitHubSim,
+  owner: string,
+  name: string,
+): Promise<{ cloneUrl: string; headRef: string; baseRef: string }> {
+  await sim.createRepo({ owner, name, private: false, fromDir: ML_DEMO_DIR, exclude: ML_DEMO_EXCLUDE });
+  await sim.addCommit({
+    owner,
+    repo: name,
+    branch: 'tune-learning-rate',
+    files: { 'demo.py': await demoWithLearningRate('0.005') },
+    message: 'Raise the learning rate',
+  });
+  return { cloneUrl: `${sim.gitUrl}/${owner}/${name}.git`, headRef: 'tune-learning-rate', baseRef: 'main' };
+}
+
+/**
+ * Another PR on the same repository and base as `pr`, from a new branch with `files`: its
+ * base result is the one evalbot already has.
+ */
+export async function openAnotherPullRequest(
+  sim: GitHubSim,
+  pr: BenchPullRequest,
+  branch: string,
+  files: Record<string, string>,
+): Promise<BenchPullRequest> {
+  await sim.addCommit({ owner: pr.owner, repo: pr.repo, branch, files, message: `Change ${branch}` });
+  const opened = await sim.openPullRequest({ owner: pr.owner, repo: pr.repo, head: branch, user: pr.author });
+  return { ...pr, number: opened.number, headSha: opened.headSha, baseSha: opened.baseSha };
+}
+
+/** The `pull_request` `labeled` delivery GitHub sends when the evaluate label is added to `pr`. */
+export function labeledDelivery(sim: GitHubSim, pr: BenchPullRequest, label = 'evaluate'): WebhookDelivery {
+  sim.addLabels({ owner: pr.owner, repo: pr.repo, number: pr.number, labels: [label] });
+  const json = sim.pullRequestJson(pr.owner, pr.repo, pr.number);
+  return buildDelivery({
+    event: 'pull_request',
+    action: 'labeled',
+    label,
+    sender: pr.author,
+    repo: { owner: pr.owner, name: pr.repo, private: true },
+    apiUrl: sim.url,
+    webUrl: sim.gitUrl,
+    installationId: pr.installationId,
+    appId: sim.appId,
+    pullRequest: {
+      number: pr.number,
+      headSha: json.head.sha,
+      baseSha: json.base.sha,
+      headRef: json.head.ref,
+      baseRef: json.base.ref,
+      author: pr.author,
+      labels: json.labels.map((l: { name: string }) => l.name),
+      updatedAt: json.updated_at,
+    },
+  });
+}
