@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 /** What every benchmark gets from `run.ts`. */
 export interface BenchContext {
@@ -34,13 +33,4 @@ export function pipIndexEnv(env: Record<string, string | undefined>): Record<str
   const [index, ...extra] = (match?.[1] ?? '').split(/\s+/).filter(Boolean);
   if (!index) return {};
   return { PIP_INDEX_URL: index, ...(extra.length > 0 ? { PIP_EXTRA_INDEX_URL: extra.join(' ') } : {}) };
-}
-
-/** The 1-minute load average: other work on the machine skews every figure. */
-export function loadAverage(): number {
-  try {
-    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-  } catch {
-    return Number.NaN;
-  }
 }

@@ -3,13 +3,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '@evalbot/local-stack';
-import { type BenchContext, loadAverage, pipIndexEnv } from './bench-context.ts';
+import { type BenchContext, pipIndexEnv } from './bench-context.ts';
 import { updateBenchmarksFile } from './benchmarks-file.ts';
 import { runEndToEnd } from './e2e.ts';
 import { type GatewayMemory, runIngestion } from './ingestion.ts';
 import { describeMachine } from './machine-info.ts';
 import { runMemory } from './memory.ts';
+import { busyShare, machineCpuTicks } from './process-cpu.ts';
 import { runScaleOut } from './scale-out.ts';
 import { BENCHMARK_IDS, type BenchmarkId, type SectionResult } from './section.ts';
 
@@ -45,9 +47,12 @@ let workerIdleAfterWorkBytes: number | undefined;
 let failed = false;
 
 async function measure(id: BenchmarkId, title: string, run: () => Promise<SectionResult>) {
-  const load = loadAverage();
+  // Other work on the machine skews every figure: look at how busy it is just before.
+  const ticks = await machineCpuTicks();
+  await sleep(3000);
+  const busyBefore = busyShare(ticks, await machineCpuTicks());
   const started = Date.now();
-  ctx.log(`${id}: starting (load average ${load.toFixed(2)})`);
+  ctx.log(`${id}: starting (machine CPU ${Math.round(busyBefore * 100)} % busy in the 3 s before)`);
   let section: SectionResult;
   try {
     section = await run();
@@ -57,10 +62,10 @@ async function measure(id: BenchmarkId, title: string, run: () => Promise<Sectio
     section = { id, title, markdown: `**The benchmark failed:** ${(error as Error).message}`, targets: [] };
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  const busy = load > 1 ? ' — the machine was busy with other work, figures are pessimistic' : '';
+  const busy = busyBefore > 0.25 ? ' — other work was running, figures are pessimistic' : '';
   const header = `Measured ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${
     quick ? 'quick run (BENCH_QUICK=1)' : 'full run'
-  }, in ${minutes} min; 1-minute load average before it ${load.toFixed(2)}${busy}.`;
+  }, in ${minutes} min; machine CPU ${Math.round(busyBefore * 100)} % busy in the 3 s before it${busy}.`;
   Object.assign(facts, section.facts);
   sections.push({ section, header });
   process.stdout.write(`\n## ${section.title}\n\n${header}\n\n${section.markdown}\n`);
