@@ -1,61 +1,36 @@
-import { sharedRedis, startRedis, testPrefix, waitFor } from '@evalbot/test-utils';
+import { startRedis, waitFor } from '@evalbot/test-utils';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CANCELLED_HEAD,
   COMMAND_QUEUE,
   COMPARE_QUEUE,
   cancelPullRequest,
-  createJobProducer,
   createRedisConnection,
   EVALUATE_QUEUE,
   type EvaluateCommandJob,
   enqueueEvaluateCommand,
   enqueueEvaluation,
-  type JobProducer,
   readPullRequestHead,
   waitForRedisReady,
 } from '../src/index.ts';
-import { pullRequest, request } from './fixtures.ts';
+import { pullRequest, request, useJobProducer } from './fixtures.ts';
 
-let redisUrl: string;
-let closeRedis: () => Promise<void>;
-let connection: Redis;
-let producer: JobProducer;
-let prefix: string;
+const t = useJobProducer();
 const prKey = 'octo-org/hello-ml#7';
-
-beforeAll(async () => {
-  ({ url: redisUrl, close: closeRedis } = await sharedRedis());
-});
-afterAll(async () => closeRedis());
-beforeEach(async () => {
-  prefix = testPrefix();
-  connection = createRedisConnection(redisUrl, { role: 'producer' });
-  producer = createJobProducer({ connection, prefix });
-  await waitForRedisReady(connection);
-});
-afterEach(async () => {
-  await Promise.all(Object.values(producer.queues).map((q) => q.obliterate({ force: true })));
-  const keys = await connection.keys(`${prefix}:*`);
-  if (keys.length > 0) await connection.del(...keys);
-  await producer.close();
-  connection.disconnect();
-});
 
 describe('cancelPullRequest', () => {
   it('removes the waiting flow, marks the PR cancelled and lets the same head be queued again', async () => {
-    await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
-    const result = await cancelPullRequest(producer, { pr: pullRequest(), reason: 'closed' });
+    await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
+    const result = await cancelPullRequest(t.producer, { pr: pullRequest(), reason: 'closed' });
     expect(result).toMatchObject({ status: 'cancelled', removed: [expect.any(String)], running: [] });
-    expect(await readPullRequestHead(connection, prefix, prKey)).toBe(CANCELLED_HEAD);
-    const counts = await producer.queues[EVALUATE_QUEUE].getJobCounts('wait', 'delayed');
+    expect(await readPullRequestHead(t.connection, t.prefix, prKey)).toBe(CANCELLED_HEAD);
+    const counts = await t.producer.queues[EVALUATE_QUEUE].getJobCounts('wait', 'delayed');
     expect(counts).toEqual({ wait: 0, delayed: 0 });
-    expect(await producer.queues[COMPARE_QUEUE].getJobCounts('waiting-children')).toEqual({
+    expect(await t.producer.queues[COMPARE_QUEUE].getJobCounts('waiting-children')).toEqual({
       'waiting-children': 0,
     });
-    const again = await enqueueEvaluation(producer, {
+    const again = await enqueueEvaluation(t.producer, {
       pr: pullRequest(),
       request: request({ trigger: 'reopened' }),
     });
@@ -63,7 +38,7 @@ describe('cancelPullRequest', () => {
   });
 
   it('removes the waiting side of a flow whose other side is running', async () => {
-    await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
+    await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
     let release = () => {};
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => {
@@ -77,18 +52,18 @@ describe('cancelPullRequest', () => {
           release = () => done({ ok: true });
         });
       },
-      { connection: { url: redisUrl }, prefix, concurrency: 1 },
+      { connection: { url: t.redisUrl }, prefix: t.prefix, concurrency: 1 },
     );
     try {
       await started;
-      const result = await cancelPullRequest(producer, { pr: pullRequest(), reason: 'unlabeled' });
+      const result = await cancelPullRequest(t.producer, { pr: pullRequest(), reason: 'unlabeled' });
       expect(result).toMatchObject({ status: 'cancelled', removed: [], running: [expect.any(String)] });
-      expect(await producer.queues[EVALUATE_QUEUE].getJobCounts('wait', 'active')).toEqual({
+      expect(await t.producer.queues[EVALUATE_QUEUE].getJobCounts('wait', 'active')).toEqual({
         wait: 0,
         active: 1,
       });
       release();
-      await waitFor(async () => (await producer.queues[COMPARE_QUEUE].getJobCounts('wait')).wait === 1, {
+      await waitFor(async () => (await t.producer.queues[COMPARE_QUEUE].getJobCounts('wait')).wait === 1, {
         what: 'the compare job to be released once the running side ended',
       });
     } finally {
@@ -97,17 +72,17 @@ describe('cancelPullRequest', () => {
   });
 
   it('ignores a cancellation older than the last applied event', async () => {
-    await enqueueEvaluation(producer, {
+    await enqueueEvaluation(t.producer, {
       pr: pullRequest({ updatedAt: '2026-01-01T10:00:05Z' }),
       request: request(),
     });
-    const result = await cancelPullRequest(producer, {
+    const result = await cancelPullRequest(t.producer, {
       pr: pullRequest(),
       reason: 'unlabeled',
       updatedAt: '2026-01-01T10:00:00Z',
     });
     expect(result.status).toBe('stale');
-    expect(await producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
+    expect(await t.producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
   });
 });
 
@@ -125,12 +100,12 @@ describe('enqueueEvaluateCommand', () => {
       },
       request: { ...request({ deliveryId }), trigger: 'comment', commentId: 11 },
     };
-    expect(await enqueueEvaluateCommand(producer, job)).toEqual({
+    expect(await enqueueEvaluateCommand(t.producer, job)).toEqual({
       status: 'queued',
       jobId: `command-${deliveryId}`,
     });
-    expect((await enqueueEvaluateCommand(producer, job)).status).toBe('duplicate');
-    expect(await producer.queues[COMMAND_QUEUE].getJobCounts('wait')).toEqual({ wait: 1 });
+    expect((await enqueueEvaluateCommand(t.producer, job)).status).toBe('duplicate');
+    expect(await t.producer.queues[COMMAND_QUEUE].getJobCounts('wait')).toEqual({ wait: 1 });
   });
 });
 

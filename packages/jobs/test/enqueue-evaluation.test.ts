@@ -1,54 +1,27 @@
-import { sharedRedis, testPrefix, waitFor } from '@evalbot/test-utils';
+import { waitFor } from '@evalbot/test-utils';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   COMPARE_QUEUE,
   compareJobSchema,
-  createJobProducer,
   createRedisConnection,
   EVALUATE_QUEUE,
   enqueueEvaluation,
   evaluateJobSchema,
-  type JobProducer,
   pullRequestEventSchema,
   readPullRequestHead,
-  waitForRedisReady,
 } from '../src/index.ts';
-import { BASE, HEAD, pullRequest, request } from './fixtures.ts';
+import { BASE, HEAD, pullRequest, request, useJobProducer } from './fixtures.ts';
 
-let redisUrl: string;
-let closeRedis: () => Promise<void>;
-let connection: Redis;
-let producer: JobProducer;
-let prefix: string;
-
-beforeAll(async () => {
-  ({ url: redisUrl, close: closeRedis } = await sharedRedis());
-});
-afterAll(async () => closeRedis());
-
-beforeEach(async () => {
-  prefix = testPrefix();
-  connection = createRedisConnection(redisUrl, { role: 'producer' });
-  producer = createJobProducer({ connection, prefix });
-  await waitForRedisReady(connection);
-});
-afterEach(async () => {
-  await Promise.all(Object.values(producer.queues).map((q) => q.obliterate({ force: true })));
-  const keys = await connection.keys(`${prefix}:*`);
-  if (keys.length > 0) await connection.del(...keys);
-  await producer.close();
-  connection.disconnect();
-});
+const t = useJobProducer();
 
 describe('enqueueEvaluation', () => {
   it('writes a compare parent with a head and a base child, each payload valid', async () => {
-    const result = await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
+    const result = await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
     expect(result.status).toBe('queued');
     if (result.status !== 'queued') return;
 
-    const parent = await Job.fromId(producer.queues[COMPARE_QUEUE], result.jobId);
+    const parent = await Job.fromId(t.producer.queues[COMPARE_QUEUE], result.jobId);
     expect(parent).toBeDefined();
     expect(await parent?.getState()).toBe('waiting-children');
     const compare = compareJobSchema.parse(parent?.data);
@@ -56,31 +29,31 @@ describe('enqueueEvaluation', () => {
     expect(result.evaluationKey).toBe(compare.evaluationKey);
 
     const head = evaluateJobSchema.parse(
-      (await Job.fromId(producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`))?.data,
+      (await Job.fromId(t.producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`))?.data,
     );
     const base = evaluateJobSchema.parse(
-      (await Job.fromId(producer.queues[EVALUATE_QUEUE], `${result.jobId}-base`))?.data,
+      (await Job.fromId(t.producer.queues[EVALUATE_QUEUE], `${result.jobId}-base`))?.data,
     );
     expect(head).toMatchObject({ side: 'head', sha: HEAD, fetchRefs: [HEAD, 'refs/heads/better-model'] });
     expect(base).toMatchObject({ side: 'base', sha: BASE, fetchRefs: [BASE, 'refs/heads/main'] });
-    const child = await Job.fromId(producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`);
+    const child = await Job.fromId(t.producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`);
     expect(child?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential' } });
-    expect(await producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
+    expect(await t.producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
   });
 
   it('fetches a fork head through refs/pull/N/head', async () => {
-    const result = await enqueueEvaluation(producer, {
+    const result = await enqueueEvaluation(t.producer, {
       pr: pullRequest({ fromFork: true }),
       request: request(),
     });
     if (result.status !== 'queued') throw new Error(result.status);
-    const head = await Job.fromId(producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`);
+    const head = await Job.fromId(t.producer.queues[EVALUATE_QUEUE], `${result.jobId}-head`);
     expect(head?.data.fetchRefs).toEqual([HEAD, 'refs/pull/7/head']);
   });
 
   it('does not queue the same head and base twice while the first is waiting', async () => {
-    const first = await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
-    const second = await enqueueEvaluation(producer, {
+    const first = await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
+    const second = await enqueueEvaluation(t.producer, {
       pr: pullRequest(),
       request: request({ trigger: 'comment', commentId: 5 }),
     });
@@ -89,35 +62,37 @@ describe('enqueueEvaluation', () => {
       jobId: first.status === 'queued' ? first.jobId : '',
       evaluationKey: first.evaluationKey,
     });
-    expect((await producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
+    expect((await t.producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
   });
 
   it('queues only one flow when the same evaluation is requested concurrently', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => enqueueEvaluation(producer, { pr: pullRequest(), request: request() })),
+      Array.from({ length: 8 }, () =>
+        enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() }),
+      ),
     );
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
-    expect((await producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
+    expect((await t.producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
   });
 
   it('runs a finished evaluation again when asked again', async () => {
-    const first = await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
+    const first = await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
     const worker = (queue: string) =>
       new Worker(queue, async () => ({ ok: true }), {
-        connection: { url: redisUrl },
-        prefix,
+        connection: { url: t.redisUrl },
+        prefix: t.prefix,
         concurrency: 2,
       });
     const workers = [worker(EVALUATE_QUEUE), worker(COMPARE_QUEUE)];
     try {
       await waitFor(
-        async () => (await producer.queues[COMPARE_QUEUE].getJobCounts('completed')).completed === 1,
+        async () => (await t.producer.queues[COMPARE_QUEUE].getJobCounts('completed')).completed === 1,
         { what: 'the first evaluation to finish' },
       );
     } finally {
       await Promise.all(workers.map((w) => w.close()));
     }
-    const again = await enqueueEvaluation(producer, {
+    const again = await enqueueEvaluation(t.producer, {
       pr: pullRequest(),
       request: request({ trigger: 'comment', commentId: 9 }),
     });
@@ -126,14 +101,14 @@ describe('enqueueEvaluation', () => {
   });
 
   it('records the new head, publishes it, and removes the waiting work of the older head', async () => {
-    const subscriber = createRedisConnection(redisUrl, { role: 'worker' });
+    const subscriber = createRedisConnection(t.redisUrl, { role: 'worker' });
     const messages: unknown[] = [];
-    await subscriber.subscribe(`${prefix}:pr-events`);
+    await subscriber.subscribe(`${t.prefix}:pr-events`);
     subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
     try {
-      const older = await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
+      const older = await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
       const newHead = 'c'.repeat(40);
-      const newer = await enqueueEvaluation(producer, {
+      const newer = await enqueueEvaluation(t.producer, {
         pr: pullRequest({ headSha: newHead }),
         request: request({ trigger: 'synchronize' }),
       });
@@ -141,33 +116,33 @@ describe('enqueueEvaluation', () => {
         status: 'queued',
         superseded: [older.status === 'queued' ? older.jobId : ''],
       });
-      expect(await readPullRequestHead(connection, prefix, 'octo-org/hello-ml#7')).toBe(newHead);
+      expect(await readPullRequestHead(t.connection, t.prefix, 'octo-org/hello-ml#7')).toBe(newHead);
       await waitFor(() => messages.length === 2, { what: 'two PR events' });
       expect(messages.map((m) => pullRequestEventSchema.parse(m))).toEqual([
         { prKey: 'octo-org/hello-ml#7', headSha: HEAD, reason: 'labeled' },
         { prKey: 'octo-org/hello-ml#7', headSha: newHead, reason: 'synchronize' },
       ]);
-      expect(await producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
+      expect(await t.producer.queues[EVALUATE_QUEUE].getJobCounts('wait')).toEqual({ wait: 2 });
     } finally {
       subscriber.disconnect();
     }
   });
 
   it('refuses an event older than the one already applied (GitHub delivers out of order)', async () => {
-    await enqueueEvaluation(producer, {
+    await enqueueEvaluation(t.producer, {
       pr: pullRequest({ headSha: 'c'.repeat(40), updatedAt: '2026-01-01T10:00:05Z' }),
       request: request({ trigger: 'synchronize' }),
     });
-    const late = await enqueueEvaluation(producer, {
+    const late = await enqueueEvaluation(t.producer, {
       pr: pullRequest({ updatedAt: '2026-01-01T10:00:01Z' }),
       request: request(),
     });
     expect(late).toMatchObject({ status: 'stale', currentHead: 'c'.repeat(40) });
-    expect((await producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
+    expect((await t.producer.queues[COMPARE_QUEUE].getJobs(['waiting-children'])).length).toBe(1);
   });
 
   it('lets the compare job run when a side fails for good', async () => {
-    const queued = await enqueueEvaluation(producer, { pr: pullRequest(), request: request() });
+    const queued = await enqueueEvaluation(t.producer, { pr: pullRequest(), request: request() });
     if (queued.status !== 'queued') throw new Error(queued.status);
     let ignoredFailures: Record<string, string> = {};
     const evaluate = new Worker(
@@ -176,7 +151,7 @@ describe('enqueueEvaluation', () => {
         if (job.data.side === 'head') throw new UnrecoverableError('clone failed: 502');
         return { ok: true };
       },
-      { connection: { url: redisUrl }, prefix },
+      { connection: { url: t.redisUrl }, prefix: t.prefix },
     );
     const compare = new Worker(
       COMPARE_QUEUE,
@@ -184,11 +159,11 @@ describe('enqueueEvaluation', () => {
         ignoredFailures = (await job.getIgnoredChildrenFailures()) as Record<string, string>;
         return 'compared';
       },
-      { connection: { url: redisUrl }, prefix },
+      { connection: { url: t.redisUrl }, prefix: t.prefix },
     );
     try {
       await waitFor(
-        async () => (await producer.queues[COMPARE_QUEUE].getJobCounts('completed')).completed === 1,
+        async () => (await t.producer.queues[COMPARE_QUEUE].getJobCounts('completed')).completed === 1,
         { what: 'the compare job to run after the head side failed' },
       );
     } finally {
