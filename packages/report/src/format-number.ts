@@ -1,5 +1,5 @@
 /** The typographic minus: easier to read than a hyphen next to digits. */
-export const MINUS = '−';
+const MINUS = '−';
 /** Shown where a value does not exist (missing metric, failed side, relative change of a zero base). */
 export const MISSING = '—';
 
@@ -30,7 +30,7 @@ export function formatNumber(value: number, significant = 4): string {
 }
 
 /** A signed change: `+0.0478`, `−3.2`, `0` (no sign for no change). */
-export function formatSigned(value: number, significant = 3): string {
+function formatSigned(value: number, significant = 3): string {
   const text = formatNumber(value, significant);
   if (text === '0' || text.startsWith(MINUS)) return text;
   return `+${text}`;

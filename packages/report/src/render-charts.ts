@@ -2,11 +2,11 @@ import type { SideOutcome } from '@evalbot/jobs';
 import { metricLabel } from './markdown-text.ts';
 
 /** Colours of the two lines; the legend above the charts names them. */
-export const HEAD_COLOUR = '#0969da';
-export const BASE_COLOUR = '#bc4c00';
+const HEAD_COLOUR = '#0969da';
+const BASE_COLOUR = '#bc4c00';
 /** More epochs than this are sampled evenly (first and last kept): a chart stays readable and short. */
-export const MAX_CHART_POINTS = 60;
-export const MAX_CHARTS = 8;
+const MAX_CHART_POINTS = 60;
+const MAX_CHARTS = 8;
 
 /** Per-epoch mean over a side's runs, for one history series. */
 function seriesOf(outcome: SideOutcome, name: string): number[] | undefined {

@@ -17,9 +17,7 @@ export interface ConfigErrorLike {
 }
 
 /** No single log line longer than this: minified output or a progress bar must not eat the budget. */
-export const MAX_LOG_LINE = 400;
-/** The default log budget per failed side; the size limit may shrink it. */
-export const DEFAULT_LOG_CHARS = 12_000;
+const MAX_LOG_LINE = 400;
 
 /** Only this much of the end of a log is read: more could never fit in a comment. */
 const MAX_LOG_READ = 256 * 1024;

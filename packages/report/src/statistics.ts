@@ -86,7 +86,7 @@ export function mean(values: readonly number[]): number {
 }
 
 /** Sample variance (n − 1 in the denominator); 0 for fewer than two values. */
-export function sampleVariance(values: readonly number[]): number {
+function sampleVariance(values: readonly number[]): number {
   if (values.length < 2) return 0;
   const m = mean(values);
   let sum = 0;

@@ -23,7 +23,7 @@ export function stageWords(stage: Stage): string {
 }
 
 /** Words for a failed threshold: `accuracy 1.20 pts worse (limit 0.50 pts)`, `loss 56.5% worse (limit 10%)`. */
-export function thresholdFailureWords(row: MetricRow): string {
+function thresholdFailureWords(row: MetricRow): string {
   const t = row.threshold;
   if (!row.head) return `${row.name} missing from head's metrics (it has a threshold)`;
   if (t?.exceededLimit === 'percent') {
