@@ -1,17 +1,24 @@
 import type { Direction, RepoConfig } from '@evalbot/repo-config';
 
-const HIGHER_IS_BETTER = new Set([
+/** Metrics shown as percentages (with changes in percentage points) when their values lie in [0, 1]. */
+const RATIO_WORDS = new Set([
   'accuracy',
   'acc',
   'precision',
   'recall',
   'f1',
   'f1score',
-  'fscore',
-  'fbeta',
   'auc',
   'rocauc',
   'prauc',
+  'specificity',
+  'sensitivity',
+]);
+
+const HIGHER_IS_BETTER = new Set([
+  ...RATIO_WORDS,
+  'fscore',
+  'fbeta',
   'iou',
   'miou',
   'map',
@@ -24,8 +31,6 @@ const HIGHER_IS_BETTER = new Set([
   'dice',
   'ndcg',
   'mrr',
-  'specificity',
-  'sensitivity',
   'throughput',
 ]);
 
@@ -49,21 +54,6 @@ const LOWER_IS_BETTER = new Set([
   'runtime',
   'duration',
   'time',
-]);
-
-/** Metrics shown as percentages (with changes in percentage points) when their values lie in [0, 1]. */
-const RATIO_WORDS = new Set([
-  'accuracy',
-  'acc',
-  'precision',
-  'recall',
-  'f1',
-  'f1score',
-  'auc',
-  'rocauc',
-  'prauc',
-  'specificity',
-  'sensitivity',
 ]);
 
 /**
