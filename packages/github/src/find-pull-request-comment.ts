@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import { EVALBOT_COMMENT_MARKER } from './upsert-pull-request-comment.ts';
+import { listReportComments } from './list-report-comments.ts';
 
 export interface FoundComment {
   id: number;
@@ -15,16 +15,6 @@ export async function findPullRequestComment(
   octokit: Octokit,
   opts: { owner: string; repo: string; issueNumber: number; botLogin: string; marker?: string },
 ): Promise<FoundComment | undefined> {
-  const marker = opts.marker ?? EVALBOT_COMMENT_MARKER;
-  const bot = opts.botLogin.toLowerCase();
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner: opts.owner,
-    repo: opts.repo,
-    issue_number: opts.issueNumber,
-    per_page: 100,
-  });
-  const ours = comments
-    .filter((c) => c.user?.login.toLowerCase() === bot && c.body?.includes(marker))
-    .sort((a, b) => a.id - b.id)[0];
+  const [ours] = await listReportComments(octokit, opts);
   return ours ? { id: ours.id, body: ours.body ?? '', htmlUrl: ours.html_url } : undefined;
 }

@@ -1,9 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import { withKeyedLock } from './keyed-lock.ts';
+import { EVALBOT_COMMENT_MARKER, listReportComments } from './list-report-comments.ts';
 import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
-
-/** The hidden line that marks evalbot's report comment (same as `COMMENT_MARKER` in @evalbot/report). */
-export const EVALBOT_COMMENT_MARKER = '<!-- evalbot:report -->';
 
 export interface UpsertCommentOptions {
   owner: string;
@@ -45,17 +43,7 @@ export async function upsertPullRequestComment(
   const key = `${octokit.request.endpoint.DEFAULTS.baseUrl}/${owner}/${repo}#${issueNumber}`.toLowerCase();
 
   return withKeyedLock(key, async () => {
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-      owner,
-      repo,
-      issue_number: issueNumber,
-      per_page: 100,
-    });
-    const bot = opts.botLogin.toLowerCase();
-    const ours = comments
-      .filter((c) => c.user?.login.toLowerCase() === bot && c.body?.includes(marker))
-      .sort((a, b) => a.id - b.id);
-    const [kept, ...duplicates] = ours;
+    const [kept, ...duplicates] = await listReportComments(octokit, { ...opts, marker });
     if (!kept) {
       const { data } = await octokit.rest.issues.createComment({
         owner,
