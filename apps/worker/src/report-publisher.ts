@@ -109,15 +109,11 @@ export class ReportPublisher {
       if (!(await this.isCurrent(ctx)).current) return;
       const octokit = this.octokit(ctx);
       const startedAt = this.deps.now();
-      const checkRun = await createCheckRun(octokit, {
-        owner: ctx.pr.owner,
-        repo: ctx.pr.repo,
-        headSha: ctx.pr.headSha,
-        name: CHECK_RUN_NAME,
-        externalId: ctx.evaluationId,
-        output: renderPendingCheckRun({ headSha: ctx.pr.headSha, baseSha: ctx.pr.baseSha, startedAt }),
-      });
-      await this.deps.redis.set(keys.checkRun, String(checkRun.id), 'EX', KEY_TTL_SECONDS);
+      await this.openCheckRun(
+        octokit,
+        ctx,
+        renderPendingCheckRun({ headSha: ctx.pr.headSha, baseSha: ctx.pr.baseSha, startedAt }),
+      );
       const previousHead = await this.deps.redis.get(keys.inProgressHead);
       const body = renderPending({
         pr: ctx.pr,
@@ -132,26 +128,35 @@ export class ReportPublisher {
     });
   }
 
+  /** Create the evaluation's check run (in progress, showing `output` if given) and store its id. */
+  private async openCheckRun(
+    octokit: GitHubClient,
+    ctx: PublishContext,
+    output?: { title: string; summary: string },
+  ): Promise<number> {
+    const { id } = await createCheckRun(octokit, {
+      owner: ctx.pr.owner,
+      repo: ctx.pr.repo,
+      headSha: ctx.pr.headSha,
+      name: CHECK_RUN_NAME,
+      externalId: ctx.evaluationId,
+      ...(output ? { output } : {}),
+    });
+    await this.deps.redis.set(this.keys(ctx).checkRun, String(id), 'EX', KEY_TTL_SECONDS);
+    return id;
+  }
+
+  /**
+   * Complete the evaluation's check run, opening it first when `started` never ran (the PR
+   * moved on, or a fork push was refused, before either side started).
+   */
   private async finishCheckRun(
     octokit: GitHubClient,
     ctx: PublishContext,
     output: CheckRunOutput,
   ): Promise<void> {
-    const keys = this.keys(ctx);
-    const stored = await this.deps.redis.get(keys.checkRun);
-    let checkRunId = stored ? Number(stored) : undefined;
-    if (!checkRunId) {
-      checkRunId = (
-        await createCheckRun(octokit, {
-          owner: ctx.pr.owner,
-          repo: ctx.pr.repo,
-          headSha: ctx.pr.headSha,
-          name: CHECK_RUN_NAME,
-          externalId: ctx.evaluationId,
-        })
-      ).id;
-      await this.deps.redis.set(keys.checkRun, String(checkRunId), 'EX', KEY_TTL_SECONDS);
-    }
+    const stored = await this.deps.redis.get(this.keys(ctx).checkRun);
+    const checkRunId = stored ? Number(stored) : await this.openCheckRun(octokit, ctx);
     await completeCheckRun(octokit, {
       owner: ctx.pr.owner,
       repo: ctx.pr.repo,
