@@ -35,6 +35,20 @@ describe('pull request lifecycle', () => {
     });
     return completed(owner, repo, sha)[0];
   };
+  /** A PR whose head trains for 5 minutes, labeled, once its ⏳ comment shows it is evaluating. */
+  const openTrainingPullRequest = async (repo: string) => {
+    const pr = await openMlDemoPullRequest(stack.sim, {
+      repo,
+      sourceDir: modelDir,
+      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29, sleepSeconds: 300 }) },
+    });
+    await stack.deliver(pr.labeledDelivery());
+    await waitFor(() => stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body.includes('evaluating'), {
+      timeoutMs: 60_000,
+      what: 'the pending comment',
+    });
+    return pr;
+  };
 
   it('shows the failing stage and the error tail when the head crashes', async () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
@@ -76,17 +90,7 @@ describe('pull request lifecycle', () => {
   });
 
   it('stops a running evaluation when a newer commit is pushed and reports the newest head', async () => {
-    const pr = await openMlDemoPullRequest(stack.sim, {
-      repo: 'superseded',
-      sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29, sleepSeconds: 300 }) },
-    });
-    await stack.deliver(pr.labeledDelivery());
-    // The ⏳ comment and the in-progress check run appear while the slow head trains.
-    await waitFor(() => stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body.includes('evaluating'), {
-      timeoutMs: 60_000,
-      what: 'the pending comment',
-    });
+    const pr = await openTrainingPullRequest('superseded');
     const newHead = await stack.sim.addCommit({
       owner: pr.owner,
       repo: pr.repo,
@@ -153,16 +157,7 @@ describe('pull request lifecycle', () => {
   });
 
   it('cancels the evaluation when the PR is closed and says so', async () => {
-    const pr = await openMlDemoPullRequest(stack.sim, {
-      repo: 'closed-early',
-      sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29, sleepSeconds: 300 }) },
-    });
-    await stack.deliver(pr.labeledDelivery());
-    await waitFor(() => stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body.includes('evaluating'), {
-      timeoutMs: 60_000,
-      what: 'the pending comment',
-    });
+    const pr = await openTrainingPullRequest('closed-early');
     await stack.sim.setPullRequestState({
       owner: pr.owner,
       repo: pr.repo,
