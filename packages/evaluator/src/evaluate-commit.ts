@@ -115,7 +115,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       throw error;
     }
     const { workDir } = read;
-    const cfg: RepoConfig = { ...read.config, ...definedOnly(opts.configOverride) };
+    const cfg: RepoConfig = { ...read.config, ...repeatsAndSeed(opts.configOverride) };
     config = cfg;
     if (opts.signal?.aborted) return cancelled('config');
 
@@ -264,8 +264,17 @@ async function checkRunAsUser(
   return user;
 }
 
-function definedOnly<T extends object>(value: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * Only `repeats` and `seed` of an override: a whole `RepoConfig` type-checks as one, and its
+ * commands, files or env must never replace the commit's own.
+ */
+function repeatsAndSeed(
+  override: EvaluateCommitOptions['configOverride'],
+): Partial<Pick<RepoConfig, 'repeats' | 'seed'>> {
+  return {
+    ...(override?.repeats !== undefined ? { repeats: override.repeats } : {}),
+    ...(override?.seed !== undefined ? { seed: override.seed } : {}),
+  };
 }
 
 function formatDuration(ms: number): string {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { sideOutcomeSchema } from '@evalbot/jobs';
-import { RepoConfigError } from '@evalbot/repo-config';
+import { parseRepoConfig, type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluateCommitOptions, Progress } from '../src/index.ts';
 import { evaluateCommit } from '../src/index.ts';
@@ -103,11 +103,23 @@ describe('evaluateCommit', () => {
     ]);
   });
 
-  it('lets the caller fix repeats and seed for both sides', async () => {
+  it("lets the caller fix repeats and seed for both sides, and nothing else of the commit's config", async () => {
+    // The base side's whole config type-checks as an override; its commands must not be run.
+    const baseConfig: RepoConfig = {
+      ...parseRepoConfig(undefined),
+      run: 'exit 7',
+      metrics_file: 'elsewhere.json',
+      repeats: 2,
+      seed: 100,
+    };
     const result = await evaluate(
       { ...FAKE_MODEL, '.evalbot.yml': 'repeats: 5\nseed: 1\n' },
-      { configOverride: { repeats: 2, seed: 100 } },
+      { configOverride: baseConfig },
     );
+    expect(result).toMatchObject({
+      ok: true,
+      config: { run: 'python3 demo.py', metrics_file: 'result.txt' },
+    });
     expect(result.runs.map((r) => r.seed)).toEqual([100, 101]);
   });
 
