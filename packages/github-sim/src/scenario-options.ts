@@ -66,6 +66,8 @@ export interface OpenPullRequestOptions {
   head: string;
   /** Owner of the fork the head branch lives in (a repository of the same name); default: same repository. */
   headOwner?: string;
+  /** Commit these files to `head` first (a new branch starts from the default branch). */
+  files?: FileChanges;
   /** Default: the default branch. */
   base?: string;
   title?: string;

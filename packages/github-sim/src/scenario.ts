@@ -181,6 +181,13 @@ export function createScenario({ state, git, gitRoot, urls }: ScenarioDeps) {
     async openPullRequest(opts: OpenPullRequestOptions): Promise<OpenedPullRequest> {
       const repo = repoOf(opts.owner, opts.repo);
       const headRepo = opts.headOwner ? repoOf(opts.headOwner, opts.repo) : repo;
+      if (opts.files)
+        await addCommit({
+          owner: headRepo.owner.login,
+          repo: opts.repo,
+          branch: opts.head,
+          files: opts.files,
+        });
       const base = opts.base ?? repo.defaultBranch;
       const headSha = headRepo.branches.get(opts.head);
       if (!headSha)

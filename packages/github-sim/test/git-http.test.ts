@@ -73,17 +73,12 @@ describe('git over smart HTTP', () => {
 
   it('fetches one exact commit shallowly, including a fork PR head via refs/pull/N/head', async () => {
     await sim.createRepo({ owner: 'fork-user', name: 'model', forkOf: { owner: 'octo', name: 'model' } });
-    const forkSha = await sim.addCommit({
-      owner: 'fork-user',
-      repo: 'model',
-      branch: 'idea',
-      files: { 'demo.py': 'print("fork")\n' },
-    });
     const pr = await sim.openPullRequest({
       owner: 'octo',
       repo: 'model',
       headOwner: 'fork-user',
       head: 'idea',
+      files: { 'demo.py': 'print("fork")\n' },
     });
     const env = tokenHeaderEnv(token);
     await runGit(['init', '--quiet', 'checkout'], { cwd: work });
@@ -93,7 +88,7 @@ describe('git over smart HTTP', () => {
       { cwd: dir, env },
     );
     expect(byRef.code).toBe(0);
-    expect((await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: dir })).stdout).toBe(forkSha);
+    expect((await runGit(['rev-parse', 'FETCH_HEAD'], { cwd: dir })).stdout).toBe(pr.headSha);
 
     const bySha = await runGit(['fetch', '--depth', '1', `${sim.gitUrl}/octo/model.git`, mainSha], {
       cwd: dir,
@@ -104,8 +99,12 @@ describe('git over smart HTTP', () => {
   });
 
   it('moves refs/pull/N/head when the PR branch gets a new commit', async () => {
-    await sim.addCommit({ owner: 'octo', repo: 'model', branch: 'topic', files: { 'a.txt': '1\n' } });
-    const pr = await sim.openPullRequest({ owner: 'octo', repo: 'model', head: 'topic' });
+    const pr = await sim.openPullRequest({
+      owner: 'octo',
+      repo: 'model',
+      head: 'topic',
+      files: { 'a.txt': '1\n' },
+    });
     const newSha = await sim.addCommit({
       owner: 'octo',
       repo: 'model',

@@ -13,19 +13,14 @@ beforeAll(async () => {
   sim.createInstallation({ id: 2, account: 'acme' });
   await sim.createRepo({ owner: 'octo', name: 'model' });
   await sim.createRepo({ owner: 'acme', name: 'secret' });
-  headSha = await sim.addCommit({
-    owner: 'octo',
-    repo: 'model',
-    branch: 'feature',
-    files: { 'a.txt': 'a\n' },
-  });
-  await sim.openPullRequest({
+  ({ headSha } = await sim.openPullRequest({
     owner: 'octo',
     repo: 'model',
     head: 'feature',
+    files: { 'a.txt': 'a\n' },
     user: 'alice',
     labels: ['evaluate'],
-  });
+  }));
   token = await installationToken(sim, 1);
   otherToken = await installationToken(sim, 2);
 });
@@ -109,21 +104,21 @@ describe('pull requests and repositories', () => {
 
   it('gives a fork PR a head repository other than the base', async () => {
     await sim.createRepo({ owner: 'mallory', name: 'model', forkOf: { owner: 'octo', name: 'model' } });
-    const sha = await sim.addCommit({
-      owner: 'mallory',
-      repo: 'model',
-      branch: 'evil',
-      files: { 'x.py': '1\n' },
-    });
     const pr = await sim.openPullRequest({
       owner: 'octo',
       repo: 'model',
       headOwner: 'mallory',
       head: 'evil',
+      files: { 'x.py': '1\n' },
     });
     const res = await api('GET', `/repos/octo/model/pulls/${pr.number}`);
     expect(res.body).toMatchObject({
-      head: { sha, ref: 'evil', label: 'mallory:evil', repo: { full_name: 'mallory/model', fork: true } },
+      head: {
+        sha: pr.headSha,
+        ref: 'evil',
+        label: 'mallory:evil',
+        repo: { full_name: 'mallory/model', fork: true },
+      },
       base: { repo: { full_name: 'octo/model' } },
     });
   });

@@ -41,16 +41,11 @@ export async function startStage(
   const sim = await startGitHubSim({ privateKey: keys.privateKey, ...opts.sim });
   sim.createInstallation({ id: 1, account: 'octo' });
   await sim.createRepo({ owner: 'octo', name: 'model', files: { 'demo.py': 'print("base")\n' } });
-  await sim.addCommit({
-    owner: 'octo',
-    repo: 'model',
-    branch: 'feature',
-    files: { 'demo.py': 'print("head")\n' },
-  });
   const opened = await sim.openPullRequest({
     owner: 'octo',
     repo: 'model',
     head: 'feature',
+    files: { 'demo.py': 'print("head")\n' },
     labels: ['evaluate'],
   });
   const app = createGitHubApp({

@@ -14,8 +14,7 @@ describe('installation tokens', () => {
     const { sim, app } = stage;
     sim.createInstallation({ id: 2, account: 'acme' });
     await sim.createRepo({ owner: 'acme', name: 'model' });
-    await sim.addCommit({ owner: 'acme', repo: 'model', branch: 'x', files: { 'a.txt': 'a\n' } });
-    await sim.openPullRequest({ owner: 'acme', repo: 'model', head: 'x' });
+    await sim.openPullRequest({ owner: 'acme', repo: 'model', head: 'x', files: { 'a.txt': 'a\n' } });
 
     const calls = [];
     for (let i = 0; i < 6; i++) {

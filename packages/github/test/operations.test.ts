@@ -88,16 +88,11 @@ describe('GitHub operations', () => {
 
   it('reads a PR from a fork with its head in the fork and its base in the repository', async () => {
     await stage.sim.createRepo({ owner: 'forker', name: 'model', forkOf: { owner: 'octo', name: 'model' } });
-    const headSha = await stage.sim.addCommit({
-      owner: 'forker',
-      repo: 'model',
-      branch: 'patch-1',
-      files: { 'demo.py': 'print("fork")\n' },
-    });
     const opened = await stage.sim.openPullRequest({
       ...repo,
       headOwner: 'forker',
       head: 'patch-1',
+      files: { 'demo.py': 'print("fork")\n' },
       user: 'forker',
     });
     const pr = await getPullRequest(octokit(), { ...repo, pullNumber: opened.number });
@@ -106,7 +101,7 @@ describe('GitHub operations', () => {
       state: 'open',
       author: 'forker',
       fromFork: true,
-      head: { sha: headSha, ref: 'patch-1', repoFullName: 'forker/model' },
+      head: { sha: opened.headSha, ref: 'patch-1', repoFullName: 'forker/model' },
       base: {
         sha: stage.pr.baseSha,
         ref: 'main',

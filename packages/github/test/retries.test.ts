@@ -65,8 +65,7 @@ describe('retries and rate limits', () => {
     const sim = stage.sim;
     sim.createInstallation({ id: 3, account: 'third' });
     await sim.createRepo({ owner: 'third', name: 'model' });
-    await sim.addCommit({ owner: 'third', repo: 'model', branch: 'b', files: { 'f.txt': 'f\n' } });
-    await sim.openPullRequest({ owner: 'third', repo: 'model', head: 'b' });
+    await sim.openPullRequest({ owner: 'third', repo: 'model', head: 'b', files: { 'f.txt': 'f\n' } });
     sim.injectFault({ route: 'POST /app/installations/3/access_tokens', kind: 'error', status: 503 });
     const pr = await getPullRequest(stage.app.installationOctokit(3), {
       owner: 'third',
