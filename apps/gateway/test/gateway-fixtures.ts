@@ -13,8 +13,9 @@ import {
   waitForRedisReady,
 } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
-import { testPrefix } from '@evalbot/test-utils';
+import { sharedRedis, testPrefix } from '@evalbot/test-utils';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../src/build-app.ts';
 import { type GatewayConfig, loadConfig } from '../src/config.ts';
 
@@ -67,6 +68,75 @@ export async function startGateway(
         if (keys.length > 0) await producer.connection.del(...keys);
       }
       await app.close();
+    },
+  };
+}
+
+/** The gateway of the running test, as {@link useGateway} hands it out. */
+export interface GatewayPerTest extends Omit<TestGateway, 'close'> {
+  /** The shared Redis every gateway of the file uses. */
+  readonly redisUrl: string;
+  /** Close this test's gateway and start another with `env` on top of the file's. */
+  restart(env: Record<string, string>): Promise<void>;
+}
+
+/**
+ * Registers hooks that start a fresh gateway ({@link startGateway} with `env`) on the shared
+ * Redis before each test of the file and close it after; `beforeClose` runs first, while the
+ * gateway is still up. Read the returned object's fields inside tests.
+ */
+export function useGateway(
+  env: Record<string, string> = {},
+  opts: { beforeClose?: (gw: TestGateway) => Promise<void> } = {},
+): GatewayPerTest {
+  let redis: { url: string; close: () => Promise<void> } | undefined;
+  let current: TestGateway | undefined;
+  const redisUrl = () => {
+    if (!redis) throw new Error('useGateway(): Redis is started in beforeAll; use it inside a test');
+    return redis.url;
+  };
+  const gw = () => {
+    if (!current) throw new Error('useGateway(): the gateway exists only while a test runs');
+    return current;
+  };
+  beforeAll(async () => {
+    redis = await sharedRedis();
+  });
+  afterAll(async () => redis?.close());
+  beforeEach(async () => {
+    current = await startGateway(redisUrl(), env);
+  });
+  afterEach(async () => {
+    const closing = current;
+    current = undefined;
+    if (!closing) return;
+    try {
+      await opts.beforeClose?.(closing);
+    } finally {
+      await closing.close();
+    }
+  });
+  return {
+    get redisUrl() {
+      return redisUrl();
+    },
+    get app() {
+      return gw().app;
+    },
+    get config() {
+      return gw().config;
+    },
+    get producer() {
+      return gw().producer;
+    },
+    get logs() {
+      return gw().logs;
+    },
+    async restart(more) {
+      const closing = gw();
+      current = undefined;
+      await closing.close();
+      current = await startGateway(redisUrl(), { ...env, ...more });
     },
   };
 }

@@ -1,26 +1,8 @@
 import { deliveryHeaders } from '@evalbot/github-sim';
-import { sharedRedis } from '@evalbot/test-utils';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  delivery,
-  PREVIOUS_SECRET,
-  SECRET,
-  send,
-  startGateway,
-  type TestGateway,
-} from './gateway-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { delivery, PREVIOUS_SECRET, SECRET, send, useGateway } from './gateway-fixtures.ts';
 
-let redis: { url: string; close: () => Promise<void> };
-let gw: TestGateway;
-
-beforeAll(async () => {
-  redis = await sharedRedis();
-});
-afterAll(async () => redis.close());
-beforeEach(async () => {
-  gw = await startGateway(redis.url, { WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET });
-});
-afterEach(async () => gw.close());
+const gw = useGateway({ WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET });
 
 describe('logs', () => {
   it('carry the delivery id on every line of a delivery and never a secret or signature', async () => {

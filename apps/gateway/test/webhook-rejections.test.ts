@@ -1,5 +1,4 @@
-import { sharedRedis } from '@evalbot/test-utils';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   delivery,
   HEAD,
@@ -8,25 +7,17 @@ import {
   SECRET,
   send,
   startGateway,
-  type TestGateway,
+  useGateway,
   WEBHOOK_PATH,
 } from './gateway-fixtures.ts';
 
-let redis: { url: string; close: () => Promise<void> };
-let gw: TestGateway;
-
-beforeAll(async () => {
-  redis = await sharedRedis();
-});
-afterAll(async () => redis.close());
-beforeEach(async () => {
-  gw = await startGateway(redis.url, { WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET });
-});
-afterEach(async () => {
-  // Whatever was refused, nothing reached the queues.
-  expect(await jobCount(gw.producer)).toBe(0);
-  await gw.close();
-});
+const gw = useGateway(
+  { WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET },
+  {
+    // Whatever was refused, nothing reached the queues.
+    beforeClose: async ({ producer }) => expect(await jobCount(producer)).toBe(0),
+  },
+);
 
 const labeled = () => delivery('pull_request', 'labeled', { label: 'evaluate' });
 
@@ -131,7 +122,7 @@ describe('secret rotation', () => {
   });
 
   it('refuses the previous secret once it is no longer configured', async () => {
-    const only = await startGateway(redis.url);
+    const only = await startGateway(gw.redisUrl);
     try {
       expect(
         (await send(only.app, delivery('ping', undefined), { secret: PREVIOUS_SECRET })).statusCode,

@@ -7,31 +7,12 @@ import {
   pullRequestEventSchema,
   readPullRequestHead,
 } from '@evalbot/jobs';
-import { sharedRedis, waitFor } from '@evalbot/test-utils';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  allJobs,
-  BASE,
-  delivery,
-  HEAD,
-  jobCount,
-  send,
-  startGateway,
-  type TestGateway,
-} from './gateway-fixtures.ts';
+import { waitFor } from '@evalbot/test-utils';
+import { describe, expect, it } from 'vitest';
+import { allJobs, BASE, delivery, HEAD, jobCount, send, useGateway } from './gateway-fixtures.ts';
 
-let redis: { url: string; close: () => Promise<void> };
-let gw: TestGateway;
+const gw = useGateway();
 const PR_KEY = 'octo-org/hello-ml#7';
-
-beforeAll(async () => {
-  redis = await sharedRedis();
-});
-afterAll(async () => redis.close());
-beforeEach(async () => {
-  gw = await startGateway(redis.url);
-});
-afterEach(async () => gw.close());
 
 /** The one flow in Redis: its parent and both children, each payload parsed by the catalog. */
 async function theFlow() {
@@ -120,8 +101,7 @@ describe('deliveries that start an evaluation', () => {
   });
 
   it('falls back to INSTALL_ID only when the payload names no installation', async () => {
-    await gw.close();
-    gw = await startGateway(redis.url, { INSTALL_ID: '31337' });
+    await gw.restart({ INSTALL_ID: '31337' });
     expect(
       (await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate', installationId: null })))
         .statusCode,
@@ -237,7 +217,7 @@ describe('deliveries that cancel or supersede', () => {
       delivery.bind(null, 'pull_request', 'unlabeled', { label: 'Evaluate', labels: ['Evaluate'] }),
     ],
   ])('removes pending work and tells workers when the PR is %s', async (reason, make) => {
-    const subscriber = createRedisConnection(redis.url, { role: 'worker' });
+    const subscriber = createRedisConnection(gw.redisUrl, { role: 'worker' });
     const events: unknown[] = [];
     await subscriber.subscribe(`${gw.config.bullmqPrefix}:pr-events`);
     subscriber.on('message', (_channel, message) =>
