@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { reapStaleWorkDirs } from '@evalbot/evaluator';
 import { baseConfigOf, buildReport, configErrorsOf, shortSha } from '@evalbot/report';
-import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type Command, CommanderError, Option } from 'commander';
 import { type CliContext, CliError } from '../cli-context.ts';
+import { cacheDirOf, minutes } from '../command-options.ts';
 import { evaluateSides } from '../compare/evaluate-sides.ts';
 import { hasUncommittedChanges, repositoryRoot, resolveCommit, USAGE_ERROR } from '../compare/git-refs.ts';
 import { createProgress } from '../progress.ts';
@@ -21,12 +22,6 @@ interface CompareOptions {
 
 /** The worker's default cap (EVALBOT_MAX_TIMEOUT_MINUTES). */
 const DEFAULT_TIMEOUT_MINUTES = 60;
-
-function minutes(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of minutes above 0');
-  return n;
-}
 
 /**
  * `evalbot compare [PATH] --base REF --head REF`: evaluate two commits of a local repository as
@@ -87,16 +82,12 @@ export function registerCompare(program: Command, ctx: CliContext): void {
       const repo = await repositoryRoot(ctx.cwd, path);
       const baseSha = await resolveCommit(repo, opts.base, '--base');
       const headSha = await resolveCommit(repo, opts.head, '--head');
-      const cacheDir = resolve(
-        ctx.cwd,
-        opts.cacheDir ?? ctx.env.EVALBOT_CACHE_DIR ?? join(homedir(), '.cache', 'evalbot'),
-      );
+      const cacheDir = await cacheDirOf(ctx, opts.cacheDir);
       const workRoot = resolve(
         ctx.cwd,
         opts.workDir ?? ctx.env.EVALBOT_WORK_DIR ?? join(tmpdir(), 'evalbot-work'),
       );
       await mkdir(workRoot, { recursive: true });
-      await mkdir(cacheDir, { recursive: true });
       // An earlier run killed with SIGKILL leaves its checkout (and maybe its training) behind.
       await reapStaleWorkDirs(workRoot);
 

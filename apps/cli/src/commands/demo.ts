@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliContext, CliError } from '../cli-context.ts';
+import { cacheDirOf, minutes } from '../command-options.ts';
 import { runDemo } from '../demo/run-demo.ts';
 
 interface DemoCommandOptions {
@@ -19,12 +20,6 @@ function workerCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 16)
     throw new InvalidArgumentError('must be a whole number from 1 to 16');
-  return n;
-}
-
-function minutes(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of minutes above 0');
   return n;
 }
 
@@ -72,11 +67,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       '\nExample:\n  pnpm demo                     # installs what is missing, then runs evalbot demo',
     )
     .action(async (opts: DemoCommandOptions) => {
-      const cacheDir = resolve(
-        ctx.cwd,
-        opts.cacheDir ?? ctx.env.EVALBOT_CACHE_DIR ?? join(homedir(), '.cache', 'evalbot'),
-      );
-      await mkdir(cacheDir, { recursive: true });
+      const cacheDir = await cacheDirOf(ctx, opts.cacheDir);
       const logDir = opts.logDir
         ? resolve(ctx.cwd, opts.logDir)
         : await mkdtemp(join(tmpdir(), 'evalbot-demo-logs-'));
