@@ -53,10 +53,7 @@ async function run(
 }
 
 /** The environment a command sees inside the venv, as `source venv/bin/activate` would make it. */
-export function venvEnv(
-  venv: string,
-  env: Record<string, string | undefined>,
-): Record<string, string | undefined> {
+function venvEnv(venv: string, env: Record<string, string | undefined>): Record<string, string | undefined> {
   return { ...env, VIRTUAL_ENV: venv, PATH: `${join(venv, 'bin')}:${env.PATH ?? ''}` };
 }
 

@@ -4,7 +4,7 @@ import { buildDelivery, type GitHubSim, type WebhookDelivery } from '@evalbot/gi
 import { ML_DEMO_DIR } from '@evalbot/local-stack';
 
 /** What `openMlDemoPullRequest` leaves out of a repository made from `ml-demo/`. */
-export const ML_DEMO_EXCLUDE = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
+const ML_DEMO_EXCLUDE = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
 
 /** A PR the bench can label: enough to build its deliveries. */
 export interface BenchPullRequest {

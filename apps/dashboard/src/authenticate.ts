@@ -2,11 +2,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DashboardCredentials } from './config.ts';
 
-export const SESSION_COOKIE = 'evalbot_dashboard';
+const SESSION_COOKIE = 'evalbot_dashboard';
 const REALM = 'evalbot dashboard';
 
 /** Compare two secrets in time independent of where they differ (and of their lengths). */
-export function safeEqual(given: string, expected: string): boolean {
+function safeEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
@@ -16,7 +16,7 @@ export function safeEqual(given: string, expected: string): boolean {
  * The cookie value that stands for the token: derived from it, so the token itself is never
  * stored by the browser, and it changes when the token is rotated.
  */
-export function sessionValue(token: string): string {
+function sessionValue(token: string): string {
   return createHmac('sha256', token).update('evalbot-dashboard-session-v1').digest('base64url');
 }
 

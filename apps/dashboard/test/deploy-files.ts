@@ -8,7 +8,7 @@ import { parseEnv, promisify } from 'node:util';
 import { parse } from 'yaml';
 
 /** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const repoPath = (...parts: string[]) => join(ROOT, ...parts);
 
@@ -30,7 +30,7 @@ export interface Stage {
 }
 
 /** Split a Dockerfile into instructions: comments dropped, `\` continuations joined. */
-export function parseInstructions(text: string): Instruction[] {
+function parseInstructions(text: string): Instruction[] {
   const out: Instruction[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -163,9 +163,7 @@ export async function dockerignorePatterns(): Promise<string[]> {
 
 const run = promisify(execFile);
 
-export const HAS_DOCKER_COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].some(
-  existsSync,
-);
+const HAS_DOCKER_COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].some(existsSync);
 
 // biome-ignore lint/suspicious/noExplicitAny: a compose file is free-form YAML; tests read what they check.
 export type ComposeConfig = Record<string, any>;

@@ -59,7 +59,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The known key closest to a misspelt one, if one is close. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
+function closestKey(key: string, known: readonly string[]): string | undefined {
   let best: { key: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = editDistance(key.toLowerCase(), candidate);

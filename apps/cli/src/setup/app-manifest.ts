@@ -12,7 +12,7 @@ export const APP_PERMISSIONS = {
 
 export const APP_EVENTS = ['issue_comment', 'pull_request'] as const;
 
-export const APP_DESCRIPTION =
+const APP_DESCRIPTION =
   'Trains and evaluates the model of a pull request at its head and base, and reports the difference as a comment and a check run.';
 
 /** A GitHub App manifest (https://docs.github.com/apps/sharing-github-apps/registering-a-github-app-from-a-manifest). */

@@ -13,7 +13,7 @@ export interface SetupServer {
   close(): Promise<void>;
 }
 
-export const CALLBACK_PATH = '/callback';
+const CALLBACK_PATH = '/callback';
 
 const escapeHtml = (value: string) =>
   value.replace(
