@@ -3,8 +3,6 @@ export type { FaultEffect, FaultSpec, InjectedFault } from './faults.ts';
 export type { FileChanges, GitAuthor } from './git-repos.ts';
 export { type AppKeyPair, generateAppKeyPair } from './key-pair.ts';
 export type { RecordedRequest } from './request-log.ts';
-export { MAX_CHECK_OUTPUT_LENGTH } from './routes-check-runs.ts';
-export { MAX_COMMENT_LENGTH } from './routes-issues.ts';
 export type {
   AddCommitOptions,
   CreateInstallationOptions,

@@ -6,7 +6,7 @@ import { repositoryJson, userJson } from './repository-json.ts';
 import { installationCovers, isoTime, type SimRepo, type SimState } from './sim-state.ts';
 
 /** `ghs_` followed by 36 base-62 characters, like GitHub's installation tokens. */
-export function newInstallationToken(): string {
+function newInstallationToken(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = randomBytes(36);
   return `ghs_${Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('')}`;

@@ -9,7 +9,7 @@ import { logRequests, octokitLog } from './octokit-logging.ts';
 import { createTokenCache } from './token-cache.ts';
 
 /** Octokit with GitHub's recommended retry (5xx) and throttling (rate limits, write pacing). */
-export const EvalbotOctokit = Octokit.plugin(throttling, retry);
+const EvalbotOctokit = Octokit.plugin(throttling, retry);
 export type GitHubClient = InstanceType<typeof EvalbotOctokit>;
 
 /** Retries of 5xx answers: wait `(attempt + 1)² × retryAfterBaseValue` ms. */

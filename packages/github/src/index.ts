@@ -10,7 +10,6 @@ export {
 export { type CheckRunRef, type CreateCheckRunOptions, createCheckRun } from './create-check-run.ts';
 export {
   createGitHubApp,
-  EvalbotOctokit,
   type GitHubApp,
   type GitHubAppOptions,
   type GitHubClient,
@@ -25,7 +24,6 @@ export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } fro
 export { EVALBOT_COMMENT_MARKER } from './list-report-comments.ts';
 export { removeLabel } from './remove-label.ts';
 export { replyToPullRequest } from './reply-to-pull-request.ts';
-export { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
 export {
   type UpsertCommentOptions,
   type UpsertCommentResult,
