@@ -9,7 +9,7 @@ import {
   pullRequestRefSchema,
   requestSchema,
 } from './payloads.ts';
-import { setPullRequestHead } from './pull-request-state.ts';
+import { SET_HEAD_LUA, setHeadArgs } from './pull-request-state.ts';
 import { COMPARE_QUEUE } from './queue-names.ts';
 import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
 import { releaseEvaluationKey, removePendingEvaluations } from './remove-pending-evaluations.ts';
@@ -31,32 +31,38 @@ export interface EnqueueEvaluationOptions {
   inFlightMs?: number;
 }
 
-// Atomic check-and-reserve of an evaluation key. The pointer holds `<jobId>|<reservedAtMs>`.
-// It names a live evaluation while that compare job exists and has not finished, or, before the
-// flow is written, for `inFlightMs` — so two concurrent requests cannot both enqueue, and a
-// reservation whose enqueue failed (Redis died mid-way) lapses by itself.
-const RESERVE_SCRIPT = `
+// Atomic head-then-reserve, one round trip. First the PR's head is set (see SET_HEAD_LUA); a
+// stale event stops there. Then the evaluation key is checked and reserved. The pointer holds
+// `<jobId>|<reservedAtMs>`. It names a live evaluation while that compare job exists and has not
+// finished, or, before the flow is written, for `inFlightMs` — so two concurrent requests cannot
+// both enqueue, and a reservation whose enqueue failed (Redis died mid-way) lapses by itself.
+// Replies {0, currentHead} (stale), {2, liveJobId} (duplicate) or {1, olderJobIds} (reserved):
+// the PR's evaluations indexed before this one, the only ones this enqueue may supersede.
+const HEAD_AND_RESERVE_SCRIPT = `${SET_HEAD_LUA}
+local applied, head = setHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if applied == 0 then return {0, head or false} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local current = redis.call('GET', KEYS[1])
+local current = redis.call('GET', KEYS[4])
 if current then
   local sep = string.find(current, '|', 1, true)
   if sep then
     local id = string.sub(current, 1, sep - 1)
     local reservedAt = tonumber(string.sub(current, sep + 1)) or 0
-    if redis.call('EXISTS', ARGV[1] .. id) == 1 then
-      if not redis.call('ZSCORE', ARGV[1] .. 'completed', id) and not redis.call('ZSCORE', ARGV[1] .. 'failed', id) then
-        return id
+    if redis.call('EXISTS', ARGV[5] .. id) == 1 then
+      if not redis.call('ZSCORE', ARGV[5] .. 'completed', id) and not redis.call('ZSCORE', ARGV[5] .. 'failed', id) then
+        return {2, id}
       end
-    elseif now - reservedAt < tonumber(ARGV[3]) then
-      return id
+    elseif now - reservedAt < tonumber(ARGV[7]) then
+      return {2, id}
     end
   end
 end
-redis.call('SET', KEYS[1], ARGV[2] .. '|' .. now, 'EX', ARGV[4])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return false
+redis.call('SET', KEYS[4], ARGV[6] .. '|' .. now, 'EX', ARGV[8])
+local older = redis.call('SMEMBERS', KEYS[5])
+redis.call('SADD', KEYS[5], ARGV[6])
+redis.call('EXPIRE', KEYS[5], ARGV[8])
+return {1, older}
 `;
 
 /**
@@ -78,29 +84,30 @@ export async function enqueueEvaluation(
   const prKey = pullRequestKeyOf(pr);
   const evaluationKey = evaluationKeyOf(pr);
 
-  const head = await setPullRequestHead(connection, {
+  const jobId = `eval-${randomUUID()}`;
+  const flow = buildEvaluationFlow({ pr, request, parentJobId: jobId, prefix });
+  opts.signal?.throwIfAborted();
+  const head = setHeadArgs({
     prefix,
     prKey,
     headSha: pr.headSha,
     reason: request.trigger,
     updatedAt: pr.updatedAt,
   });
-  if (!head.applied) return { status: 'stale', evaluationKey, currentHead: head.current };
-
-  const jobId = `eval-${randomUUID()}`;
-  const flow = buildEvaluationFlow({ pr, request, parentJobId: jobId, prefix });
-  opts.signal?.throwIfAborted();
-  const existing = (await connection.eval(
-    RESERVE_SCRIPT,
-    2,
+  const [outcome, reply] = (await connection.eval(
+    HEAD_AND_RESERVE_SCRIPT,
+    5,
+    ...head.keys,
     redisKeys.evaluation(prefix, evaluationKey),
     redisKeys.pullRequestJobs(prefix, prKey),
+    ...head.argv,
     `${prefix}:${COMPARE_QUEUE}:`,
     jobId,
     String(opts.inFlightMs ?? 10_000),
     String(PULL_REQUEST_STATE_TTL_SECONDS),
-  )) as string | null;
-  if (existing) return { status: 'duplicate', jobId: existing, evaluationKey };
+  )) as [0, string | null] | [2, string] | [1, string[]];
+  if (outcome === 0) return { status: 'stale', evaluationKey, currentHead: reply ?? null };
+  if (outcome === 2) return { status: 'duplicate', jobId: reply, evaluationKey };
 
   try {
     opts.signal?.throwIfAborted();
@@ -111,10 +118,13 @@ export async function enqueueEvaluation(
   }
   // Best effort: the flow is in Redis, which is what the caller must know. Older flows left
   // behind are skipped by the workers anyway, since the PR's head has moved on.
-  const superseded = await removePendingEvaluations(producer, { prKey, keepJobId: jobId }).catch(() => ({
-    removed: [],
-    running: [],
-  }));
+  const superseded =
+    reply.length === 0
+      ? { removed: [], running: [] }
+      : await removePendingEvaluations(producer, { prKey, jobIds: reply }).catch(() => ({
+          removed: [],
+          running: [],
+        }));
   return {
     status: 'queued',
     jobId,

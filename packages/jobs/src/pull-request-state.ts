@@ -21,40 +21,64 @@ export type SetHeadResult =
 
 // Atomic so that two gateways handling two events of one PR cannot interleave: an event older
 // than the last applied one (by pull_request.updated_at) is refused; the channel hears only changes.
-const SET_HEAD_SCRIPT = `
-local at = tonumber(ARGV[2])
-local stored = tonumber(redis.call('GET', KEYS[2]) or '-1')
-local current = redis.call('GET', KEYS[1])
-if at >= 0 and stored > at then return {0, current or false} end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
-if at >= 0 then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4]) end
-if current ~= ARGV[1] then redis.call('PUBLISH', KEYS[3], ARGV[3]) end
-return {1, current or false}
+// A Lua function so that enqueueEvaluation can set the head and reserve in one script.
+export const SET_HEAD_LUA = `
+local function setHead(headKey, updatedAtKey, channel, value, atText, message, ttl)
+  local at = tonumber(atText)
+  local stored = tonumber(redis.call('GET', updatedAtKey) or '-1')
+  local current = redis.call('GET', headKey)
+  if at >= 0 and stored > at then return 0, current end
+  redis.call('SET', headKey, value, 'EX', ttl)
+  if at >= 0 then redis.call('SET', updatedAtKey, atText, 'EX', ttl) end
+  if current ~= value then redis.call('PUBLISH', channel, message) end
+  return 1, current
+end
 `;
+
+const SET_HEAD_SCRIPT = `${SET_HEAD_LUA}
+local applied, current = setHead(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+return {applied, current or false}
+`;
+
+export interface SetHeadOptions {
+  prefix: string;
+  prKey: string;
+  headSha: string | null;
+  reason: string;
+  updatedAt?: string;
+}
+
+/** The 3 keys and 4 arguments of `setHead` in {@link SET_HEAD_LUA}, in its order. */
+export function setHeadArgs(opts: SetHeadOptions): { keys: string[]; argv: string[] } {
+  const at = opts.updatedAt ? Date.parse(opts.updatedAt) : -1;
+  const message: PullRequestEvent = { prKey: opts.prKey, headSha: opts.headSha, reason: opts.reason };
+  return {
+    keys: [
+      redisKeys.pullRequestHead(opts.prefix, opts.prKey),
+      redisKeys.pullRequestUpdatedAt(opts.prefix, opts.prKey),
+      redisKeys.pullRequestEvents(opts.prefix),
+    ],
+    argv: [
+      opts.headSha ?? CANCELLED_HEAD,
+      String(Number.isFinite(at) ? at : -1),
+      JSON.stringify(message),
+      String(PULL_REQUEST_STATE_TTL_SECONDS),
+    ],
+  };
+}
 
 /**
  * Record the head SHA now wanted for a PR (or {@link CANCELLED_HEAD} with `headSha: null`) and
  * publish a {@link PullRequestEvent} when it changed, so workers stop superseded work at once.
  * With `updatedAt`, an event older than the one last applied is not applied (`applied: false`).
  */
-export async function setPullRequestHead(
-  redis: Redis,
-  opts: { prefix: string; prKey: string; headSha: string | null; reason: string; updatedAt?: string },
-): Promise<SetHeadResult> {
+export async function setPullRequestHead(redis: Redis, opts: SetHeadOptions): Promise<SetHeadResult> {
+  const { keys, argv } = setHeadArgs(opts);
+  const [applied, previous] = (await redis.eval(SET_HEAD_SCRIPT, keys.length, ...keys, ...argv)) as [
+    number,
+    string | null,
+  ];
   const value = opts.headSha ?? CANCELLED_HEAD;
-  const at = opts.updatedAt ? Date.parse(opts.updatedAt) : -1;
-  const message: PullRequestEvent = { prKey: opts.prKey, headSha: opts.headSha, reason: opts.reason };
-  const [applied, previous] = (await redis.eval(
-    SET_HEAD_SCRIPT,
-    3,
-    redisKeys.pullRequestHead(opts.prefix, opts.prKey),
-    redisKeys.pullRequestUpdatedAt(opts.prefix, opts.prKey),
-    redisKeys.pullRequestEvents(opts.prefix),
-    value,
-    String(Number.isFinite(at) ? at : -1),
-    JSON.stringify(message),
-    String(PULL_REQUEST_STATE_TTL_SECONDS),
-  )) as [number, string | null];
   if (applied === 1) return { applied: true, changed: previous !== value, previous: previous ?? null };
   return { applied: false, current: previous ?? null };
 }

@@ -36,20 +36,19 @@ export async function releaseEvaluationKey(
 }
 
 /**
- * Remove the work of a PR's evaluations that has not started (every one but `keepJobId`):
- * whole flows when nothing of them runs, else their waiting children. Finished evaluations are
- * left alone (their results are history) and dropped from the PR's index.
+ * Remove the work of a PR's evaluations that has not started (`jobIds`, else every one in the
+ * PR's index): whole flows when nothing of them runs, else their waiting children. Finished
+ * evaluations are left alone (their results are history) and dropped from the PR's index.
  */
 export async function removePendingEvaluations(
   producer: JobProducer,
-  opts: { prKey: string; keepJobId?: string },
+  opts: { prKey: string; jobIds?: string[] },
 ): Promise<RemovedEvaluations> {
   const { connection, prefix } = producer;
   const queue = producer.queues[COMPARE_QUEUE];
   const indexKey = redisKeys.pullRequestJobs(prefix, opts.prKey);
   const result: RemovedEvaluations = { removed: [], running: [] };
-  for (const id of await connection.smembers(indexKey)) {
-    if (id === opts.keepJobId) continue;
+  for (const id of opts.jobIds ?? (await connection.smembers(indexKey))) {
     const job = await Job.fromId(queue, id);
     const state = job ? await job.getState() : 'unknown';
     if (!job || state === 'completed' || state === 'failed' || state === 'unknown') {
