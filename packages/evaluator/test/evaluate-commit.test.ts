@@ -1,40 +1,30 @@
-import { rm } from 'node:fs/promises';
 import { sideOutcomeSchema } from '@evalbot/jobs';
 import { parseRepoConfig, type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluateCommitOptions, Progress } from '../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { Progress } from '../src/index.ts';
 import { evaluateCommit } from '../src/index.ts';
-import { commit, FAKE_MODEL, leftovers, makeRepo, type RepoFile, tempDir } from './helpers.ts';
+import {
+  commit,
+  type EvaluateFilesOptions,
+  evaluateFiles,
+  FAKE_MODEL,
+  fileCacheDir,
+  makeRepo,
+  type RepoFile,
+  removedAfterEach,
+  tempDir,
+} from './helpers.ts';
 
-let cacheDir: string;
-let ownCache = false;
-const cleanups: string[] = [];
-
-beforeAll(async () => {
-  ownCache = !process.env.EVALBOT_CACHE_DIR;
-  cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
-});
-afterAll(async () => {
-  if (ownCache) await rm(cacheDir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const remove = removedAfterEach();
+const cache = fileCacheDir();
 
 /** Evaluate a local repository holding `files`; checks the work root is left empty. */
-async function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateCommitOptions> = {}) {
-  const repo = await makeRepo(files);
-  const workRoot = await tempDir('work');
-  cleanups.push(repo.dir, workRoot);
-  const result = await evaluateCommit({
-    source: { path: repo.dir, sha: repo.sha },
-    side: 'head',
-    workRoot,
-    cacheDir,
-    maxTimeoutMs: 120_000,
-    ...extra,
-  });
-  expect(await leftovers(workRoot)).toEqual([]);
+async function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateFilesOptions> = {}) {
+  const result = await evaluateFiles(
+    files,
+    { cacheDir: cache.path, maxTimeoutMs: 120_000, ...extra },
+    remove,
+  );
   // What the worker stores must satisfy the shared schema.
   expect(sideOutcomeSchema.safeParse(result).success).toBe(true);
   return result;
@@ -246,13 +236,13 @@ describe('evaluateCommit', () => {
   it('evaluates the given commit, not the newest one of the repository', async () => {
     const repo = await makeRepo(FAKE_MODEL);
     const workRoot = await tempDir('work');
-    cleanups.push(repo.dir, workRoot);
+    remove(repo.dir, workRoot);
     await commit(repo.dir, { 'demo.py': 'raise SystemExit(1)\n' });
     const result = await evaluateCommit({
       source: { path: repo.dir, sha: repo.sha },
       side: 'base',
       workRoot,
-      cacheDir,
+      cacheDir: cache.path,
       maxTimeoutMs: 60_000,
     });
     expect(result).toMatchObject({ ok: true, sha: repo.sha });

@@ -1,32 +1,31 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '@evalbot/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { checkCloneUrl } from '../src/check-clone-url.ts';
 import { type EvaluateCommitOptions, evaluateCommit, InfrastructureError } from '../src/index.ts';
-import { commit, FAKE_MODEL, git, leftovers, makeRepo, tempDir } from './helpers.ts';
+import {
+  commit,
+  FAKE_MODEL,
+  fileCacheDir,
+  git,
+  leftovers,
+  makeRepo,
+  removedAfterEach,
+  tempDir,
+} from './helpers.ts';
 
-let cacheDir: string;
-let ownCache = false;
-const cleanups: string[] = [];
+const remove = removedAfterEach();
+const cache = fileCacheDir();
 const servers: Server[] = [];
-
-beforeAll(async () => {
-  ownCache = !process.env.EVALBOT_CACHE_DIR;
-  cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
-});
-afterAll(async () => {
-  if (ownCache) await rm(cacheDir, { recursive: true, force: true });
-});
 afterEach(async () => {
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 /** The model also reports whether its checkout has a .git directory. */
@@ -38,14 +37,14 @@ const MODEL = {
 
 async function evaluateRemote(url: string, sha: string, extra: Partial<EvaluateCommitOptions> = {}) {
   const workRoot = await tempDir('work');
-  cleanups.push(workRoot);
+  remove(workRoot);
   try {
     return await evaluateCommit({
       source: { url, sha, fetchRefs: [] },
       allowedOrigin: url.replace(/\/[^/]*$/, ''),
       side: 'head',
       workRoot,
-      cacheDir,
+      cacheDir: cache.path,
       maxTimeoutMs: 60_000,
       ...extra,
     });
@@ -57,7 +56,7 @@ async function evaluateRemote(url: string, sha: string, extra: Partial<EvaluateC
 /** A bare copy of `repoDir`, reachable as file:///…/model.git. */
 async function bareCopy(repoDir: string): Promise<{ url: string; dir: string }> {
   const parent = await tempDir('bare');
-  cleanups.push(parent);
+  remove(parent);
   const dir = join(parent, 'model.git');
   await git(parent, 'clone', '-q', '--bare', repoDir, dir);
   return { url: `file://${dir}`, dir };
@@ -77,7 +76,7 @@ async function fakeGitServer(status: number | 'hang'): Promise<string> {
 describe('fetching the commit', () => {
   it('fetches exactly the SHA from a remote and runs it without a .git directory', async () => {
     const repo = await makeRepo(MODEL);
-    cleanups.push(repo.dir);
+    remove(repo.dir);
     const remote = await bareCopy(repo.dir);
     const result = await evaluateRemote(remote.url, repo.sha);
     expect(result).toMatchObject({ ok: true, sha: repo.sha, runs: [{ metrics: { has_git: 0, v: 1 } }] });
@@ -85,7 +84,7 @@ describe('fetching the commit', () => {
 
   it('fetches a fork head that only a pull ref reaches from a protocol v0 server', async () => {
     const repo = await makeRepo(MODEL);
-    cleanups.push(repo.dir);
+    remove(repo.dir);
     const remote = await bareCopy(repo.dir);
     await git(remote.dir, 'update-ref', 'refs/pull/7/head', repo.sha);
     await git(remote.dir, 'update-ref', '-d', 'refs/heads/main');
@@ -100,7 +99,7 @@ describe('fetching the commit', () => {
 
   it('tries fetchRefs, then returns a clone failure when the commit is gone (a force-push race)', async () => {
     const repo = await makeRepo(MODEL);
-    cleanups.push(repo.dir);
+    remove(repo.dir);
     const remote = await bareCopy(repo.dir);
     await git(remote.dir, 'update-ref', 'refs/pull/7/head', repo.sha);
     const lost = await commit(repo.dir, { 'demo.py': 'pass\n' }, 'force-pushed away');
@@ -194,16 +193,16 @@ describe('fetching the commit', () => {
 
   it('evaluates a commit of a local repository without touching that repository', async () => {
     const repo = await makeRepo(MODEL);
-    cleanups.push(repo.dir);
+    remove(repo.dir);
     await writeFile(join(repo.dir, 'demo.py'), 'raise SystemExit("uncommitted change")\n');
     const before = await snapshot(repo.dir);
     const workRoot = await tempDir('work');
-    cleanups.push(workRoot);
+    remove(workRoot);
     const result = await evaluateCommit({
       source: { path: repo.dir, sha: repo.sha },
       side: 'head',
       workRoot,
-      cacheDir,
+      cacheDir: cache.path,
       maxTimeoutMs: 60_000,
     });
     expect(result).toMatchObject({ ok: true, runs: [{ metrics: { v: 1 } }] });

@@ -1,7 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { type EvaluateCommitOptions, type EvaluateResult, evaluateCommit } from '../src/index.ts';
 import { liveGroupMembers } from '../src/process-group.ts';
 
 /** A file's text, or a symlink to `target`. */
@@ -48,6 +50,70 @@ export async function makeRepo(files: Record<string, RepoFile>): Promise<{ dir: 
   const dir = await tempDir('repo');
   await git(dir, 'init', '-q', '-b', 'main', '.');
   return { dir, sha: await commit(dir, files, 'initial') };
+}
+
+/** Registers an afterEach that removes the directories given to the returned function. */
+export function removedAfterEach(): (...dirs: string[]) => void {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+  return (...more) => {
+    dirs.push(...more);
+  };
+}
+
+/**
+ * The calling file's environment cache, `path` set from its first beforeAll on: EVALBOT_CACHE_DIR
+ * when set (so a run reuses the environments of the last), else a new directory removed after
+ * the file's tests.
+ */
+export function fileCacheDir(): { path: string } {
+  const cache = { path: '' };
+  beforeAll(async () => {
+    cache.path = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
+  });
+  afterAll(async () => {
+    if (!process.env.EVALBOT_CACHE_DIR && cache.path) await rm(cache.path, { recursive: true, force: true });
+  });
+  return cache;
+}
+
+/** `evaluateCommit` options but the source; `side` defaults to head, `workRoot` to a new directory. */
+export type EvaluateFilesOptions = Omit<EvaluateCommitOptions, 'source' | 'side' | 'workRoot'> &
+  Partial<Pick<EvaluateCommitOptions, 'side' | 'workRoot'>>;
+
+/**
+ * Evaluate a new local repository holding `files`, in a new work root, and check that work root
+ * is left empty. Both directories are handed to `remove` (see `removedAfterEach`).
+ */
+export async function evaluateFiles(
+  files: Record<string, RepoFile>,
+  options: EvaluateFilesOptions,
+  remove: (...dirs: string[]) => void,
+): Promise<EvaluateResult> {
+  const repo = await makeRepo(files);
+  const workRoot = await tempDir('work');
+  remove(repo.dir, workRoot);
+  const result = await evaluateCommit({
+    source: { path: repo.dir, sha: repo.sha },
+    side: 'head',
+    workRoot,
+    ...options,
+  });
+  expect(await leftovers(workRoot)).toEqual([]);
+  return result;
+}
+
+/** fixtures/evaluate-in-child.ts: `evaluateCommit` of `repo` in a Node process of its own, as a worker. */
+export function evaluateInChild<O extends Options = Record<never, never>>(
+  repo: { dir: string; sha: string },
+  workRoot: string,
+  cacheDir: string,
+  options?: O,
+) {
+  const fixture = join(import.meta.dirname, 'fixtures', 'evaluate-in-child.ts');
+  return execa('node', ['--import', 'tsx', fixture, repo.dir, repo.sha, workRoot, cacheDir], options);
 }
 
 /** A model that trains instantly: writes its metrics (seeded by EVALBOT_SEED) to result.txt. */

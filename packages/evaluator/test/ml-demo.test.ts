@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
-import { cp, rm } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { evaluateCommit } from '../src/index.ts';
-import { git, leftovers, tempDir } from './helpers.ts';
+import { fileCacheDir, git, leftovers, removedAfterEach, tempDir } from './helpers.ts';
 
 const ML_DEMO = join(import.meta.dirname, '..', '..', '..', 'ml-demo');
-const cleanups: string[] = [];
-afterAll(async () => {
-  for (const dir of cleanups) await rm(dir, { recursive: true, force: true });
-});
+const remove = removedAfterEach();
+const cache = fileCacheDir();
 
 describe('the real ml-demo model', () => {
   // Installs tensorflow-cpu from the local index (cached in EVALBOT_CACHE_DIR) and trains ~1 min.
@@ -18,9 +16,7 @@ describe('the real ml-demo model', () => {
     async () => {
       const repo = await tempDir('ml-demo');
       const workRoot = await tempDir('work');
-      const ownCache = !process.env.EVALBOT_CACHE_DIR;
-      const cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
-      cleanups.push(repo, workRoot, ...(ownCache ? [cacheDir] : []));
+      remove(repo, workRoot);
       const skip = new Set(['node_modules', '__pycache__', '.venv', '.ruff_cache', 'result.txt', 'test']);
       await cp(ML_DEMO, repo, { recursive: true, filter: (src) => !skip.has(basename(src)) });
       await git(repo, 'init', '-q', '-b', 'main', '.');
@@ -32,7 +28,7 @@ describe('the real ml-demo model', () => {
         source: { path: repo, sha },
         side: 'base',
         workRoot,
-        cacheDir,
+        cacheDir: cache.path,
         maxTimeoutMs: 15 * 60_000,
       });
       console.info(

@@ -1,18 +1,27 @@
 import { randomInt } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@evalbot/test-utils';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reapStaleWorkDirs } from '../src/index.ts';
 import { killProcessGroup } from '../src/process-group.ts';
-import { groupMembers, makeRepo, processesMatching, tempDir } from './helpers.ts';
+import {
+  evaluateInChild,
+  fileCacheDir,
+  groupMembers,
+  makeRepo,
+  processesMatching,
+  removedAfterEach,
+  tempDir,
+} from './helpers.ts';
 
-const cleanups: string[] = [];
+const remove = removedAfterEach();
+const cache = fileCacheDir();
 const groups: number[] = [];
+// Registered after removedAfterEach's, so it runs first (after-hooks run in reverse order).
 afterEach(async () => {
   for (const pgid of groups.splice(0)) await killProcessGroup(pgid, { graceMs: 0 });
-  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 describe('reapStaleWorkDirs', () => {
@@ -24,21 +33,8 @@ describe('reapStaleWorkDirs', () => {
       'demo.py': `import subprocess\nsubprocess.Popen(["sleep", "${sleep}"])\nsubprocess.Popen(["setsid", "sleep", "${escaped}"])\nsubprocess.run(["sleep", "${sleep}"])\n`,
     });
     const workRoot = await tempDir('work');
-    const cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
-    cleanups.push(repo.dir, workRoot, ...(process.env.EVALBOT_CACHE_DIR ? [] : [cacheDir]));
-    const worker = execa(
-      'node',
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'fixtures', 'evaluate-in-child.ts'),
-        repo.dir,
-        repo.sha,
-        workRoot,
-        cacheDir,
-      ],
-      { reject: false },
-    );
+    remove(repo.dir, workRoot);
+    const worker = evaluateInChild(repo, workRoot, cache.path, { reject: false });
     // The model is running: then the worker dies without any chance to clean up.
     await waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length === 2, {
       timeoutMs: 120_000,
@@ -61,7 +57,7 @@ describe('reapStaleWorkDirs', () => {
 
   it('leaves the directories of live workers alone', async () => {
     const workRoot = await tempDir('work');
-    cleanups.push(workRoot);
+    remove(workRoot);
     await mkdir(join(workRoot, 'evalbot-4242-abcdef'));
     await writeFile(join(workRoot, 'evalbot-4242-abcdef.json'), JSON.stringify({ pid: 4242, groups: [] }));
     await mkdir(join(workRoot, 'not-a-job-dir'));
@@ -76,7 +72,7 @@ describe('reapStaleWorkDirs', () => {
 
   it('does not kill a process group whose leader pid now belongs to a newer process', async () => {
     const workRoot = await tempDir('work');
-    cleanups.push(workRoot);
+    remove(workRoot);
     const stranger = execa('sleep', ['60'], { detached: true, reject: false });
     const pgid = stranger.pid ?? 0;
     groups.push(pgid);

@@ -1,51 +1,37 @@
 import { randomInt } from 'node:crypto';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@evalbot/test-utils';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EvaluateCommitOptions, evaluateCommit } from '../src/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateCommit } from '../src/index.ts';
 import {
+  type EvaluateFilesOptions,
+  evaluateFiles,
   FAKE_MODEL,
+  fileCacheDir,
   git,
   leftovers,
   makeRepo,
   processesMatching,
   type RepoFile,
+  removedAfterEach,
   tempDir,
 } from './helpers.ts';
 
-let cacheDir: string;
-let ownCache = false;
-const cleanups: string[] = [];
+const remove = removedAfterEach();
+const cache = fileCacheDir();
 
 beforeAll(async () => {
-  ownCache = !process.env.EVALBOT_CACHE_DIR;
-  cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await tempDir('cache'));
   // The time-limit tests give setup and run 2 s: build the (empty) environment beforehand.
   expect(await evaluate(FAKE_MODEL)).toMatchObject({ ok: true });
 });
-afterAll(async () => {
-  if (ownCache) await rm(cacheDir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
-});
 
-async function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateCommitOptions> = {}) {
-  const repo = await makeRepo(files);
-  const workRoot = await tempDir('work');
-  cleanups.push(repo.dir, workRoot);
-  const result = await evaluateCommit({
-    source: { path: repo.dir, sha: repo.sha },
-    side: 'head',
-    workRoot,
-    cacheDir,
-    maxTimeoutMs: 120_000,
-    killGraceMs: 500,
-    ...extra,
-  });
-  expect(await leftovers(workRoot)).toEqual([]);
-  return result;
+function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateFilesOptions> = {}) {
+  return evaluateFiles(
+    files,
+    { cacheDir: cache.path, maxTimeoutMs: 120_000, killGraceMs: 500, ...extra },
+    remove,
+  );
 }
 
 /** A unique `sleep` argument, to find this test's processes in /proc. */
@@ -158,7 +144,7 @@ time.sleep(1000)
     };
     Object.assign(process.env, planted);
     const bare = await tempDir('bare');
-    cleanups.push(bare);
+    remove(bare);
     try {
       const repo = await makeRepo({
         'demo.py': `import json, os, subprocess, sys
@@ -169,11 +155,11 @@ open("result.txt", "w").write('{"ok": 1}')
 `,
         '.evalbot.yml': 'env:\n  MODEL_SIZE: small\n',
       });
-      cleanups.push(repo.dir);
+      remove(repo.dir);
       await git(bare, 'clone', '-q', '--bare', repo.dir, join(bare, 'model.git'));
       const lines: string[] = [];
       const workRoot = await tempDir('work');
-      cleanups.push(workRoot);
+      remove(workRoot);
       const result = await evaluateCommit({
         source: {
           url: `file://${bare}/model.git`,
@@ -187,7 +173,7 @@ open("result.txt", "w").write('{"ok": 1}')
         allowedOrigin: `file://${bare}`,
         side: 'head',
         workRoot,
-        cacheDir,
+        cacheDir: cache.path,
         maxTimeoutMs: 60_000,
         onLog: (line) => lines.push(line),
       });
@@ -250,7 +236,7 @@ open("result.txt", "w").write('{"a": 1}')
     async () => {
       const nobody = { uid: 65534, gid: 65534 };
       const root = await tempDir('as-user');
-      cleanups.push(root);
+      remove(root);
       await chmod(root, 0o755);
       const result = await evaluate(
         {
@@ -286,7 +272,7 @@ json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable},
     async () => {
       const nobody = { uid: 65534, gid: 65534 };
       const root = await tempDir('as-user-cache');
-      cleanups.push(root);
+      remove(root);
       await chmod(root, 0o755);
       const cacheDir = join(root, 'cache');
       const result = await evaluate(
@@ -330,7 +316,7 @@ json.dump({"writable_in_cache": len(writable), "pip_cache_in_job": int(in_job)},
       return;
     }
     const hidden = await tempDir('hidden'); // mkdtemp: mode 0700
-    cleanups.push(hidden);
+    remove(hidden);
     await expect(
       evaluate(FAKE_MODEL, { runAsUser: { uid: 65534, gid: 65534 }, workRoot: join(hidden, 'work') }),
     ).rejects.toThrow(/is not reachable by uid 65534/);

@@ -1,10 +1,9 @@
-import { mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseRepoConfig } from '@evalbot/repo-config';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type EvaluateCommitOptions, evaluateCommit } from '../src/index.ts';
+import { describe, expect, it } from 'vitest';
 import { LogCollector } from '../src/log-collector.ts';
 import { preparePythonEnv } from '../src/prepare-python-env.ts';
 import { resolvePython } from '../src/python-interpreter.ts';
@@ -12,12 +11,18 @@ import { runSandboxed } from '../src/run-sandboxed.ts';
 import { jobSandboxEnvs } from '../src/sandbox-env.ts';
 import type { RunStep } from '../src/step.ts';
 import { venvKey } from '../src/venv-cache.ts';
-import { leftovers, makeFakeIndex, makeRepo, type RepoFile, tempDir } from './helpers.ts';
+import {
+  evaluateFiles,
+  evaluateInChild,
+  leftovers,
+  makeFakeIndex,
+  makeRepo,
+  type RepoFile,
+  removedAfterEach,
+  tempDir,
+} from './helpers.ts';
 
-const cleanups: string[] = [];
-afterEach(async () => {
-  for (const dir of cleanups.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const remove = removedAfterEach();
 
 /** Writes 1 when `six` can be imported, where from, and whether it is an attacker's fake. */
 const USES_SIX = {
@@ -27,28 +32,12 @@ const USES_SIX = {
 
 async function freshCache(): Promise<string> {
   const dir = await tempDir('cache');
-  cleanups.push(dir);
+  remove(dir);
   return dir;
 }
 
-async function evaluate(
-  files: Record<string, RepoFile>,
-  cacheDir: string,
-  extra: Partial<EvaluateCommitOptions> = {},
-) {
-  const repo = await makeRepo(files);
-  const workRoot = await tempDir('work');
-  cleanups.push(repo.dir, workRoot);
-  const result = await evaluateCommit({
-    source: { path: repo.dir, sha: repo.sha },
-    side: 'head',
-    workRoot,
-    cacheDir,
-    maxTimeoutMs: 300_000,
-    ...extra,
-  });
-  expect(await leftovers(workRoot)).toEqual([]);
-  return result;
+function evaluate(files: Record<string, RepoFile>, cacheDir: string) {
+  return evaluateFiles(files, { cacheDir, maxTimeoutMs: 300_000 }, remove);
 }
 
 /** The cache's environments: published links and the directories they point to. */
@@ -82,17 +71,8 @@ describe('the environment cache', () => {
     const cacheDir = await freshCache();
     const repo = await makeRepo(USES_SIX);
     const workRoot = await tempDir('work');
-    cleanups.push(repo.dir, workRoot);
-    const child = () =>
-      execa('node', [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'fixtures', 'evaluate-in-child.ts'),
-        repo.dir,
-        repo.sha,
-        workRoot,
-        cacheDir,
-      ]);
+    remove(repo.dir, workRoot);
+    const child = () => evaluateInChild(repo, workRoot, cacheDir);
     const results = (await Promise.all([child(), child()])).map((r) => JSON.parse(r.stdout));
     expect(results).toMatchObject([
       { ok: true, runs: [{ metrics: { six: 1 } }] },
@@ -175,7 +155,7 @@ describe('the environment cache', () => {
   it("refuses a repository's pip settings, so the next repository with the same requirements gets the real package", async () => {
     const cacheDir = await freshCache();
     const evil = await tempDir('evil-index');
-    cleanups.push(evil);
+    remove(evil);
     const evilIndex = await makeFakeIndex(evil, 'six', '99.0.0');
     const attacker = await evaluate(
       { ...USES_SIX, '.evalbot.yml': `env:\n  PIP_INDEX_URL: ${evilIndex}\n` },
@@ -200,7 +180,7 @@ describe('the environment cache', () => {
     const cacheDir = await freshCache();
     const evil = await tempDir('evil-index');
     const job = await tempDir('attacker-job');
-    cleanups.push(evil, job);
+    remove(evil, job);
     const evilIndex = await makeFakeIndex(evil, 'six', '99.0.0');
     const [checkout, home, tmp] = ['checkout', 'home', 'tmp'].map((d) => join(job, d)) as [
       string,
