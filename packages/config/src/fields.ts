@@ -21,21 +21,6 @@ export function envInt(opts: { default: number; min?: number; max?: number }) {
     });
 }
 
-/** A boolean variable: true/false, 1/0, yes/no, on/off. */
-export function envBoolean(defaultValue: boolean) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return defaultValue;
-      const v = raw.trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `"${raw}" is not a boolean; use true or false` });
-      return z.NEVER;
-    });
-}
-
 /** An http(s) URL; a trailing slash is removed so paths can be appended. */
 export function envHttpUrl(defaultValue: string) {
   return z

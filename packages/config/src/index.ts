@@ -1,5 +1,5 @@
 export { ConfigError } from './config-error.ts';
-export { envBoolean, envHttpUrl, envInt, logLevelSchema } from './fields.ts';
+export { envHttpUrl, envInt, logLevelSchema } from './fields.ts';
 export { type Env, parseEnv } from './parse-env.ts';
 export {
   evaluateLabelEnv,
