@@ -113,6 +113,30 @@ export function openTinyPullRequest(
   });
 }
 
+/** The accuracy row of {@link openGoodPullRequest}'s report: the tiny model's 93 % on the base, 95 % on the head. */
+export const GOOD_REPORT = /accuracy ↑ \| 93\.\d+% \| 95\.\d+%/;
+
+/**
+ * A PR on its own repository whose head trains well (learning rate 0.005, see {@link GOOD_REPORT})
+ * for `trainSeconds` if given, and leaves a `sleep <marker>` child behind.
+ */
+export async function openGoodPullRequest(
+  stack: LocalStack,
+  repo: string,
+  opts: { trainSeconds?: number } = {},
+): Promise<{ pr: TinyPullRequest; marker: string }> {
+  const marker = uniqueMarker();
+  const env = {
+    TINY_LEARNING_RATE: 0.005,
+    ...(opts.trainSeconds !== undefined ? { TINY_SLEEP: opts.trainSeconds } : {}),
+  };
+  const pr = await openTinyPullRequest(stack, {
+    repo,
+    headFiles: { '.evalbot.yml': tinyConfig({ marker, env }) },
+  });
+  return { pr, marker };
+}
+
 /** Send a delivery and return the gateway's answer, failing on anything but 2xx. */
 export async function deliverOk(stack: LocalStack, delivery: WebhookDelivery) {
   const answer = await stack.deliver(delivery);

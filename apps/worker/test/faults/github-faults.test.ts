@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverOk,
   type FaultStack,
+  GOOD_REPORT,
   jobsOfPullRequest,
-  openTinyPullRequest,
+  openGoodPullRequest,
   startFaultStack,
   type TinyPullRequest,
-  tinyConfig,
-  uniqueMarker,
   waitForReport,
 } from './fault-stack.ts';
 import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
@@ -27,15 +26,11 @@ beforeAll(async () => {
 
 afterAll(async () => fault?.close());
 
-/** A PR on its own repository whose head trains with learning rate 0.005 and leaves a `sleep <marker>` child. */
-async function tinyPullRequest(repo: string): Promise<{ pr: TinyPullRequest; marker: string }> {
-  const marker = uniqueMarker();
-  const pr = await openTinyPullRequest(fault.stack, {
-    repo,
-    headFiles: { '.evalbot.yml': tinyConfig({ marker, env: { TINY_LEARNING_RATE: 0.005 } }) },
-  });
-  pullRequests.push(pr);
-  return { pr, marker };
+/** A good PR on its own repository, remembered for the secrets check at the end. */
+async function goodPullRequest(repo: string): Promise<{ pr: TinyPullRequest; marker: string }> {
+  const opened = await openGoodPullRequest(fault.stack, repo);
+  pullRequests.push(opened.pr);
+  return opened;
 }
 
 describe('a PR evaluation', { timeout: 150_000 }, () => {
@@ -64,13 +59,13 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
       stack.sim.injectFault({ route: `POST ${api}/check-runs`, kind: 'error', status: 503 }),
       stack.sim.injectFault({ route: `PATCH ${api}/check-runs/:id`, kind: 'error', status: 500 }),
     ];
-    const { pr, marker } = await tinyPullRequest(repo);
+    const { pr, marker } = await goodPullRequest(repo);
     await deliverOk(stack, pr.labeledDelivery());
 
     await waitForReport(fault, pr, pr.headSha);
     expect(injected.map((f) => f.hits)).toEqual([2, 1, 1, 1, 1, 1]);
     const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).toMatch(GOOD_REPORT);
     await expectNothingLeftBehind(fault, [marker]);
   });
 
@@ -84,13 +79,13 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
       retryAfterSeconds: 1,
       times: 12,
     });
-    const { pr, marker } = await tinyPullRequest(repo);
+    const { pr, marker } = await goodPullRequest(repo);
     await deliverOk(stack, pr.labeledDelivery());
 
     await waitForReport(fault, pr, pr.headSha);
     expect(injected.hits).toBe(12);
     const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).toMatch(GOOD_REPORT);
     await expectNothingLeftBehind(fault, [marker]);
   });
 
@@ -102,7 +97,7 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
       kind: 'error',
       status: 500,
     });
-    const { pr, marker } = await tinyPullRequest(repo);
+    const { pr, marker } = await goodPullRequest(repo);
     await deliverOk(stack, pr.labeledDelivery());
 
     await waitForReport(fault, pr, pr.headSha);
@@ -110,7 +105,7 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
     const sides = await jobsOfPullRequest(fault.queues.evaluate, pr, ['completed']);
     expect(sides.map((j) => j.attemptsMade).sort()).toEqual([1, 2]);
     const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).toMatch(GOOD_REPORT);
     expect(body).not.toContain('❌');
     await expectNothingLeftBehind(fault, [marker]);
   });

@@ -3,7 +3,9 @@ import {
   deliverOk,
   type FaultStack,
   fixtureFile,
+  GOOD_REPORT,
   jobsOfPullRequest,
+  openGoodPullRequest,
   openTinyPullRequest,
   startFaultStack,
   type TinyPullRequest,
@@ -280,15 +282,11 @@ it('the workers that ran all of the above are the same processes and evaluate a 
   expect(stack.workers.map((w) => w.child.exitCode)).toEqual(workerPids.map(() => null));
   expect(stack.workers.map((w) => w.pid)).toEqual(workerPids);
 
-  const marker = uniqueMarker();
-  const pr = await openTinyPullRequest(stack, {
-    repo: 'good-after-hostile',
-    headFiles: { '.evalbot.yml': tinyConfig({ marker, env: { TINY_LEARNING_RATE: 0.005 } }) },
-  });
+  const { pr, marker } = await openGoodPullRequest(stack, 'good-after-hostile');
   await deliverOk(stack, pr.labeledDelivery());
   await waitForReport(fault, pr, pr.headSha);
   const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-  expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+  expect(body).toMatch(GOOD_REPORT);
   await expectNothingLeftBehind(fault, [marker, ...Object.values(markers)]);
   expect(await processesWithCmdline(marker)).toEqual([]);
 });

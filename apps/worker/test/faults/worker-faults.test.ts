@@ -5,11 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverOk,
   type FaultStack,
-  openTinyPullRequest,
+  GOOD_REPORT,
+  openGoodPullRequest,
   startFaultStack,
   type TinyPullRequest,
-  tinyConfig,
-  uniqueMarker,
   waitForReport,
 } from './fault-stack.ts';
 import {
@@ -33,21 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => fault?.close());
 
-/** A PR whose head trains for `seconds` and leaves a `sleep <marker>` child behind. */
-async function slowPullRequest(
-  repo: string,
-  seconds: number,
-): Promise<{ pr: TinyPullRequest; marker: string }> {
-  const marker = uniqueMarker();
-  const pr = await openTinyPullRequest(fault.stack, {
-    repo,
-    headFiles: {
-      '.evalbot.yml': tinyConfig({ marker, env: { TINY_LEARNING_RATE: 0.005, TINY_SLEEP: seconds } }),
-    },
-  });
-  return { pr, marker };
-}
-
 /** The head's training process, once it runs: its pid and the job directory it runs in. */
 async function trainingOf(marker: string) {
   return waitFor(
@@ -69,7 +53,7 @@ async function trainingOf(marker: string) {
 describe('a PR evaluation', { timeout: 150_000 }, () => {
   it('survives kill -9 of the worker training it: retried elsewhere, the orphans reaped by a replacement', async () => {
     const { stack } = fault;
-    const { pr, marker } = await slowPullRequest('killed-worker', 3);
+    const { pr, marker } = await openGoodPullRequest(stack, 'killed-worker', { trainSeconds: 3 });
     pullRequests.push(pr);
     await deliverOk(stack, pr.labeledDelivery());
 
@@ -89,7 +73,7 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
 
     await waitForReport(fault, pr, pr.headSha);
     const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).toMatch(GOOD_REPORT);
     await expectNothingLeftBehind(fault, [marker]);
   });
 
@@ -97,7 +81,7 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
     const { stack } = fault;
     const redis = stack.redis;
     if (!redis) throw new Error('the stack runs its own Redis');
-    const { pr, marker } = await slowPullRequest('redis-restart', 3);
+    const { pr, marker } = await openGoodPullRequest(stack, 'redis-restart', { trainSeconds: 3 });
     pullRequests.push(pr);
     await deliverOk(stack, pr.labeledDelivery());
 
@@ -113,7 +97,7 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
 
     await waitForReport(fault, pr, pr.headSha);
     const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
-    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(body).toMatch(GOOD_REPORT);
     await expectNothingLeftBehind(fault, [marker]);
   });
 });
