@@ -103,20 +103,16 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     if (!fetched.ok) return fetched.cancelled ? cancelled('clone') : failure('clone', fetched.message);
 
     progress('config', 'reading .evalbot.yml', 10);
-    let read: { config: RepoConfig; workDir: string };
+    let workDir: string;
     try {
-      read = await timed('config', async () => {
-        const own = await readRepoConfig(job.checkout);
-        config = own;
-        return { config: own, workDir: await resolveWorkingDirectory(job.checkout, own) };
-      });
+      const own = await timed('config', () => readRepoConfig(job.checkout));
+      config = { ...own, ...repeatsAndSeed(opts.configOverride) };
+      workDir = await timed('config', () => resolveWorkingDirectory(job.checkout, own));
     } catch (error) {
       if (error instanceof RepoConfigError) return failure('config', error.message, { configError: error });
       throw error;
     }
-    const { workDir } = read;
-    const cfg: RepoConfig = { ...read.config, ...repeatsAndSeed(opts.configOverride) };
-    config = cfg;
+    const cfg = config;
     if (opts.signal?.aborted) return cancelled('config');
 
     const limitMs = Math.min(cfg.timeout_minutes * 60_000, opts.maxTimeoutMs);
