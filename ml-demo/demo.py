@@ -39,21 +39,23 @@ class DataError(Exception):
 # --- settings -----------------------------------------------------------------------------------
 
 
-def positive_int(text):
+def parsed(text, convert, kind):
+    """`convert(text)`, or the argparse error that says what `text` should have been."""
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
+
+
+def positive_int(text):
+    value = parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def seed_value(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    value = parsed(text, int, "a whole number")
     # NumPy's legacy seeding accepts 0 .. 2**32 - 1.
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}, got {value}")
@@ -61,20 +63,14 @@ def seed_value(text):
 
 
 def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    value = parsed(text, float, "a number")
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
 
 
 def dropout_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    value = parsed(text, float, "a number")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text!r}")
     return value
