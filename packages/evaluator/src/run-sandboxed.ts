@@ -119,8 +119,10 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     kill(0);
     await killing;
     if (opts.sweepEnv) await killProcessesWithEnv(opts.sweepEnv);
-    // Whatever still holds the output open escaped both: stop reading rather than hang.
-    const drained = await Promise.race([subprocess.then(() => true), sleep(2000).then(() => false)]);
+    // Whatever still holds the output open escaped both: stop reading rather than hang. The
+    // timer is unref'd: left pending after the output drains, it must not delay the exit of a
+    // short-lived caller (evalbot compare) by 2 s.
+    const drained = await Promise.race([subprocess.then(() => true), sleep(2000, false, { ref: false })]);
     if (!drained) {
       opts.log.line(
         "evalbot: a process outside the command's process group kept its output open; stopped reading",

@@ -7,6 +7,7 @@ import { evaluateCommit } from '../src/index.ts';
 import {
   type EvaluateFilesOptions,
   evaluateFiles,
+  evaluateInChild,
   FAKE_MODEL,
   fileCacheDir,
   git,
@@ -205,6 +206,21 @@ open("result.txt", "w").write('{"ok": 1}')
     } finally {
       for (const name of Object.keys(planted)) delete process.env[name];
     }
+  });
+
+  it('lets a short-lived caller (evalbot compare) exit as soon as the evaluation returns', async () => {
+    const repo = await makeRepo(FAKE_MODEL);
+    const workRoot = await tempDir('work');
+    remove(repo.dir, workRoot);
+    const child = evaluateInChild(repo, workRoot, cache.path);
+    let printedAt = 0;
+    child.stdout.once('data', () => {
+      printedAt = Date.now();
+    });
+    const { stdout } = await child;
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true });
+    // Nothing of the evaluator (no timer, no handle) keeps the event loop alive afterwards.
+    expect(Date.now() - printedAt).toBeLessThan(1000);
   });
 
   it('keeps a bounded tail of a run that prints 50 MB, and the run still succeeds', async () => {
