@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { ConfigError } from '@evalbot/config';
 import { type RunAsUser, reapStaleWorkDirs } from '@evalbot/evaluator';
 import { createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
@@ -16,13 +15,12 @@ import type { Logger } from '@evalbot/logger';
 import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
 import { BaseResultCache } from './base-result-cache.ts';
 import type { WorkerConfig } from './env.ts';
-import { HandBackError } from './hand-back-error.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
 import type { JobContext } from './processors/job-context.ts';
-import { rateLimitedUntil } from './rate-limited-until.ts';
 import { ReportPublisher } from './report-publisher.ts';
+import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
@@ -50,33 +48,6 @@ function contextOf(job: Job): JobContext {
   };
 }
 
-async function listenForMetrics(metrics: WorkerMetrics, port: number, host: string): Promise<Server> {
-  try {
-    return await metrics.listen(port, host);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    throw new ConfigError([
-      {
-        variable: 'WORKER_METRICS_PORT',
-        problem: `port ${port} on ${host} is taken (another worker on this host?): give each worker process its own port, or 0 to turn /metrics off`,
-      },
-    ]);
-  }
-}
-
-/**
- * Rethrow `error`, unless GitHub rate-limited the job: then move it back to the queue until the
- * limit ends, without spending one of its attempts (they are few and seconds apart, while a
- * limit can last up to an hour, and a job failed for good leaves the PR's comment pending).
- */
-async function waitOutRateLimit(job: Job, token: string | undefined, error: unknown): Promise<never> {
-  const until = rateLimitedUntil(error, Date.now());
-  if (until === undefined || !token) throw error;
-  await job.log(`GitHub rate limit: waiting until ${new Date(until).toISOString()} to try again`);
-  await job.moveToDelayed(until, token);
-  throw new DelayedError();
-}
-
 /**
  * Start one worker process: a BullMQ Worker per queue (evaluate, compare, command), the
  * subscription that stops superseded or cancelled training at once, the reaper of dead
@@ -94,9 +65,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
   const metrics = new WorkerMetrics();
   const metricsServer =
-    config.metricsPort > 0
-      ? await listenForMetrics(metrics, config.metricsPort, config.metricsHost)
-      : undefined;
+    config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
 
   const connectionLogger = logger.child({ component: 'redis' });
   const redis = createRedisConnection(config.redisUrl, {
@@ -146,29 +115,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   await subscriber.subscribe(channel);
 
-  const evaluate: Processor = async (job, token) => {
-    try {
-      return await evaluateSide(job.data, contextOf(job), {
-        config,
-        redis,
-        github,
-        running,
-        baseCache,
-        publisher,
-        metrics,
-        logger,
-        ...(runAsUser ? { runAsUser } : {}),
-        evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
-      });
-    } catch (error) {
-      if (error instanceof HandBackError && token) {
-        // Back to the queue without spending an attempt; another worker takes it.
-        await job.moveToDelayed(Date.now() + 1000, token);
-        throw new DelayedError();
-      }
-      return waitOutRateLimit(job, token, error);
-    }
-  };
+  const evaluate: Processor = (job, token) =>
+    evaluateSide(job.data, contextOf(job), {
+      config,
+      redis,
+      github,
+      running,
+      baseCache,
+      publisher,
+      metrics,
+      logger,
+      ...(runAsUser ? { runAsUser } : {}),
+      evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
+    }).catch((error: unknown) => requeueOrRethrow(job, token, error));
   const compare: Processor = (job, token) =>
     compareAndPublish(
       job.data,
@@ -188,10 +147,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         now,
         secrets: [config.app.privateKey],
       },
-    ).catch((error: unknown) => waitOutRateLimit(job, token, error));
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error));
   const command: Processor = (job, token) =>
     evaluateCommand(job.data, contextOf(job), { github, producer, logger }).catch((error: unknown) =>
-      waitOutRateLimit(job, token, error),
+      requeueOrRethrow(job, token, error),
     );
 
   const workerOptions = {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { ConfigError } from '@evalbot/config';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one worker process, served on WORKER_METRICS_PORT at /metrics. */
@@ -25,7 +26,10 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
-  /** Serve /metrics; resolves with the server once listening (port 0 picks a free port). */
+  /**
+   * Serve /metrics; resolves with the server once listening (port 0 picks a free port). A port
+   * already taken is a configuration error (exit 78), not a crash.
+   */
   listen(port: number, host: string): Promise<Server> {
     const server = createServer((req, res) => {
       if (req.url !== '/metrics') {
@@ -38,7 +42,17 @@ export class WorkerMetrics {
       );
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') return reject(error);
+        reject(
+          new ConfigError([
+            {
+              variable: 'WORKER_METRICS_PORT',
+              problem: `port ${port} on ${host} is taken (another worker on this host?): give each worker process its own port, or 0 to turn /metrics off`,
+            },
+          ]),
+        );
+      });
       server.listen(port, host, () => resolve(server));
     });
   }

@@ -1,0 +1,25 @@
+import { DelayedError, type Job } from 'bullmq';
+import { HandBackError } from './hand-back-error.ts';
+import { rateLimitedUntil } from './rate-limited-until.ts';
+
+/** How soon a handed-back job may be taken again (by another worker, this one is stopping). */
+const HAND_BACK_DELAY_MS = 1000;
+
+/**
+ * Rethrow a processor's `error`, unless the job must go back to the queue without spending one
+ * of its attempts: the worker is shutting down (another worker takes the job), or GitHub
+ * rate-limited it (it waits until the limit ends: attempts are few and seconds apart, a limit
+ * can last up to an hour, and a job failed for good leaves the PR's comment pending).
+ */
+export async function requeueOrRethrow(job: Job, token: string | undefined, error: unknown): Promise<never> {
+  if (!token) throw error;
+  if (error instanceof HandBackError) {
+    await job.moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, token);
+    throw new DelayedError();
+  }
+  const until = rateLimitedUntil(error, Date.now());
+  if (until === undefined) throw error;
+  await job.log(`GitHub rate limit: waiting until ${new Date(until).toISOString()} to try again`);
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
+}
