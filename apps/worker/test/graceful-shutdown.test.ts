@@ -51,6 +51,8 @@ describe('a worker stopped with SIGTERM mid-training', () => {
     const checkRuns = () => stack.sim.checkRuns(pr.owner, pr.repo, pr.headSha);
     expect(checkRuns().filter((c) => c.status === 'completed')).toHaveLength(0);
     expect(first?.output()).toContain('handing running evaluations back');
+    // Handed back, not failed: a failed attempt would also be retried, but would spend one of the job's few.
+    expect(first?.output()).not.toContain('job failed');
     expect(await readdir(stack.workDirs[0] ?? '')).toEqual([]);
 
     await waitFor(() => checkRuns().some((c) => c.status === 'completed'), {
