@@ -53,11 +53,14 @@ async function trainingOf(marker: string) {
 describe('a PR evaluation', { timeout: 150_000 }, () => {
   it('survives kill -9 of the worker training it: retried elsewhere, the orphans reaped by a replacement', async () => {
     const { stack } = fault;
-    const { pr, marker } = await openGoodPullRequest(stack, 'killed-worker', { trainSeconds: 3 });
+    const { pr, marker } = await openGoodPullRequest(stack, 'killed-worker', { trainSeconds: 6 });
     pullRequests.push(pr);
     await deliverOk(stack, pr.labeledDelivery());
 
     const training = await trainingOf(marker);
+    // Freeze the training so that, however loaded the machine, it is still mid-run when its
+    // worker dies (it finished first once, on a machine at load 9). SIGKILL ends it all the same.
+    process.kill(training.pid, 'SIGSTOP');
     const victim = stack.workers.find((w) => w.pid === training.workerPid);
     expect(victim, `worker ${training.workerPid}`).toBeDefined();
     expect(await victim?.stop('SIGKILL')).toBe('SIGKILL');

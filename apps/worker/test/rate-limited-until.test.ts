@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitedUntil } from '../../src/rate-limited-until.ts';
+import { rateLimitedUntil } from '../src/rate-limited-until.ts';
 
 const now = Date.parse('2026-01-01T00:00:00Z');
 const answer = (status: number, headers: Record<string, string>) => ({ status, response: { headers } });
