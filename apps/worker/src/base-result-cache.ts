@@ -1,4 +1,4 @@
-import { type SideSuccess, sideSuccessSchema } from '@evalbot/jobs';
+import { redisKeys, type SideSuccess, sideSuccessSchema } from '@evalbot/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -13,7 +13,7 @@ export class BaseResultCache {
   ) {}
 
   private key(repoFullName: string, sha: string): string {
-    return `${this.prefix}:base-result:${repoFullName.toLowerCase()}:${sha}`;
+    return redisKeys.baseResult(this.prefix, repoFullName, sha);
   }
 
   async get(repoFullName: string, sha: string): Promise<SideSuccess | undefined> {

@@ -1,5 +1,5 @@
 import { type GitHubApp, getPermission } from '@evalbot/github';
-import type { EvaluationRequest, PullRequestRef } from '@evalbot/jobs';
+import { type EvaluationRequest, type PullRequestRef, redisKeys } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { Redis } from 'ioredis';
 
@@ -17,7 +17,7 @@ export async function mayRunHead(
 ): Promise<boolean> {
   const { pr, request } = opts;
   if (!pr.fromFork || (request.trigger !== 'synchronize' && request.trigger !== 'reopened')) return true;
-  const key = `${deps.prefix}:fork-guard:${opts.evaluationKey}`;
+  const key = redisKeys.forkGuard(deps.prefix, opts.evaluationKey);
   const cached = await deps.redis.get(key);
   if (cached) return cached === 'allowed';
   const octokit = deps.github.installationOctokit(pr.installationId, deps.log);

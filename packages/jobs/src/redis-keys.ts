@@ -22,6 +22,11 @@ export const redisKeys = {
   pullRequestEvents: (prefix: string) => `${prefix}:pr-events`,
   /** The compare-job id of the live evaluation with this evaluation key (deduplication). */
   evaluation: (prefix: string, evaluationKey: string) => `${prefix}:evaluation:${evaluationKey}`,
+  /** A base commit's successful result, reused by later evaluations on the same base (worker). */
+  baseResult: (prefix: string, repoFullName: string, sha: string) =>
+    `${prefix}:base-result:${repoFullName.toLowerCase()}:${sha}`,
+  /** Whether an evaluation's fork commits may run, decided once for all its jobs (worker). */
+  forkGuard: (prefix: string, evaluationKey: string) => `${prefix}:fork-guard:${evaluationKey}`,
   /** Set once a webhook delivery has been acted on, so a redelivery is not acted on twice. */
   delivery: (prefix: string, deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
 };
