@@ -54,7 +54,7 @@ export interface EvaluateCommitOptions {
 /**
  * A `SideOutcome` plus what the caller may need besides: the commit's parsed config (absent
  * when it could not be read) or the error that made it unreadable, and whether the failure
- * was a cancellation. Parse with `sideOutcomeSchema` to drop the extras before storing.
+ * was a cancellation. Store it as `toSideOutcome(result)`, which drops the extras.
  */
 export type EvaluateResult = SideOutcome & {
   config?: RepoConfig;

@@ -7,3 +7,4 @@ export type { LogLimits } from './log-collector.ts';
 export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
 export type { RunAsUser } from './run-sandboxed.ts';
 export type { WorkerEnv } from './sandbox-env.ts';
+export { toSideOutcome } from './to-side-outcome.ts';

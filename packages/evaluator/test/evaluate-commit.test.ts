@@ -2,7 +2,7 @@ import { sideOutcomeSchema } from '@evalbot/jobs';
 import { parseRepoConfig, type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
 import type { Progress } from '../src/index.ts';
-import { evaluateCommit } from '../src/index.ts';
+import { evaluateCommit, toSideOutcome } from '../src/index.ts';
 import {
   commit,
   type EvaluateFilesOptions,
@@ -214,6 +214,16 @@ describe('evaluateCommit', () => {
       expect.arrayContaining(['timeout_minutes', 'runn']),
     );
     expect(result).toMatchObject({ message: expect.stringContaining('`timeout_minutes`') });
+    // What the worker stores and the report lists: each bad key with its fix, the error object gone.
+    const outcome = toSideOutcome(result);
+    expect(outcome).toMatchObject({
+      ok: false,
+      stage: 'config',
+      configProblems: expect.arrayContaining([
+        expect.objectContaining({ key: 'runn', fix: expect.any(String) }),
+      ]),
+    });
+    expect(outcome).not.toHaveProperty('configError');
   });
 
   it('refuses a .evalbot.yml that is a symlink', async () => {

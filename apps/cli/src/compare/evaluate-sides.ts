@@ -1,6 +1,6 @@
 import type { Env } from '@evalbot/config';
-import { evaluateCommit, InfrastructureError } from '@evalbot/evaluator';
-import { type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
+import { evaluateCommit, InfrastructureError, toSideOutcome } from '@evalbot/evaluator';
+import type { SideOutcome } from '@evalbot/jobs';
 import { shortSha } from '@evalbot/report';
 import { CliError } from '../cli-context.ts';
 import type { Progress } from '../progress.ts';
@@ -65,10 +65,7 @@ export async function evaluateSides(opts: EvaluateSidesOptions): Promise<Evaluat
       });
       if (result.cancelled) cancelled = true;
       // The same shape the evaluate job stores, so the report is built exactly as the worker's.
-      const outcome = sideOutcomeSchema.parse({
-        ...result,
-        ...(result.configError ? { configProblems: result.configError.problems } : {}),
-      });
+      const outcome = toSideOutcome(result);
       if (outcome.ok) task.succeed(describeOutcome(outcome));
       else task.fail(describeOutcome(outcome));
       return outcome;

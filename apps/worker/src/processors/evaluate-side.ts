@@ -1,4 +1,4 @@
-import { evaluateCommit, type RunAsUser } from '@evalbot/evaluator';
+import { evaluateCommit, type RunAsUser, toSideOutcome } from '@evalbot/evaluator';
 import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
   evaluateJobSchema,
@@ -6,7 +6,6 @@ import {
   pullRequestKeyOf,
   readPullRequestHead,
   type SideOutcome,
-  sideOutcomeSchema,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { Redis } from 'ioredis';
@@ -121,10 +120,7 @@ export async function evaluateSide(
       if (reason?.kind === 'shutdown') throw new HandBackError();
       log.info({ reason }, 'evaluation stopped');
     }
-    const outcome = sideOutcomeSchema.parse({
-      ...result,
-      ...(result.configError ? { configProblems: result.configError.problems } : {}),
-    });
+    const outcome = toSideOutcome(result);
     if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
     log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
     return outcome;
