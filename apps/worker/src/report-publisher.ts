@@ -140,6 +140,7 @@ export class ReportPublisher {
       headSha: ctx.pr.headSha,
       name: CHECK_RUN_NAME,
       externalId: ctx.evaluationId,
+      startedAt: this.deps.now(),
       ...(output ? { output } : {}),
     });
     await this.deps.redis.set(this.keys(ctx).checkRun, String(id), 'EX', KEY_TTL_SECONDS);

@@ -8,6 +8,8 @@ export interface CreateCheckRunOptions {
   name: string;
   /** Default `in_progress`. */
   status?: 'queued' | 'in_progress';
+  /** When an `in_progress` run started. Default now. */
+  startedAt?: Date;
   detailsUrl?: string;
   /** Your own id for the run, e.g. the evaluation key. */
   externalId?: string;
@@ -28,7 +30,7 @@ export async function createCheckRun(octokit: Octokit, opts: CreateCheckRunOptio
     head_sha: opts.headSha,
     name: opts.name,
     status,
-    ...(status === 'in_progress' ? { started_at: new Date().toISOString() } : {}),
+    ...(status === 'in_progress' ? { started_at: (opts.startedAt ?? new Date()).toISOString() } : {}),
     ...(opts.detailsUrl ? { details_url: opts.detailsUrl } : {}),
     ...(opts.externalId ? { external_id: opts.externalId } : {}),
     ...(opts.output ? { output: fitCheckRunOutput(opts.output) } : {}),

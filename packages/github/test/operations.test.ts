@@ -26,6 +26,7 @@ describe('GitHub operations', () => {
       headSha: stage.pr.headSha,
       name: 'evalbot',
       externalId: 'octo/model#1',
+      startedAt: new Date('2025-01-02T03:04:05Z'),
     });
     await updateCheckRun(octokit(), {
       ...repo,
@@ -41,6 +42,7 @@ describe('GitHub operations', () => {
       checkRunId: run.id,
       conclusion: 'failure',
       output: { title: 'accuracy dropped 2.1 points', summary: 's'.repeat(70_000), text: 'details' },
+      completedAt: new Date('2025-01-02T03:09:05Z'),
     });
     const [done] = stage.sim.checkRuns('octo', 'model', stage.pr.headSha);
     expect(done).toMatchObject({
@@ -50,6 +52,8 @@ describe('GitHub operations', () => {
       status: 'completed',
       conclusion: 'failure',
       output: { title: 'accuracy dropped 2.1 points', text: 'details' },
+      started_at: '2025-01-02T03:04:05Z',
+      completed_at: '2025-01-02T03:09:05Z',
     });
     expect(done?.output.summary?.length).toBe(65_535);
     expect(done?.html_url).toBe(run.htmlUrl);
