@@ -5,8 +5,9 @@
 #   docker build --target worker    -t evalbot-worker .
 #   docker build --target dashboard -t evalbot-dashboard .
 # (docker-compose.yml builds all three.) They share one pnpm workspace and lockfile, so they
-# share the stages that fetch and install it; the apps run their TypeScript through tsx, a
-# runtime dependency of each, so there is no compile step.
+# share the stages that fetch and build it. Each app runs as one bundled JavaScript file,
+# apps/<app>/dist/main.js (`pnpm build`, packages/app-bundle): no TypeScript loader in the
+# process, and no node_modules in the gateway and worker images.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -20,38 +21,46 @@ WORKDIR /src
 COPY package.json ./
 RUN corepack enable && corepack install
 
-# Every production package the lockfile names, into the store. Cached until the lockfile changes.
+# Every package the lockfile names, into the store. Cached until the lockfile changes.
 FROM pnpm AS fetch
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch --prod
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch
 
-# Each app with its production dependencies only (workspace packages included) in /out/<app>.
-FROM fetch AS deploy
+# The workspace installed from the store, and every app bundled into apps/<app>/dist.
+FROM fetch AS build
 COPY . .
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    for app in gateway worker dashboard; do \
-      pnpm --filter "@evalbot/$app" --prod --prefer-offline deploy --legacy "/out/$app" || exit 1; \
-    done
+    pnpm install --offline --frozen-lockfile \
+ && pnpm build
 
-# What every app image starts from. The apps' tsconfig.json extends ../../tsconfig.base.json,
-# which tsx reads for its compiler options; the apps live in /app/apps/<app> to match.
+# The dashboard's production dependencies in /out/dashboard: its bundle loads Bull Board from
+# node_modules, since Bull Board serves its UI from files inside its package.
+FROM build AS deploy
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm --filter @evalbot/dashboard --prod --offline deploy --legacy /out/dashboard
+
+# What every app image starts from.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY tsconfig.base.json /app/tsconfig.base.json
 
 FROM runtime AS gateway
-# Code owned by root, run as `node`: the process cannot rewrite itself.
-COPY --from=deploy /out/gateway /app/apps/gateway
+# Code owned by root, run as `node`: the process cannot rewrite itself. package.json says
+# the bundle is an ES module.
+COPY apps/gateway/package.json /app/apps/gateway/package.json
+COPY --from=build /src/apps/gateway/dist /app/apps/gateway/dist
 WORKDIR /app/apps/gateway
 ENV HOST=0.0.0.0 \
     PORT=3000
 EXPOSE 3000
 USER node
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# A 2 MiB young generation: ~40 MiB less RSS under bursts of webhooks (NODE_FLAGS in
+# packages/app-bundle).
+CMD ["node", "--max-semi-space-size=2", "dist/main.js"]
 
 FROM runtime AS dashboard
 COPY --from=deploy /out/dashboard /app/apps/dashboard
+COPY --from=build /src/apps/dashboard/dist /app/apps/dashboard/dist
 WORKDIR /app/apps/dashboard
 # Inside its container the dashboard must listen beyond loopback, so it insists on
 # DASHBOARD_USER/DASHBOARD_PASSWORD or DASHBOARD_TOKEN; compose publishes it on 127.0.0.1 only.
@@ -59,7 +68,7 @@ ENV DASHBOARD_HOST=0.0.0.0 \
     DASHBOARD_PORT=3001
 EXPOSE 3001
 USER node
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 FROM runtime AS worker
 # git clones the PR; python3 + venv + pip build each side's environment; tini reaps the
@@ -71,7 +80,8 @@ RUN apt-get update \
 RUN groupadd --gid 10001 evalbot-run \
  && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/evalbot-run --shell /usr/sbin/nologin evalbot-run \
  && mkdir -p /var/cache/evalbot /var/lib/evalbot/work
-COPY --from=deploy /out/worker /app/apps/worker
+COPY apps/worker/package.json /app/apps/worker/package.json
+COPY --from=build /src/apps/worker/dist /app/apps/worker/dist
 WORKDIR /app/apps/worker
 ENV EVALBOT_CACHE_DIR=/var/cache/evalbot \
     EVALBOT_WORK_DIR=/var/lib/evalbot/work \
@@ -84,4 +94,4 @@ EXPOSE 9464
 # drops every capability but the few this needs.
 USER root
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]

@@ -3,10 +3,12 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { buildApps, bundlePath, type DeployedApp, NODE_FLAGS } from '@evalbot/app-bundle';
+import { buildDelivery, deliveryHeaders, startGitHubSim } from '@evalbot/github-sim';
 import { freePort, sharedRedis, waitFor } from '@evalbot/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   copySources,
@@ -22,14 +24,6 @@ import {
 
 const APPS = ['gateway', 'worker', 'dashboard'] as const;
 const run = promisify(execFile);
-
-interface PackageJson {
-  name: string;
-  scripts?: Record<string, string>;
-  dependencies?: Record<string, string>;
-}
-const packageJson = async (app: string) =>
-  JSON.parse(await readFile(repoPath('apps', app, 'package.json'), 'utf8')) as PackageJson;
 
 describe('Dockerfile', () => {
   let stages: Stage[];
@@ -72,27 +66,21 @@ describe('Dockerfile', () => {
     }
   });
 
-  it.each(APPS)("starts %s with its package's start script, from a workspace it deploys", async (app) => {
-    const pkg = await packageJson(app);
-    const start = pkg.scripts?.start ?? '';
-    const cmd = JSON.parse(effective(stages, app, 'CMD')?.args ?? '[]') as string[];
-    expect(cmd.join(' ')).toBe(start);
-    expect(start).toMatch(/^node --import tsx /);
-    // tsx runs the TypeScript in the image, so it must survive `--prod`.
-    expect(pkg.dependencies?.tsx, 'tsx is a runtime dependency').toBeDefined();
-    expect(effective(stages, app, 'WORKDIR')?.args).toBe(`/app/apps/${app}`);
-    const entry = start.split(' ').at(-1) ?? '';
-    expect(existsSync(repoPath('apps', app, entry)), `apps/${app}/${entry} exists`).toBe(true);
-
-    const copied = stageChain(stages, app)[0]?.instructions.find(
-      (i) => i.keyword === 'COPY' && copySources(i.args).from === 'deploy',
-    );
-    expect(copied?.args).toContain(`/out/${app} /app/apps/${app}`);
-    const deploy = stages.find((s) => s.name === 'deploy')?.instructions.find((i) => i.keyword === 'RUN');
-    expect(deploy?.args).toMatch(/pnpm --filter "@evalbot\/\$app" --prod .*deploy .*"\/out\/\$app"/);
-    expect(deploy?.args).toContain(`for app in ${APPS.join(' ')}`);
-    expect(pkg.name).toBe(`@evalbot/${app}`);
-  });
+  it.each(APPS)(
+    'runs %s as the bundle `pnpm build` writes, with the Node flags the local stack uses',
+    (app) => {
+      const cmd = JSON.parse(effective(stages, app, 'CMD')?.args ?? '[]') as string[];
+      expect(cmd).toEqual(['node', ...NODE_FLAGS[app], 'dist/main.js']);
+      expect(effective(stages, app, 'WORKDIR')?.args).toBe(`/app/apps/${app}`);
+      expect(relative(repoPath('apps', app), bundlePath(app))).toBe(join('dist', 'main.js'));
+      const copies = stageChain(stages, app)[0]?.instructions.filter((i) => i.keyword === 'COPY') ?? [];
+      expect(copies.map((c) => c.args)).toContain(`--from=build /src/apps/${app}/dist /app/apps/${app}/dist`);
+      const build = stages.find((s) => s.name === 'build')?.instructions.find((i) => i.keyword === 'RUN');
+      expect(build?.args).toContain('pnpm install --offline --frozen-lockfile');
+      expect(build?.args).toContain('pnpm build');
+      expect(effective(stages, 'build', 'WORKDIR')?.args).toBe('/src');
+    },
+  );
 
   it('runs the gateway and the dashboard as a non-root user', () => {
     for (const app of ['gateway', 'dashboard']) {
@@ -152,58 +140,146 @@ describe('Dockerfile', () => {
   });
 });
 
-describe("the Dockerfile's deploy step", () => {
-  it('produces a dashboard directory that starts with tsx from its own node_modules', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'evalbot-deploy-'));
-    const redis = await sharedRedis();
-    let child: ReturnType<typeof spawn> | undefined;
-    try {
-      // The image's layout: /app/tsconfig.base.json and /app/apps/dashboard.
-      const app = join(dir, 'apps', 'dashboard');
-      await mkdir(join(dir, 'apps'), { recursive: true });
-      await copyFile(repoPath('tsconfig.base.json'), join(dir, 'tsconfig.base.json'));
-      await run(
-        'pnpm',
-        ['--filter', '@evalbot/dashboard', '--prod', '--prefer-offline', 'deploy', '--legacy', app],
-        {
-          cwd: repoPath(),
-          env: { ...process.env, CI: 'true' },
-        },
-      );
-      expect(existsSync(join(app, 'node_modules', 'playwright-core')), 'dev dependencies left out').toBe(
-        false,
-      );
+/** Start `node <args>` in `cwd` with exactly `env` (plus PATH); stopped by `stop()`. */
+function startNode(args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const answers = (url: string, init?: RequestInit) =>
+    waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
+        return (await fetch(url, init).catch(() => undefined))?.status === 200;
+      },
+      { timeoutMs: 30_000, what: `${url} to answer 200` },
+    );
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { answers, stop };
+}
 
-      const port = await freePort();
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        cwd: app,
-        env: {
-          PATH: process.env.PATH ?? '',
-          REDIS_URL: redis.url,
-          DASHBOARD_HOST: '127.0.0.1',
-          DASHBOARD_PORT: String(port),
-          DASHBOARD_TOKEN: 'deploy-test-token-0123456789',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: 'ignore',
+/** The image's layout for an app: /app/apps/<app>/package.json and dist/, nothing else. */
+async function imageLayout(root: string, app: DeployedApp): Promise<string> {
+  const dir = join(root, 'apps', app);
+  await mkdir(join(dir, 'dist'), { recursive: true });
+  await copyFile(repoPath('apps', app, 'package.json'), join(dir, 'package.json'));
+  await copyFile(bundlePath(app), join(dir, 'dist', 'main.js'));
+  return dir;
+}
+
+describe("the images' apps, laid out as the Dockerfile copies them", () => {
+  let root: string;
+  let redis: { url: string; close: () => Promise<void> };
+  beforeAll(async () => {
+    await buildApps();
+    root = await mkdtemp(join(tmpdir(), 'evalbot-image-'));
+    redis = await sharedRedis();
+  }, 120_000);
+  afterAll(async () => {
+    await redis?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('runs the gateway bundle with no node_modules: it verifies and enqueues a delivery', async () => {
+    const dir = await imageLayout(root, 'gateway');
+    const port = await freePort();
+    const secret = 'image-test-secret';
+    const gateway = startNode([...NODE_FLAGS.gateway, 'dist/main.js'], dir, {
+      REDIS_URL: redis.url,
+      BULLMQ_PREFIX: `image-${port}`,
+      WEBHOOK_SECRET: secret,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      expect(await gateway.answers(`http://127.0.0.1:${port}/readyz`)).toBe(true);
+      const delivery = buildDelivery({ event: 'pull_request', action: 'labeled', label: 'evaluate' });
+      const answer = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+        method: 'POST',
+        headers: await deliveryHeaders(delivery, secret),
+        body: delivery.body,
       });
-      const health = await waitFor(
-        async () => {
-          if (child?.exitCode !== null) throw new Error(`the dashboard exited with ${child?.exitCode}`);
-          return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
-        },
-        { timeoutMs: 30_000, what: 'the deployed dashboard to answer /healthz' },
-      );
-      expect(health).toBe(true);
-      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(401);
+      expect(answer.status).toBe(202);
+      expect(await answer.json()).toMatchObject({ status: 'queued' });
     } finally {
-      if (child && child.exitCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await redis.close();
-      await rm(dir, { recursive: true, force: true });
+      await gateway.stop();
+    }
+  });
+
+  it('runs the worker bundle with no node_modules: it starts and serves its metrics', async () => {
+    const dir = await imageLayout(root, 'worker');
+    const sim = await startGitHubSim({ webhookSecret: 'image-test-secret' });
+    const port = await freePort();
+    const work = join(root, 'work');
+    await mkdir(work, { recursive: true });
+    const worker = startNode([...NODE_FLAGS.worker, 'dist/main.js'], dir, {
+      REDIS_URL: redis.url,
+      BULLMQ_PREFIX: `image-${port}`,
+      APP_ID: String(sim.appId),
+      PRIVATE_KEY: sim.privateKey ?? '',
+      GITHUB_API_URL: sim.url,
+      GITHUB_URL: sim.gitUrl,
+      EVALBOT_WORK_DIR: work,
+      EVALBOT_CACHE_DIR: join(root, 'cache'),
+      WORKER_METRICS_HOST: '127.0.0.1',
+      WORKER_METRICS_PORT: String(port),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      expect(await worker.answers(`http://127.0.0.1:${port}/metrics`)).toBe(true);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('evalbot_');
+    } finally {
+      await worker.stop();
+      await sim.close();
+    }
+  });
+
+  it('runs the dashboard bundle on its production dependencies: Bull Board and its UI files', async () => {
+    // The deploy stage's output, then the bundle beside it.
+    const dir = join(root, 'apps', 'dashboard');
+    await run(
+      'pnpm',
+      ['--filter', '@evalbot/dashboard', '--prod', '--prefer-offline', 'deploy', '--legacy', dir],
+      {
+        cwd: repoPath(),
+        env: { ...process.env, CI: 'true' },
+      },
+    );
+    expect(existsSync(join(dir, 'node_modules', 'playwright-core')), 'dev dependencies left out').toBe(false);
+    await mkdir(join(dir, 'dist'), { recursive: true });
+    await copyFile(bundlePath('dashboard'), join(dir, 'dist', 'main.js'));
+    const port = await freePort();
+    const token = 'image-test-token-0123456789';
+    const dashboard = startNode([...NODE_FLAGS.dashboard, 'dist/main.js'], dir, {
+      REDIS_URL: redis.url,
+      DASHBOARD_HOST: '127.0.0.1',
+      DASHBOARD_PORT: String(port),
+      DASHBOARD_TOKEN: token,
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      expect(await dashboard.answers(`http://127.0.0.1:${port}/healthz`)).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(401);
+      const auth = { headers: { authorization: `Bearer ${token}` } };
+      const page = await (await fetch(`http://127.0.0.1:${port}/`, auth)).text();
+      const script = /src="(static\/js\/main\.[^"]+\.js)"/.exec(page)?.[1];
+      expect(script, 'the board page names its script').toBeDefined();
+      const asset = await fetch(`http://127.0.0.1:${port}/${script}`, auth);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toContain('javascript');
+    } finally {
+      await dashboard.stop();
     }
   }, 120_000);
 });

@@ -1,12 +1,14 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildApps } from '@evalbot/app-bundle';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The product's main path with nothing faked but GitHub: a signed `labeled` delivery → the
 // gateway process → Redis → two worker processes → real Keras training of ml-demo at head and
-// base → one comment and one completed check run on the stand-in's PR.
+// base → one comment and one completed check run on the stand-in's PR. The gateway and the
+// workers run as the images run them: the bundles `pnpm build` writes.
 describe('a labeled pull request on the ml-demo model', () => {
   let stack: LocalStack;
   let cacheDir: string;
@@ -15,8 +17,9 @@ describe('a labeled pull request on the ml-demo model', () => {
   beforeAll(async () => {
     cacheDir = process.env.EVALBOT_CACHE_DIR ?? (await mkdtemp(join(tmpdir(), 'evalbot-e2e-cache-')));
     ownCache = !process.env.EVALBOT_CACHE_DIR;
-    stack = await startLocalStack({ workers: 2, cacheDir });
-  });
+    await buildApps(['gateway', 'worker']);
+    stack = await startLocalStack({ workers: 2, cacheDir, runtime: 'bundle' });
+  }, 120_000);
   afterAll(async () => {
     await stack?.close();
     if (ownCache) await rm(cacheDir, { recursive: true, force: true });

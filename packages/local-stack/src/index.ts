@@ -1,6 +1,12 @@
 export { freePort } from './free-port.ts';
 export { type DemoPullRequest, ML_DEMO_DIR, openMlDemoPullRequest } from './ml-demo-pull-request.ts';
 export { type RedisServer, startRedis } from './redis-server.ts';
-export { answers, REPO_ROOT, type ServiceProcess, startServiceProcess } from './service-process.ts';
+export {
+  type AppRuntime,
+  answers,
+  REPO_ROOT,
+  type ServiceProcess,
+  startServiceProcess,
+} from './service-process.ts';
 export { type LocalStack, type LocalStackOptions, startLocalStack } from './start-local-stack.ts';
 export { waitFor } from './wait-for.ts';

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundlePath, NODE_FLAGS } from '@evalbot/app-bundle';
 import { waitFor } from './wait-for.ts';
 
 /** The repository root (this file is packages/local-stack/src/…). */
@@ -20,20 +21,34 @@ export interface ServiceProcess {
 }
 
 /**
- * Start an app (`apps/<name>/src/main.ts`) as its own Node process, as `pnpm start:<name>`
- * would, and wait until `ready()` says it is up. Output is kept in memory (bounded) and, with
+ * How an app is run: `source` as `pnpm start:<app>` runs it (TypeScript through tsx), `bundle`
+ * as the Dockerfile does (`apps/<app>/dist/main.js` from `pnpm build`, with its Node flags).
+ */
+export type AppRuntime = 'source' | 'bundle';
+
+function appCommand(app: 'gateway' | 'worker' | 'dashboard', runtime: AppRuntime): string[] {
+  if (runtime === 'source') return ['--import', 'tsx', resolve(REPO_ROOT, 'apps', app, 'src/main.ts')];
+  const bundle = bundlePath(app, REPO_ROOT);
+  if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run \`pnpm build\` first`);
+  return [...NODE_FLAGS[app], bundle];
+}
+
+/**
+ * Start an app as its own Node process, from source or as the Dockerfile runs it (see
+ * {@link AppRuntime}), and wait until `ready()` says it is up. Output is kept in memory (bounded) and, with
  * `logFile`, appended to a file.
  */
 export async function startServiceProcess(opts: {
   name: string;
   app: 'gateway' | 'worker' | 'dashboard';
+  /** Default `source`. */
+  runtime?: AppRuntime;
   env: Record<string, string | undefined>;
   ready: () => Promise<boolean>;
   logFile?: string;
   readyTimeoutMs?: number;
 }): Promise<ServiceProcess> {
-  const entry = resolve(REPO_ROOT, 'apps', opts.app, 'src/main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, appCommand(opts.app, opts.runtime ?? 'source'), {
     cwd: resolve(REPO_ROOT, 'apps', opts.app),
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type GitHubSim, sendDelivery, startGitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
 import { freePort } from './free-port.ts';
 import { type RedisServer, startRedis } from './redis-server.ts';
-import { answers, type ServiceProcess, startServiceProcess } from './service-process.ts';
+import { type AppRuntime, answers, type ServiceProcess, startServiceProcess } from './service-process.ts';
 
 export interface LocalStackOptions {
   /** Use this Redis; default a private redis-server started (and stopped) by the stack. */
@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   logLevel?: string;
   /** The evaluate label. Default `evaluate`. */
   evaluateLabel?: string;
+  /** Run the gateway and workers from source (default) or as built by `pnpm build`. */
+  runtime?: AppRuntime;
 }
 
 export interface LocalStack {
@@ -85,6 +87,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const gateway = await startServiceProcess({
       name: 'gateway',
       app: 'gateway',
+      ...(opts.runtime ? { runtime: opts.runtime } : {}),
       env: { ...common, PORT: String(gatewayPort), HOST: '127.0.0.1', WEBHOOK_SECRET: webhookSecret },
       ready: () => answers(`http://127.0.0.1:${gatewayPort}/readyz`),
       ...(opts.logDir ? { logFile: join(opts.logDir, 'gateway.log') } : {}),
@@ -108,6 +111,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const worker = await startServiceProcess({
         name: `worker-${index}`,
         app: 'worker',
+        ...(opts.runtime ? { runtime: opts.runtime } : {}),
         env: {
           ...common,
           ...pipEnv,

@@ -1,0 +1,81 @@
+import { rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/** The apps that are deployed as processes (the CLI runs from source). */
+export const DEPLOYED_APPS = ['gateway', 'worker', 'dashboard'] as const;
+export type DeployedApp = (typeof DEPLOYED_APPS)[number];
+
+/**
+ * Packages left out of a bundle, loaded from the app's `node_modules` at run time. Bull Board
+ * serves its UI from files inside its own package, found relative to its code.
+ */
+const EXTERNAL: Record<DeployedApp, string[]> = {
+  gateway: [],
+  worker: [],
+  dashboard: ['@bull-board/*'],
+};
+
+/**
+ * Node flags each bundle runs with, here and in the Dockerfile's CMD. The gateway answers bursts
+ * of webhooks: a 2 MiB young generation (V8's default is up to 16 MiB per semi-space) keeps its
+ * RSS under load ~40 MiB lower, for a few more scavenges.
+ */
+export const NODE_FLAGS: Record<DeployedApp, string[]> = {
+  gateway: ['--max-semi-space-size=2'],
+  worker: [],
+  dashboard: [],
+};
+
+/** The repository root (this file is packages/app-bundle/src/…). */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Where `buildApps` writes an app's bundle: `apps/<app>/dist/main.js`. */
+export function bundlePath(app: DeployedApp, repoRoot = REPO_ROOT): string {
+  return join(repoRoot, 'apps', app, 'dist', 'main.js');
+}
+
+export interface BuiltApp {
+  app: DeployedApp;
+  file: string;
+  bytes: number;
+}
+
+/**
+ * Bundle each app's `src/main.ts`, with the workspace packages and npm dependencies it imports,
+ * into one minified ES module, `apps/<app>/dist/main.js` (+ a source map beside it; run with
+ * `node --enable-source-maps` to see TypeScript lines in stack traces). Production runs these:
+ * no TypeScript loader in the process, and only the code the app reaches.
+ */
+export async function buildApps(
+  apps: readonly DeployedApp[] = DEPLOYED_APPS,
+  repoRoot = REPO_ROOT,
+): Promise<BuiltApp[]> {
+  const built: BuiltApp[] = [];
+  for (const app of apps) {
+    const outfile = bundlePath(app, repoRoot);
+    await rm(dirname(outfile), { recursive: true, force: true });
+    const result = await build({
+      entryPoints: [join(repoRoot, 'apps', app, 'src', 'main.ts')],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      minify: true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      external: EXTERNAL[app],
+      metafile: true,
+      logLevel: 'silent',
+      // Some dependencies are CommonJS and call require() for Node's built-ins.
+      banner: {
+        js: "import { createRequire as __evalbotRequire } from 'node:module';const require=__evalbotRequire(import.meta.url);",
+      },
+    });
+    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('main.js'));
+    built.push({ app, file: outfile, bytes: output?.[1].bytes ?? 0 });
+  }
+  return built;
+}
