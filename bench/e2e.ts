@@ -78,6 +78,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     cacheDir: join(ctx.tmpDir, 'e2e-unused-cache'),
     logDir,
     workerEnv: ctx.pipEnv,
+    runtime: 'bundle',
   });
   try {
     const repo = await createPublicDemoRepo(stack.sim, 'by-hand', 'mnist-demo');
@@ -249,7 +250,7 @@ function summarize(
     },
   ];
   const markdown = [
-    `From sending the signed \`pull_request\` \`labeled\` delivery to the gateway until the final report comment is on the PR (polled every 25 ms in the stand-in), on a copy of \`ml-demo\` whose head raises the learning rate. Gateway, Redis (AOF, \`appendfsync always\`, as \`startLocalStack\` runs it) and workers are real processes (\`startLocalStack\`); GitHub is the stand-in, in the bench process. Workers start before the clock does. Median of ${repeats} run(s) each; every run in the row is listed. ${tensorflow}.`,
+    `From sending the signed \`pull_request\` \`labeled\` delivery to the gateway until the final report comment is on the PR (polled every 25 ms in the stand-in), on a copy of \`ml-demo\` whose head raises the learning rate. Gateway, Redis (AOF, \`appendfsync always\`, as \`startLocalStack\` runs it) and workers are real processes (\`startLocalStack\`, the bundles \`pnpm build\` writes, as the images run them); GitHub is the stand-in, in the bench process. Workers start before the clock does. Median of ${repeats} run(s) each; every run in the row is listed. ${tensorflow}.`,
     '',
     '*Cold*: each run gets a new, empty `EVALBOT_CACHE_DIR` (so no cached venv and an empty pip cache, which lives inside it); with the `file://` wheel indexes used here pip installs straight from the wheel files, so an empty pip cache costs nothing extra. *Warm*: the same workers right after, on a new repository (its base was never evaluated). *Warm base*: a second PR on that repository (new head, same base): the base side reuses the stored result. *By hand* (`bench/by-hand-baseline.ts`, plain git + python): `git clone --depth=1` head and base, `python3 -m venv`, `pip install -r requirements.txt` (a fresh, empty `PIP_CACHE_DIR` each run; the base has the same requirements so they are installed once), then `python demo.py` in head and then in base.',
     '',

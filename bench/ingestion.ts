@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { bundlePath, NODE_FLAGS } from '@evalbot/app-bundle';
 import { freePort, REPO_ROOT, startRedis } from '@evalbot/local-stack';
 import { Redis } from 'ioredis';
 import type { BenchContext } from './bench-context.ts';
@@ -83,7 +84,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const gatewayPort = await freePort();
     const gateway = await startNodeService({
       name: 'gateway',
-      entry: join(REPO_ROOT, 'apps/gateway/src/main.ts'),
+      nodeArgs: [...NODE_FLAGS.gateway, bundlePath('gateway')],
       cwd: join(REPO_ROOT, 'apps/gateway'),
       env: {
         PATH: ctx.env.PATH,
@@ -103,8 +104,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const barePort = await freePort();
     const bare = await startNodeService({
       name: 'bare Fastify app',
-      entry: join(REPO_ROOT, 'bench/bare-app.ts'),
-      args: [String(barePort), WEBHOOK_PATH],
+      nodeArgs: ['--import', 'tsx', join(REPO_ROOT, 'bench/bare-app.ts'), String(barePort), WEBHOOK_PATH],
       cwd: REPO_ROOT,
       env: { PATH: ctx.env.PATH, HOME: ctx.env.HOME, LANG: ctx.env.LANG },
       readyUrl: `http://127.0.0.1:${barePort}/readyz`,
@@ -237,7 +237,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const notQueued = enqueuedGateway.reduce((n, r) => n + r.requests - (r.statuses['202'] ?? 0), 0);
 
     const markdown = [
-      `Gateway: \`apps/gateway/src/main.ts\` as its own process (\`node --import tsx\`, \`LOG_LEVEL=info\`, log to a file), with a private \`redis-server\` (no persistence) behind it. Bare app: \`bench/bare-app.ts\`, a default Fastify instance in its own process whose route answers 200 \`{"status":"ok"}\` (Fastify parses the JSON body; no logger). autocannon runs in the bench process with ${CONNECTIONS} connections; each measurement follows a warm-up.`,
+      `Gateway: the bundle \`pnpm build\` writes, run as its image runs it (\`node ${NODE_FLAGS.gateway.join(' ')} apps/gateway/dist/main.js\`, \`LOG_LEVEL=info\`, log to a file), with a private \`redis-server\` (no persistence) behind it. Bare app: \`bench/bare-app.ts\`, a default Fastify instance in its own process whose route answers 200 \`{"status":"ok"}\` (Fastify parses the JSON body; no logger). autocannon runs in the bench process with ${CONNECTIONS} connections; each measurement follows a warm-up.`,
       '',
       `Requests: real example payloads from \`@octokit/webhooks-examples\` through \`buildDelivery\`, signed with \`deliveryHeaders\` (≈${Math.round(ignored.body.length / 1024)} KB each). *Ignored*: one \`pull_request\` \`opened\` delivery without the label, repeated (the gateway verifies, parses and routes it, and answers 202 without Redis). *Enqueued*: ${count(s.pool)} \`labeled\` deliveries prepared in advance, each with its own delivery id, PR number and head SHA, so each one becomes a BullMQ flow (3 jobs) in Redis; autocannon takes the next one for every request (\`setupRequest\`), and the gateway run is \`amount: ${count(s.pool)}\` — every request distinct. The bare app got the same requests for ${s.seconds} s (it does not deduplicate).`,
       '',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { NODE_FLAGS } from '@evalbot/app-bundle';
 import { freePort, REPO_ROOT, startLocalStack } from '@evalbot/local-stack';
 import type { BenchContext } from './bench-context.ts';
 import { type GatewayMemory, runIngestion } from './ingestion.ts';
@@ -16,8 +17,7 @@ async function tsxBaselineBytes(ctx: BenchContext): Promise<number> {
   // The bare app is the smallest server the bench has; its RSS idle is Node + tsx + Fastify.
   const service = await startNodeService({
     name: 'bare Fastify app',
-    entry: join(REPO_ROOT, 'bench/bare-app.ts'),
-    args: [String(port), '/'],
+    nodeArgs: ['--import', 'tsx', join(REPO_ROOT, 'bench/bare-app.ts'), String(port), '/'],
     cwd: REPO_ROOT,
     env: { PATH: ctx.env.PATH, HOME: ctx.env.HOME },
     readyUrl: `http://127.0.0.1:${port}/readyz`,
@@ -50,6 +50,7 @@ export async function runMemory(
     workers: 0,
     cacheDir: join(ctx.tmpDir, 'memory-cache'),
     workerEnv: ctx.pipEnv,
+    runtime: 'bundle',
   });
   let idleWorker: { peakBytes: number; lastBytes: number };
   try {
@@ -89,7 +90,7 @@ export async function runMemory(
   }
   rows.push(['for scale: `bench/bare-app.ts` idle (Node 20 + tsx + Fastify)', megabytes(baseline)]);
   const markdown = [
-    "VmRSS from `/proc/<pid>/status`, sampled every 100 ms, of the Node process itself (`node --import tsx apps/<app>/src/main.ts`, as the root scripts start them; tsx's esbuild service is a separate process and not counted). 1 MiB = 2^20 bytes.",
+    `VmRSS from \`/proc/<pid>/status\`, sampled every 100 ms, of the Node process itself, run as its image runs it: the bundle \`pnpm build\` writes (gateway: \`node ${NODE_FLAGS.gateway.join(' ')} apps/gateway/dist/main.js\`; worker: \`node apps/worker/dist/main.js\`). 1 MiB = 2^20 bytes.`,
     '',
     table(['process', 'RSS'], rows),
     '',

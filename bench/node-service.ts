@@ -9,21 +9,20 @@ export interface NodeService {
 }
 
 /**
- * Start a TypeScript entry point as its own Node process (`node --import tsx`, as the root
- * scripts run the apps) and wait until `readyUrl` answers 200. Its output goes straight to
+ * Start `node <nodeArgs…>` as its own process (a bundle as the images run it, or a TypeScript
+ * entry point with `--import tsx`) and wait until `readyUrl` answers 200. Its output goes straight to
  * `logFile`, not through this process, so logging under load costs the load generator nothing.
  */
 export async function startNodeService(opts: {
   name: string;
-  entry: string;
-  args?: string[];
+  nodeArgs: string[];
   cwd: string;
   env: Record<string, string | undefined>;
   readyUrl: string;
   logFile: string;
 }): Promise<NodeService> {
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, opts.nodeArgs, {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', fd, fd],

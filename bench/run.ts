@@ -1,9 +1,11 @@
 // `pnpm bench [ingestion|e2e|scale|memory ...]`: run the benchmarks (all by default), print
 // their figures and write BENCHMARKS.md. BENCH_QUICK=1 makes every benchmark shorter.
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildApps } from '@evalbot/app-bundle';
 import { REPO_ROOT } from '@evalbot/local-stack';
 import { type BenchContext, pipIndexEnv } from './bench-context.ts';
 import { updateBenchmarksFile } from './benchmarks-file.ts';
@@ -39,6 +41,10 @@ const ctx: BenchContext = {
     process.stderr.write(`[bench ${elapsed}s] ${message}\n`);
   },
 };
+
+// The apps run as their images run them: the bundles, built from the tree as it is now.
+ctx.log('building the app bundles (pnpm build)');
+await buildApps();
 
 const sections: { section: SectionResult; header: string }[] = [];
 const facts: Record<string, string> = {};

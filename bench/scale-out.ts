@@ -68,6 +68,7 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
     cacheDir: join(ctx.tmpDir, 'scale-cache'),
     logDir,
     workerEnv: ctx.pipEnv,
+    runtime: 'bundle',
   });
   const openPullRequest = async (owner: string): Promise<BenchPullRequest> => {
     const pr = await openMlDemoPullRequest(stack.sim, {
@@ -170,7 +171,7 @@ function summarize(runs: ScaleRun[], prCount: number, sleepSeconds: number): Sec
     },
   ];
   const markdown = [
-    `${prCount} PRs labeled at once (each its own repository, so each is 2 side jobs + 1 compare job and no base result is shared), on a model whose \`demo.py\` sleeps ${sleepSeconds} s and writes \`result.txt\`, with an empty \`requirements.txt\` (its cached environment is built by an unmeasured warm-up PR). Time from the first delivery to the last report comment. Worker processes as \`startLocalStack\` starts them (\`WORKER_CONCURRENCY=1\`), all on this machine's cores.`,
+    `${prCount} PRs labeled at once (each its own repository, so each is 2 side jobs + 1 compare job and no base result is shared), on a model whose \`demo.py\` sleeps ${sleepSeconds} s and writes \`result.txt\`, with an empty \`requirements.txt\` (its cached environment is built by an unmeasured warm-up PR). Time from the first delivery to the last report comment. Worker processes as \`startLocalStack\` starts them (the bundles \`pnpm build\` writes, as the images run them; \`WORKER_CONCURRENCY=1\`), all on this machine's cores.`,
     '',
     table(
       [
