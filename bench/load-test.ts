@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 
 /** One HTTP request as autocannon sends it. */
@@ -63,6 +64,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         }
       : {}),
   });
+  // autocannon ends a run on its next one-second tick, so in `amount` mode its duration (and
+  // finish time) can be up to a second past the last answer: time the run up to that answer.
+  const startedAt = performance.now();
+  let lastAnswerAt = startedAt;
+  // The returned promise is autocannon's event emitter too; its typings (v7) only say Promise.
+  (instance as unknown as EventEmitter).on('response', () => {
+    lastAnswerAt = performance.now();
+  });
   const result = await instance;
   const statuses: Record<string, number> = {};
   // autocannon 8 reports counts per status code; its typings (v7) do not know the field yet.
@@ -70,10 +79,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     .statusCodeStats;
   for (const [code, { count }] of Object.entries(stats ?? {})) statuses[code] = count;
   const requests = result.requests.total;
+  const seconds = opts.amount !== undefined ? (lastAnswerAt - startedAt) / 1000 : result.duration;
   return {
     requests,
-    durationSeconds: result.duration,
-    requestsPerSecond: result.duration > 0 ? requests / result.duration : 0,
+    durationSeconds: seconds,
+    requestsPerSecond: seconds > 0 ? requests / seconds : 0,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
