@@ -24,6 +24,12 @@ export class RunningEvaluations {
     return controller.signal;
   }
 
+  /** Abort one job's evaluation (no-op when it is not running). */
+  abort(jobId: string, reason: AbortReason): void {
+    const entry = this.running.get(jobId);
+    if (entry && !entry.controller.signal.aborted) entry.controller.abort(reason);
+  }
+
   finish(jobId: string): void {
     this.running.delete(jobId);
   }

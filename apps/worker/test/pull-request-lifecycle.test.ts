@@ -75,6 +75,29 @@ describe('pull request lifecycle', () => {
     expect(body).toMatch(/^\| accuracy ↑ \| 90\.00% \| — \|/m);
   });
 
+  it('starts training both sides while the ⏳ comment is still being posted', async () => {
+    const pr = await openMlDemoPullRequest(stack.sim, {
+      repo: 'slow-comment',
+      sourceDir: modelDir,
+      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+    });
+    const route = `POST /repos/${pr.owner}/${pr.repo}/issues/:number/comments`;
+    const slow = stack.sim.injectFault({ route, kind: 'delay', ms: 4_000 });
+    expect((await stack.deliver(pr.labeledDelivery())).status).toBe(202);
+    expect((await waitForCompletedCheckRun(pr.owner, pr.repo, pr.headSha))?.conclusion).toBe('neutral');
+    expect(slow.hits).toBe(1);
+    const [pending] = stack.sim.requestsMatching(route);
+    const fetches = stack.sim.requestsMatching(`POST /${pr.owner}/${pr.repo}.git/git-upload-pack`);
+    // Head and base were both fetched before GitHub had answered the ⏳ comment.
+    expect(fetches.length).toBeGreaterThanOrEqual(2);
+    const answeredAt = (pending?.startedAt ?? 0) + (pending?.durationMs ?? 0);
+    expect(fetches.filter((f) => f.startedAt < answeredAt).length).toBeGreaterThanOrEqual(2);
+    // And the PR still ends with the one comment, showing the result.
+    const comments = stack.sim.comments(pr.owner, pr.repo, pr.number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toMatch(/^\| accuracy ↑ \| 90\.00% \| 91\.00% \|/m);
+  });
+
   it('names the metrics file and the problem when it is not JSON or a dict', async () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo: 'bad-metrics',

@@ -1,6 +1,7 @@
 import { evaluateCommit, type RunAsUser, toSideOutcome } from '@evalbot/evaluator';
 import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
+  type EvaluateJob,
   evaluateJobSchema,
   evaluationKeyOf,
   pullRequestKeyOf,
@@ -64,9 +65,36 @@ export async function evaluateSide(
     return sideNotEvaluated(data.sha, 'not run: a maintainer must approve new commits from this fork');
   }
 
+  // The ⏳ comment and the check run go up while the side is evaluated rather than before it:
+  // they wait on GitHub, the per-PR lock and Octokit's pacing of writes (~1.5 s), and the
+  // evaluation needs none of them. The job returns only once they are up, so the compare job
+  // always comes after; if they fail, the evaluation stops and the job fails as before.
   const publishContext = { pr, request, evaluationId: deps.evaluationIdOf(job), log };
-  await deps.publisher.started(publishContext);
+  const signal = deps.running.start(job.id, prKey, pr.headSha);
+  let publishFailure: { error: unknown } | undefined;
+  const publishing = deps.publisher.started(publishContext).catch((error: unknown) => {
+    publishFailure = { error };
+    deps.running.abort(job.id, { kind: 'cancelled', why: 'the progress comment could not be posted' });
+  });
+  let outcome: SideOutcome;
+  try {
+    outcome = await evaluateOrReuse(data, job, deps, { signal, log });
+  } finally {
+    deps.running.finish(job.id);
+    await publishing;
+  }
+  if (publishFailure) throw publishFailure.error;
+  return outcome;
+}
 
+async function evaluateOrReuse(
+  data: EvaluateJob,
+  job: JobContext,
+  deps: EvaluateSideDeps,
+  { signal, log }: { signal: AbortSignal; log: Logger },
+): Promise<SideOutcome> {
+  const { pr, side } = data;
+  const prKey = pullRequestKeyOf(pr);
   if (side === 'base') {
     const cached = await deps.baseCache.get(`${pr.owner}/${pr.repo}`, data.sha);
     if (cached) {
@@ -81,50 +109,45 @@ export async function evaluateSide(
     }
   }
 
-  const signal = deps.running.start(job.id, prKey, pr.headSha);
-  try {
-    // The PR may have moved on between the first check and registering: look once more.
-    const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
-    if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
+  // The PR may have moved on between the first check and registering: look once more.
+  const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
+  if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
 
-    const token = await deps.github.installationToken(pr.installationId);
-    const result = await evaluateCommit({
-      source: {
-        url: pr.cloneUrl,
-        fetchRefs: data.fetchRefs,
-        sha: data.sha,
-        gitEnv: gitCredentialEnv(token, { url: pr.cloneUrl }),
-      },
-      side,
-      workRoot: deps.config.workDir,
-      cacheDir: deps.config.cacheDir,
-      maxTimeoutMs: deps.config.maxTimeoutMs,
-      allowedOrigin: deps.config.githubUrl,
-      signal,
-      secrets: [token],
-      workerEnv: { PATH: process.env.PATH, LANG: process.env.LANG, ...deps.config.pipEnv },
-      ...(deps.runAsUser ? { runAsUser: deps.runAsUser } : {}),
-      onProgress: (p) => {
-        job.updateProgress({ side, ...p }).catch(() => {});
-        job.log(`[${p.stage}] ${p.message}`).catch(() => {});
-      },
-      onLog: (line) => {
-        job.log(line).catch(() => {});
-      },
-    });
-    for (const [stage, ms] of Object.entries(result.durations)) {
-      deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
-    }
-    if (result.cancelled) {
-      const reason = abortReasonOf(signal);
-      if (reason?.kind === 'shutdown') throw new HandBackError();
-      log.info({ reason }, 'evaluation stopped');
-    }
-    const outcome = toSideOutcome(result);
-    if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
-    log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
-    return outcome;
-  } finally {
-    deps.running.finish(job.id);
+  const token = await deps.github.installationToken(pr.installationId);
+  const result = await evaluateCommit({
+    source: {
+      url: pr.cloneUrl,
+      fetchRefs: data.fetchRefs,
+      sha: data.sha,
+      gitEnv: gitCredentialEnv(token, { url: pr.cloneUrl }),
+    },
+    side,
+    workRoot: deps.config.workDir,
+    cacheDir: deps.config.cacheDir,
+    maxTimeoutMs: deps.config.maxTimeoutMs,
+    allowedOrigin: deps.config.githubUrl,
+    signal,
+    secrets: [token],
+    workerEnv: { PATH: process.env.PATH, LANG: process.env.LANG, ...deps.config.pipEnv },
+    ...(deps.runAsUser ? { runAsUser: deps.runAsUser } : {}),
+    onProgress: (p) => {
+      job.updateProgress({ side, ...p }).catch(() => {});
+      job.log(`[${p.stage}] ${p.message}`).catch(() => {});
+    },
+    onLog: (line) => {
+      job.log(line).catch(() => {});
+    },
+  });
+  for (const [stage, ms] of Object.entries(result.durations)) {
+    deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
   }
+  if (result.cancelled) {
+    const reason = abortReasonOf(signal);
+    if (reason?.kind === 'shutdown') throw new HandBackError();
+    log.info({ reason }, 'evaluation stopped');
+  }
+  const outcome = toSideOutcome(result);
+  if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
+  log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
+  return outcome;
 }
