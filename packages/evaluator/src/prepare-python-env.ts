@@ -1,12 +1,13 @@
-import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
-import { chownTree, denyWritesByOthers, removeTree } from './file-tree.ts';
+import { chownTree, denyWritesByOthers } from './file-tree.ts';
 import type { PythonInterpreter } from './python-interpreter.ts';
 import { readFileInside, UnsafeFileError } from './read-file-inside.ts';
 import type { RunAsUser } from './run-sandboxed.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
 import { ensureCachedVenv, isCacheableRequirements, requirementLines, venvKey } from './venv-cache.ts';
+import { writeVenv } from './write-venv.ts';
 
 const MAX_REQUIREMENTS_BYTES = 1024 * 1024;
 
@@ -82,8 +83,7 @@ export async function preparePythonEnv(
   if (cached.status === 'failed') return { ok: false, failure: cached.failure };
   opts.note(`evalbot: ${cached.reused ? 'reusing' : 'built'} the cached environment ${key}`);
 
-  const layered = await createJobLayer(opts, cached.dir);
-  if (!layered.ok) return layered;
+  await createJobLayer(opts, cached.dir);
   return {
     ok: true,
     env: {
@@ -170,22 +170,8 @@ async function handBack(opts: PreparePythonEnvOptions, dir: string, shared: bool
  * A venv without pip whose site-packages chains to the cached one, with `pip` commands that
  * run the cached pip inside this venv (so installs land here).
  */
-async function createJobLayer(
-  opts: PreparePythonEnvOptions,
-  baseDir: string,
-): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
-  const create = await opts.runStep({
-    argv: [opts.python.executable, '-m', 'venv', '--without-pip', opts.jobVenv],
-    label: 'python3 -m venv --without-pip',
-    cwd: opts.checkout,
-    env: opts.sharedEnvFor(opts.jobVenv, []),
-    asWorker: true,
-  });
-  const failed = stepFailure('python3 -m venv --without-pip', create);
-  if (failed) {
-    await removeTree(opts.jobVenv);
-    return { ok: false, failure: failed };
-  }
+async function createJobLayer(opts: PreparePythonEnvOptions, baseDir: string): Promise<void> {
+  await writeVenv(opts.jobVenv, opts.python);
   const lib = `lib/python${opts.python.minor}/site-packages`;
   const sitePackages = join(opts.jobVenv, lib);
   const baseSitePackages = join(baseDir, lib);
@@ -198,15 +184,7 @@ async function createJobLayer(
   const python = join(opts.jobVenv, 'bin', 'python');
   for (const name of ['pip', 'pip3', `pip${opts.python.minor}`]) {
     const path = join(opts.jobVenv, 'bin', name);
-    if (
-      await lstat(path).then(
-        () => true,
-        () => false,
-      )
-    )
-      continue;
     await writeFile(path, `#!/bin/sh\nexec ${JSON.stringify(python)} -m pip "$@"\n`, { mode: 0o755 });
   }
   if (opts.user) await chownTree(opts.jobVenv, opts.user);
-  return { ok: true };
 }
