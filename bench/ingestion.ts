@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { BenchContext } from './bench-context.ts';
 import { type LoadRequest, type LoadResult, runLoad } from './load-test.ts';
 import { startNodeService } from './node-service.ts';
+import { type PacedLoadResult, runPacedLoad } from './paced-load.ts';
 import { cpuMs } from './process-cpu.ts';
 import { readRss, sampleRss } from './process-rss.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
@@ -57,10 +58,10 @@ function cpuText(cpu: CpuPerRequest): string {
   return `${cpu.server.toFixed(2)} / ${cpu.redis.toFixed(2)} / ${cpu.loadGenerator.toFixed(2)}`;
 }
 
-function answers(result: LoadResult): string {
+function answers(result: Pick<LoadResult, 'statuses' | 'errors'> & { timeouts?: number }): string {
   const parts = Object.entries(result.statuses).map(([code, n]) => `${code} ×${count(n)}`);
   if (result.errors > 0) parts.push(`errors ×${count(result.errors)}`);
-  if (result.timeouts > 0) parts.push(`timeouts ×${count(result.timeouts)}`);
+  if (result.timeouts) parts.push(`timeouts ×${count(result.timeouts)}`);
   return parts.join(', ') || 'none';
 }
 
@@ -195,12 +196,48 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         }),
       });
     }
+    // At the same rate, evenly spaced and open loop: what a steady stream of deliveries sees.
+    const paced: { kind: Row['kind']; app: Row['app']; result: PacedLoadResult }[] = [];
+    for (const app of ['bare', 'gateway'] as const) {
+      ctx.log(`ingestion: ignored deliveries at ${FIXED_RATE}/s evenly spaced → ${app}, ${s.fixedSeconds} s`);
+      paced.push({
+        kind: 'ignored',
+        app,
+        result: await runPacedLoad({
+          origin: origin[app],
+          rate: FIXED_RATE,
+          seconds: s.fixedSeconds,
+          request: ignored,
+        }),
+      });
+    }
+    pool = [];
+    ctx.log(`ingestion: preparing ${count(FIXED_RATE * s.fixedSeconds)} distinct labeled deliveries`);
+    pool = await enqueuedRequests(FIXED_RATE * s.fixedSeconds + CONNECTIONS, secret, WEBHOOK_PATH);
+    for (const app of ['bare', 'gateway'] as const) {
+      ctx.log(`ingestion: labeled deliveries at ${FIXED_RATE}/s evenly spaced → ${app}, ${s.fixedSeconds} s`);
+      paced.push({
+        kind: 'enqueued',
+        app,
+        result: await runPacedLoad({
+          origin: origin[app],
+          rate: FIXED_RATE,
+          seconds: s.fixedSeconds,
+          request: cycle(pool).next,
+        }),
+      });
+    }
     pool = [];
     const memory = await rss.stop();
 
     const find = (rows: Row[], kind: Row['kind'], app: Row['app']) => {
       const row = rows.find((r) => r.kind === kind && r.app === app);
       if (!row) throw new Error(`no ${kind}/${app} measurement`);
+      return row.result;
+    };
+    const findPaced = (kind: Row['kind'], app: Row['app']) => {
+      const row = paced.find((r) => r.kind === kind && r.app === app);
+      if (!row) throw new Error(`no paced ${kind}/${app} measurement`);
       return row.result;
     };
     const ratioOf = (kind: Row['kind']) =>
@@ -223,7 +260,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         met: ratioOf('enqueued') >= 0.25,
       },
       ...(['ignored', 'enqueued'] as const).map((kind) => {
-        const p99 = find(fixed, kind, 'gateway').p99Ms;
+        const p99 = findPaced(kind, 'gateway').p99Ms;
         return {
           name: `gateway p99 at ${count(FIXED_RATE)} requests/s, ${kind}`,
           measured: ms(p99),
@@ -233,7 +270,11 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       }),
     ];
     // Every enqueued request must really have been enqueued (202), not answered duplicate or 503.
-    const enqueuedGateway = [find(fastest, 'enqueued', 'gateway'), find(fixed, 'enqueued', 'gateway')];
+    const enqueuedGateway = [
+      find(fastest, 'enqueued', 'gateway'),
+      find(fixed, 'enqueued', 'gateway'),
+      findPaced('enqueued', 'gateway'),
+    ];
     const notQueued = enqueuedGateway.reduce((n, r) => n + r.requests - (r.statuses['202'] ?? 0), 0);
 
     const markdown = [
@@ -268,7 +309,23 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         ]),
       ),
       '',
-      `**At a fixed ${count(FIXED_RATE)} requests/s** (autocannon \`overallRate\`, ${s.fixedSeconds} s; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries)`,
+      `**At a fixed ${count(FIXED_RATE)} requests/s, evenly spaced** (\`bench/paced-load.ts\`, ${s.fixedSeconds} s: request *i* is sent at *i* ms whatever became of the ones before it, over up to 64 keep-alive connections, and its latency counts from that scheduled time; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries). The targets' p99 is this one.`,
+      '',
+      table(
+        ['deliveries', 'app', 'requests', 'achieved/s', 'p50', 'p99', 'max', 'answers'],
+        paced.map((r) => [
+          label(r.kind),
+          appName(r.app),
+          count(r.result.requests),
+          count(r.result.requestsPerSecond),
+          ms(r.result.p50Ms),
+          ms(r.result.p99Ms),
+          ms(r.result.maxMs),
+          answers(r.result),
+        ]),
+      ),
+      '',
+      `**At a fixed ${count(FIXED_RATE)} requests/s in bursts** (autocannon \`overallRate\`, ${s.fixedSeconds} s; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries). autocannon gives each of its ${CONNECTIONS} connections its share of every second, which it sends back to back from the start of the second: these are the latencies of ${count(FIXED_RATE)}-request bursts answered as fast as the app goes.`,
       '',
       table(
         ['deliveries', 'app', 'requests', 'achieved/s', 'p50', 'p99', 'max', 'answers'],

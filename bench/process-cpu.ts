@@ -13,6 +13,21 @@ export async function cpuMs(pid: number): Promise<number> {
   }
 }
 
+/**
+ * CPU time a process and its waited-for children (the git and python commands a worker ran,
+ * the `git http-backend` the stand-in ran) have used so far, in milliseconds; NaN once it is gone.
+ */
+export async function cpuMsWithChildren(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14 to 17.
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Busy and total CPU time of the whole machine so far (all cores, from /proc/stat), in ticks. */
 export async function machineCpuTicks(): Promise<{ busy: number; total: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';

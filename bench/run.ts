@@ -116,7 +116,8 @@ try {
   }
   ctx.log(`done in ${((Date.now() - runStarted) / 60_000).toFixed(1)} min; wrote BENCHMARKS.md`);
 } finally {
-  await rm(ctx.tmpDir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_TMP === '1') ctx.log(`kept ${ctx.tmpDir} (BENCH_KEEP_TMP=1)`);
+  else await rm(ctx.tmpDir, { recursive: true, force: true });
 }
 // Load generators and Redis clients may keep handles open; the figures are written.
 process.exit(failed ? 1 : 0);

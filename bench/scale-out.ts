@@ -1,15 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
-import { deliverAndAwaitReport, finalReport, headline } from './await-report.ts';
+import { deliverAndAwaitReport, finalReport, headline, loggedSides } from './await-report.ts';
 import type { BenchContext } from './bench-context.ts';
-import { busyShare, machineCpuTicks } from './process-cpu.ts';
+import { busyShare, cpuMsWithChildren, machineCpuTicks } from './process-cpu.ts';
 import { type BenchPullRequest, labeledDelivery } from './pull-requests.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
 import { count, median, ratio, seconds } from './stats.ts';
 
 const AUTHOR = 'mona';
-const WORKER_COUNTS = [1, 2, 4, 8];
+/** `BENCH_SCALE_WORKERS=1,8` measures only those (the target needs 1 and 8). */
+const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4,8').split(',').map(Number);
 
 /** A model repository whose training only sleeps, so the machine's cores are not what is measured. */
 function sleepyModel(sleepSeconds: number, accuracy: number): string {
@@ -34,6 +35,10 @@ interface ScaleRun {
   commentCreations: number;
   /** Share of the machine's CPU that was busy during the run (every process, this one included). */
   cpuBusy: number;
+  /** CPU seconds used during the run by the workers (with the git and python they ran) and by this process (the stand-in, with its git http-backend). */
+  cpuSeconds: { workers: number; standIn: number };
+  /** Medians over the side jobs, as the workers logged them. */
+  sideStagesMs: { clone: number; setup: number; run: number };
 }
 
 /** Writes the stand-in received since `since` (its request log index): all, and comment creations. */
@@ -100,11 +105,22 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
       ctx.log(`scale: ${prCount} PRs, ${workers} worker(s)`);
       const requestsBefore = stack.sim.requests.length;
       const cpuBefore = await machineCpuTicks();
+      const processCpu = async () => {
+        const workerMs = await Promise.all(started.map((w) => cpuMsWithChildren(w.pid)));
+        return {
+          workers: workerMs.reduce((a, b) => a + b, 0),
+          standIn: await cpuMsWithChildren(process.pid),
+        };
+      };
+      const processCpuBefore = await processCpu();
       const t0 = performance.now();
       const sentAt = new Map<BenchPullRequest, number>();
+      const deliveryIds: string[] = [];
       for (const pr of prs) {
         sentAt.set(pr, performance.now());
-        const answer = await stack.deliver(labeledDelivery(stack.sim, pr));
+        const delivery = labeledDelivery(stack.sim, pr);
+        deliveryIds.push(delivery.id);
+        const answer = await stack.deliver(delivery);
         if (answer.status !== 202) throw new Error(`delivery not queued: ${answer.status} ${answer.body}`);
       }
       const doneAt = new Map<BenchPullRequest, number>();
@@ -124,8 +140,16 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
       );
       const ms = Math.max(...doneAt.values()) - t0;
       const cpuBusy = busyShare(cpuBefore, await machineCpuTicks());
+      const processCpuAfter = await processCpu();
+      const sides = (await Promise.all(deliveryIds.map((id) => loggedSides(logDir, id, 2)))).flat();
+      const stageMedian = (name: string) => median(sides.map((side) => side.durations[name] ?? Number.NaN));
       runs.push({
+        sideStagesMs: { clone: stageMedian('clone'), setup: stageMedian('setup'), run: stageMedian('run') },
         cpuBusy,
+        cpuSeconds: {
+          workers: (processCpuAfter.workers - processCpuBefore.workers) / 1000,
+          standIn: (processCpuAfter.standIn - processCpuBefore.standIn) / 1000,
+        },
         workers,
         ms,
         latenciesMs: prs.map((pr) => (doneAt.get(pr) ?? 0) - (sentAt.get(pr) ?? 0)),
@@ -158,6 +182,8 @@ function summarize(runs: ScaleRun[], prCount: number, sleepSeconds: number): Sec
       seconds(Math.max(writesPerWorker * 1000, (run.commentCreations / run.workers) * 3000)),
       seconds(((2 * prCount) / run.workers) * sleepSeconds * 1000),
       `${Math.round(run.cpuBusy * 100)} %`,
+      `${run.cpuSeconds.workers.toFixed(1)} / ${run.cpuSeconds.standIn.toFixed(1)} s`,
+      `${seconds(run.sideStagesMs.clone)} / ${seconds(run.sideStagesMs.setup)} / ${seconds(run.sideStagesMs.run)}`,
     ];
   });
   const eight = runs.find((r) => r.workers === 8);
@@ -185,6 +211,8 @@ function summarize(runs: ScaleRun[], prCount: number, sleepSeconds: number): Sec
         'write-pacing floor per worker',
         'sleep floor per worker',
         'machine CPU busy',
+        'CPU used: workers (+ their git, python) / stand-in (+ its git)',
+        'side job median: clone / setup / run',
       ],
       rows,
     ),
