@@ -65,6 +65,12 @@ function answers(result: Pick<LoadResult, 'statuses' | 'errors'> & { timeouts?: 
   return parts.join(', ') || 'none';
 }
 
+/** What a fixed-rate table shows of a run, whichever load generator made it. */
+type FixedRateResult = Pick<
+  LoadResult,
+  'requests' | 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'maxMs' | 'statuses' | 'errors'
+>;
+
 function ms(value: number): string {
   return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
 }
@@ -240,6 +246,20 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       if (!row) throw new Error(`no paced ${kind}/${app} measurement`);
       return row.result;
     };
+    const fixedRateTable = (rows: { kind: Row['kind']; app: Row['app']; result: FixedRateResult }[]) =>
+      table(
+        ['deliveries', 'app', 'requests', 'achieved/s', 'p50', 'p99', 'max', 'answers'],
+        rows.map((r) => [
+          label(r.kind),
+          appName(r.app),
+          count(r.result.requests),
+          count(r.result.requestsPerSecond),
+          ms(r.result.p50Ms),
+          ms(r.result.p99Ms),
+          ms(r.result.maxMs),
+          answers(r.result),
+        ]),
+      );
     const ratioOf = (kind: Row['kind']) =>
       find(fastest, kind, 'gateway').requestsPerSecond / find(fastest, kind, 'bare').requestsPerSecond;
     const label = (kind: Row['kind']) =>
@@ -311,35 +331,11 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       '',
       `**At a fixed ${count(FIXED_RATE)} requests/s, evenly spaced** (\`bench/paced-load.ts\`, ${s.fixedSeconds} s: request *i* is sent at *i* ms whatever became of the ones before it, over up to 64 keep-alive connections, and its latency counts from that scheduled time; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries). The targets' p99 is this one.`,
       '',
-      table(
-        ['deliveries', 'app', 'requests', 'achieved/s', 'p50', 'p99', 'max', 'answers'],
-        paced.map((r) => [
-          label(r.kind),
-          appName(r.app),
-          count(r.result.requests),
-          count(r.result.requestsPerSecond),
-          ms(r.result.p50Ms),
-          ms(r.result.p99Ms),
-          ms(r.result.maxMs),
-          answers(r.result),
-        ]),
-      ),
+      fixedRateTable(paced),
       '',
       `**At a fixed ${count(FIXED_RATE)} requests/s in bursts** (autocannon \`overallRate\`, ${s.fixedSeconds} s; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries). autocannon gives each of its ${CONNECTIONS} connections its share of every second, which it sends back to back from the start of the second: these are the latencies of ${count(FIXED_RATE)}-request bursts answered as fast as the app goes.`,
       '',
-      table(
-        ['deliveries', 'app', 'requests', 'achieved/s', 'p50', 'p99', 'max', 'answers'],
-        fixed.map((r) => [
-          label(r.kind),
-          appName(r.app),
-          count(r.result.requests),
-          count(r.result.requestsPerSecond),
-          ms(r.result.p50Ms),
-          ms(r.result.p99Ms),
-          ms(r.result.maxMs),
-          answers(r.result),
-        ]),
-      ),
+      fixedRateTable(fixed),
       '',
       `CPU per request is read from \`/proc/<pid>/stat\` before and after each run; the machine has ${cpus().length} cores for the app, Redis and autocannon together, so an app that needs 1 ms of CPU per request cannot pass ~1,000 requests/s on its core.`,
       '',

@@ -1,16 +1,8 @@
 import { Agent, request as httpRequest } from 'node:http';
-import type { LoadRequest } from './load-test.ts';
+import type { LoadRequest, LoadResult } from './load-test.ts';
 
-export interface PacedLoadResult {
-  requests: number;
-  /** Answers per second over the run, from the first scheduled send to the last answer. */
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  statuses: Record<string, number>;
-  errors: number;
-}
+/** As autocannon's figures; `requestsPerSecond` from the first scheduled send to the last answer. */
+export type PacedLoadResult = Omit<LoadResult, 'durationSeconds' | 'timeouts'>;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
