@@ -102,6 +102,10 @@ export function createGitHubApp(opts: GitHubAppOptions): GitHubApp {
       },
       throttle: {
         ...throttleGroups,
+        // Octokit keys its pacing of writes by this id, per process. GitHub counts writes and
+        // its secondary limits per installation: one installation's comments must not wait
+        // behind another's.
+        id: installationId === undefined ? 'app' : `installation-${installationId}`,
         retryAfterBaseValue: opts.throttle?.retryAfterBaseValue ?? 1000,
         fallbackSecondaryRateRetryAfter: opts.throttle?.fallbackSecondaryRateRetryAfter ?? 60,
         onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
