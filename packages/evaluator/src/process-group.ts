@@ -30,6 +30,9 @@ export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
  * Falls back to `kill(-pgid, 0)` where /proc is not available.
  */
 export async function liveGroupMembers(pgid: number): Promise<ProcStat[]> {
+  // One syscall answers the common case (the command exited, nothing of its group is left)
+  // without reading every process's /proc entry.
+  if (!groupExists(pgid)) return [];
   let pids: string[];
   try {
     pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));

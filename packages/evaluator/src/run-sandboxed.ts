@@ -118,11 +118,16 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     clearTimeout(timer);
     kill(0);
     await killing;
-    if (opts.sweepEnv) await killProcessesWithEnv(opts.sweepEnv);
-    // Whatever still holds the output open escaped both: stop reading rather than hang. The
-    // timer is unref'd: left pending after the output drains, it must not delay the exit of a
-    // short-lived caller (evalbot compare) by 2 s.
-    const drained = await Promise.race([subprocess.then(() => true), sleep(2000, false, { ref: false })]);
+    // The output ends once nothing holds it open. What still does left the process group
+    // (setsid): find it by its environment — a scan of every process, so only when needed;
+    // the job's cleanup sweeps once more at its end. Whatever holds the output open after
+    // that escaped both: stop reading rather than hang. The timers are unref'd: left pending
+    // after the output drains, they must not delay the exit of a short-lived caller
+    // (evalbot compare).
+    const outputEnded = subprocess.then(() => true);
+    let drained = await Promise.race([outputEnded, sleep(100, false, { ref: false })]);
+    if (!drained && opts.sweepEnv) await killProcessesWithEnv(opts.sweepEnv);
+    if (!drained) drained = await Promise.race([outputEnded, sleep(2000, false, { ref: false })]);
     if (!drained) {
       opts.log.line(
         "evalbot: a process outside the command's process group kept its output open; stopped reading",
