@@ -76,3 +76,27 @@ export async function readEnvironmentFacts(opts: {
     return { packages: {} };
   }
 }
+
+/** Facts of shared environments, by real path: a published environment never changes. */
+const sharedFacts = new Map<string, EnvironmentFacts>();
+const MAX_SHARED_FACTS = 256;
+
+/**
+ * The facts of a job's environment, read once per shared environment (`sharedKey`, its real
+ * path) when the job added nothing to it (no setup commands), else every time. Saves one
+ * Python process per side job; only a successful read is kept.
+ */
+export async function environmentFactsOf(
+  sharedKey: string | undefined,
+  read: () => Promise<EnvironmentFacts>,
+): Promise<EnvironmentFacts> {
+  if (sharedKey === undefined) return read();
+  const known = sharedFacts.get(sharedKey);
+  if (known) return known;
+  const facts = await read();
+  if (facts.python !== undefined) {
+    if (sharedFacts.size >= MAX_SHARED_FACTS) sharedFacts.delete(sharedFacts.keys().next().value as string);
+    sharedFacts.set(sharedKey, facts);
+  }
+  return facts;
+}

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { RunResult, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
 import { type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
-import { type EnvironmentFacts, readEnvironmentFacts } from './environment-facts.ts';
+import { type EnvironmentFacts, environmentFactsOf, readEnvironmentFacts } from './environment-facts.ts';
 import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
 import { fetchCommit } from './fetch-commit.ts';
 import { assertReachableBy, chownTree } from './file-tree.ts';
@@ -188,12 +188,11 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         const failed = stepFailure(command, result);
         if (failed) return { ok: false as const, failure: failed };
       }
-      environment = await readEnvironmentFacts({
-        runStep,
-        virtualEnv: prepared.env.virtualEnv,
-        cwd: job.home,
-        env,
-      });
+      // Without setup commands the job's layer is empty: its facts are its shared environment's.
+      environment = await environmentFactsOf(
+        cfg.setup.length === 0 ? prepared.env.sharedDir : undefined,
+        () => readEnvironmentFacts({ runStep, virtualEnv: prepared.env.virtualEnv, cwd: job.home, env }),
+      );
       return prepared;
     });
     if (!setup.ok) return fromStep('setup', setup.failure);

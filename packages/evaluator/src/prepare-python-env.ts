@@ -1,4 +1,4 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
 import { chownTree, denyWritesByOthers } from './file-tree.ts';
@@ -18,6 +18,8 @@ export interface PythonEnv {
   binDirs: string[];
   /** True when the (cached) environment with the requirements already existed. */
   reused: boolean;
+  /** The shared environment the job's layer chains to (its real path), when there is one. */
+  sharedDir?: string;
 }
 
 export interface PreparePythonEnvOptions {
@@ -90,6 +92,7 @@ export async function preparePythonEnv(
       virtualEnv: opts.jobVenv,
       binDirs: [join(opts.jobVenv, 'bin'), join(cached.dir, 'bin')],
       reused: cached.reused,
+      sharedDir: await realpath(cached.dir),
     },
   };
 }

@@ -46,6 +46,37 @@ async function cacheEntries(cacheDir: string): Promise<string[]> {
 }
 
 describe('the environment cache', () => {
+  it("reads a shared environment's package versions once, and again for a job whose setup ran", async () => {
+    const cacheDir = await freshCache();
+    const files = {
+      'requirements.txt': '# nothing\n',
+      'demo.py': 'open("result.txt", "w").write(\'{"accuracy": 0.9}\')\n',
+    };
+    const first = await evaluate(files, cacheDir);
+    expect(first).toMatchObject({ ok: true, environment: { python: expect.any(String) } });
+    expect(first.environment.packages).toEqual({});
+    // A package appears in the shared environment behind evalbot's back (published environments
+    // never change; this only shows whether the next job looks again).
+    const [link] = (await cacheEntries(cacheDir)).filter((name) => !name.includes('@'));
+    const python = await resolvePython('python3', { PATH: process.env.PATH });
+    const distInfo = join(
+      cacheDir,
+      'venvs',
+      link ?? '',
+      'lib',
+      `python${python.minor}`,
+      'site-packages',
+      'numpy-9.9.9.dist-info',
+    );
+    await mkdir(distInfo, { recursive: true });
+    await writeFile(join(distInfo, 'METADATA'), 'Metadata-Version: 2.1\nName: numpy\nVersion: 9.9.9\n');
+    const again = await evaluate(files, cacheDir);
+    expect(again).toMatchObject({ ok: true, environmentReused: true });
+    expect(again.environment.packages).toEqual({});
+    const withSetup = await evaluate({ ...files, '.evalbot.yml': 'setup: "true"\n' }, cacheDir);
+    expect(withSetup).toMatchObject({ ok: true, environment: { packages: { numpy: '9.9.9' } } });
+  });
+
   it('builds an environment once and reuses it for the next job with the same requirements', async () => {
     const cacheDir = await freshCache();
     const cold = await evaluate(USES_SIX, cacheDir);
