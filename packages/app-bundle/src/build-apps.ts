@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -32,8 +32,8 @@ export const NODE_FLAGS: Record<DeployedApp, string[]> = {
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Where `buildApps` writes an app's bundle: `apps/<app>/dist/main.js`. */
-export function bundlePath(app: DeployedApp, repoRoot = REPO_ROOT): string {
-  return join(repoRoot, 'apps', app, 'dist', 'main.js');
+export function bundlePath(app: DeployedApp): string {
+  return join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
 }
 
 export interface BuiltApp {
@@ -46,18 +46,16 @@ export interface BuiltApp {
  * Bundle each app's `src/main.ts`, with the workspace packages and npm dependencies it imports,
  * into one minified ES module, `apps/<app>/dist/main.js` (+ a source map beside it; run with
  * `node --enable-source-maps` to see TypeScript lines in stack traces). Production runs these:
- * no TypeScript loader in the process, and only the code the app reaches.
+ * no TypeScript loader in the process, and only the code the app reaches. Each file is written
+ * beside its place and renamed into it, so a process starting from a bundle while another
+ * build runs (two test files at once) reads a whole one.
  */
-export async function buildApps(
-  apps: readonly DeployedApp[] = DEPLOYED_APPS,
-  repoRoot = REPO_ROOT,
-): Promise<BuiltApp[]> {
+export async function buildApps(apps: readonly DeployedApp[] = DEPLOYED_APPS): Promise<BuiltApp[]> {
   const built: BuiltApp[] = [];
   for (const app of apps) {
-    const outfile = bundlePath(app, repoRoot);
-    await rm(dirname(outfile), { recursive: true, force: true });
+    const outfile = bundlePath(app);
     const result = await build({
-      entryPoints: [join(repoRoot, 'apps', app, 'src', 'main.ts')],
+      entryPoints: [join(REPO_ROOT, 'apps', app, 'src', 'main.ts')],
       outfile,
       bundle: true,
       platform: 'node',
@@ -67,15 +65,21 @@ export async function buildApps(
       sourcemap: 'linked',
       legalComments: 'none',
       external: EXTERNAL[app],
-      metafile: true,
+      write: false,
       logLevel: 'silent',
       // Some dependencies are CommonJS and call require() for Node's built-ins.
       banner: {
         js: "import { createRequire as __evalbotRequire } from 'node:module';const require=__evalbotRequire(import.meta.url);",
       },
     });
-    const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('main.js'));
-    built.push({ app, file: outfile, bytes: output?.[1].bytes ?? 0 });
+    await mkdir(dirname(outfile), { recursive: true });
+    for (const file of result.outputFiles) {
+      const partial = `${file.path}.${process.pid}.partial`;
+      await writeFile(partial, file.contents);
+      await rename(partial, file.path);
+    }
+    const main = result.outputFiles.find((file) => file.path === outfile);
+    built.push({ app, file: outfile, bytes: main?.contents.length ?? 0 });
   }
   return built;
 }

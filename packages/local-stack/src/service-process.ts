@@ -28,7 +28,7 @@ export type AppRuntime = 'source' | 'bundle';
 
 function appCommand(app: 'gateway' | 'worker' | 'dashboard', runtime: AppRuntime): string[] {
   if (runtime === 'source') return ['--import', 'tsx', resolve(REPO_ROOT, 'apps', app, 'src/main.ts')];
-  const bundle = bundlePath(app, REPO_ROOT);
+  const bundle = bundlePath(app);
   if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run \`pnpm build\` first`);
   return [...NODE_FLAGS[app], bundle];
 }
