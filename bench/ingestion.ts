@@ -236,14 +236,13 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     pool = [];
     const memory = await rss.stop();
 
-    const find = (rows: Row[], kind: Row['kind'], app: Row['app']) => {
+    const find = <R>(
+      rows: { kind: Row['kind']; app: Row['app']; result: R }[],
+      kind: Row['kind'],
+      app: Row['app'],
+    ) => {
       const row = rows.find((r) => r.kind === kind && r.app === app);
       if (!row) throw new Error(`no ${kind}/${app} measurement`);
-      return row.result;
-    };
-    const findPaced = (kind: Row['kind'], app: Row['app']) => {
-      const row = paced.find((r) => r.kind === kind && r.app === app);
-      if (!row) throw new Error(`no paced ${kind}/${app} measurement`);
       return row.result;
     };
     const fixedRateTable = (rows: { kind: Row['kind']; app: Row['app']; result: FixedRateResult }[]) =>
@@ -280,7 +279,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         met: ratioOf('enqueued') >= 0.25,
       },
       ...(['ignored', 'enqueued'] as const).map((kind) => {
-        const p99 = findPaced(kind, 'gateway').p99Ms;
+        const p99 = find(paced, kind, 'gateway').p99Ms;
         return {
           name: `gateway p99 at ${count(FIXED_RATE)} requests/s, ${kind}`,
           measured: ms(p99),
@@ -293,7 +292,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const enqueuedGateway = [
       find(fastest, 'enqueued', 'gateway'),
       find(fixed, 'enqueued', 'gateway'),
-      findPaced('enqueued', 'gateway'),
+      find(paced, 'enqueued', 'gateway'),
     ];
     const notQueued = enqueuedGateway.reduce((n, r) => n + r.requests - (r.statuses['202'] ?? 0), 0);
 

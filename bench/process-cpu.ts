@@ -1,28 +1,18 @@
 import { readFile } from 'node:fs/promises';
 
-/** CPU time a process has used so far (user + system), in milliseconds; NaN once it is gone. */
-export async function cpuMs(pid: number): Promise<number> {
+/**
+ * CPU time a process has used so far (user + system), in milliseconds; with `children`, also
+ * that of its waited-for children (the git and python commands a worker ran, the
+ * `git http-backend` the stand-in ran). NaN once it is gone.
+ */
+export async function cpuMs(pid: number, opts: { children?: boolean } = {}): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start at the state, field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/**
- * CPU time a process and its waited-for children (the git and python commands a worker ran,
- * the `git http-backend` the stand-in ran) have used so far, in milliseconds; NaN once it is gone.
- */
-export async function cpuMsWithChildren(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime: fields 14 to 17.
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10;
+    // utime, stime, cutime, cstime are fields 14 to 17, in clock ticks (100 per second on Linux).
+    const used = fields.slice(11, opts.children ? 15 : 13).reduce((sum, ticks) => sum + Number(ticks), 0);
+    return used * 10;
   } catch {
     return Number.NaN;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
 import { deliverAndAwaitReport, finalReport, headline, loggedSides } from './await-report.ts';
 import type { BenchContext } from './bench-context.ts';
-import { busyShare, cpuMsWithChildren, machineCpuTicks } from './process-cpu.ts';
+import { busyShare, cpuMs, machineCpuTicks } from './process-cpu.ts';
 import { type BenchPullRequest, labeledDelivery } from './pull-requests.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
 import { count, median, ratio, seconds } from './stats.ts';
@@ -106,10 +106,10 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
       const requestsBefore = stack.sim.requests.length;
       const cpuBefore = await machineCpuTicks();
       const processCpu = async () => {
-        const workerMs = await Promise.all(started.map((w) => cpuMsWithChildren(w.pid)));
+        const workerMs = await Promise.all(started.map((w) => cpuMs(w.pid, { children: true })));
         return {
           workers: workerMs.reduce((a, b) => a + b, 0),
-          standIn: await cpuMsWithChildren(process.pid),
+          standIn: await cpuMs(process.pid, { children: true }),
         };
       };
       const processCpuBefore = await processCpu();
