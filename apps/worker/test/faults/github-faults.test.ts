@@ -69,6 +69,27 @@ describe('a PR evaluation', { timeout: 150_000 }, () => {
     await expectNothingLeftBehind(fault, [marker]);
   });
 
+  it('retries a side whose ⏳ comment could not be posted, and still reports once', async () => {
+    const { stack } = fault;
+    const repo = 'pending-comment-fails';
+    // 4 answers: Octokit's try and its 3 retries of the first ⏳ comment all fail, so that side
+    // stops its training and its job fails once; its retry (or the other side) posts it.
+    const failing = stack.sim.injectFault({
+      route: `POST /repos/octo-org/${repo}/issues/:number/comments`,
+      kind: 'error',
+      status: 500,
+      times: 4,
+    });
+    const { pr, marker } = await goodPullRequest(repo);
+    await deliverOk(stack, pr.labeledDelivery());
+
+    await waitForReport(fault, pr, pr.headSha);
+    expect(failing.hits).toBe(4);
+    const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+    expect(body).toMatch(GOOD_REPORT);
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+
   it('publishes once a rate limit that outlasts Octokit’s own retries and the job’s attempts ends', async () => {
     const { stack } = fault;
     const repo = 'long-rate-limit';
