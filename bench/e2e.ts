@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
+import { demoWithLearningRate, openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
 import { deliverAndAwaitReport, type LoggedSide, loggedSides } from './await-report.ts';
 import type { BenchContext } from './bench-context.ts';
 import { type ByHandResult, runByHand, timeTrainings } from './by-hand-baseline.ts';
@@ -9,7 +9,6 @@ import { readRss } from './process-rss.ts';
 import {
   type BenchPullRequest,
   createPublicDemoRepo,
-  demoWithLearningRate,
   labeledDelivery,
   openAnotherPullRequest,
 } from './pull-requests.ts';

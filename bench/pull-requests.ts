@@ -1,10 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { buildDelivery, type GitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
-import { ML_DEMO_DIR } from '@evalbot/local-stack';
-
-/** What `openMlDemoPullRequest` leaves out of a repository made from `ml-demo/`. */
-const ML_DEMO_EXCLUDE = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
+import { demoWithLearningRate, ML_DEMO_DIR, ML_DEMO_EXCLUDE } from '@evalbot/local-stack';
 
 /** A PR the bench can label: enough to build its deliveries. */
 export interface BenchPullRequest {
@@ -15,17 +10,6 @@ export interface BenchPullRequest {
   baseSha: string;
   installationId: number;
   author: string;
-}
-
-/** `ml-demo/demo.py` with another learning-rate default: a head commit that changes the model. */
-export async function demoWithLearningRate(rate: string): Promise<string> {
-  const demo = await readFile(join(ML_DEMO_DIR, 'demo.py'), 'utf8');
-  const changed = demo.replace(
-    '("--learning-rate", "LEARNING_RATE", positive_float, 0.003,',
-    `("--learning-rate", "LEARNING_RATE", positive_float, ${rate},`,
-  );
-  if (changed === demo) throw new Error('ml-demo/demo.py: the learning-rate default to change was not found');
-  return changed;
 }
 
 /**

@@ -1,5 +1,11 @@
 export { freePort } from './free-port.ts';
-export { type DemoPullRequest, ML_DEMO_DIR, openMlDemoPullRequest } from './ml-demo-pull-request.ts';
+export {
+  type DemoPullRequest,
+  demoWithLearningRate,
+  ML_DEMO_DIR,
+  ML_DEMO_EXCLUDE,
+  openMlDemoPullRequest,
+} from './ml-demo-pull-request.ts';
 export { type RedisServer, startRedis } from './redis-server.ts';
 export {
   type AppRuntime,

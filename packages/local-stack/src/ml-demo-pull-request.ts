@@ -5,6 +5,20 @@ import { REPO_ROOT } from './service-process.ts';
 
 export const ML_DEMO_DIR = join(REPO_ROOT, 'ml-demo');
 
+/** What a repository made from `ml-demo/` leaves out: its tests, tooling and local leftovers. */
+export const ML_DEMO_EXCLUDE = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
+
+/** `demo.py` of `sourceDir` (default `ml-demo/`) with another learning-rate default: a change to the model. */
+export async function demoWithLearningRate(rate: string, sourceDir = ML_DEMO_DIR): Promise<string> {
+  const demo = await readFile(join(sourceDir, 'demo.py'), 'utf8');
+  const changed = demo.replace(
+    '("--learning-rate", "LEARNING_RATE", positive_float, 0.003,',
+    `("--learning-rate", "LEARNING_RATE", positive_float, ${rate},`,
+  );
+  if (changed === demo) throw new Error('ml-demo/demo.py: the learning-rate default to change was not found');
+  return changed;
+}
+
 export interface DemoPullRequest {
   owner: string;
   repo: string;
@@ -43,28 +57,22 @@ export async function openMlDemoPullRequest(
   const sourceDir = opts.sourceDir ?? ML_DEMO_DIR;
   installationCounter += 1;
   const installation = sim.createInstallation({ id: 7_000 + installationCounter, account: owner });
-  const exclude = ['test/', 'scripts/', '.ruff_cache/', 'result.txt', '__pycache__/', '.venv/'];
-  await sim.createRepo({ owner, name: repo, fromDir: sourceDir, exclude, installationId: installation.id });
+  await sim.createRepo({
+    owner,
+    name: repo,
+    fromDir: sourceDir,
+    exclude: ML_DEMO_EXCLUDE,
+    installationId: installation.id,
+  });
   if (opts.baseFiles)
     await sim.addCommit({ owner, repo, files: opts.baseFiles, message: 'Configure evalbot' });
   sim.setCollaborator({ owner, repo, login: author, role: 'write' });
 
-  let headFiles = opts.headFiles;
-  if (!headFiles) {
-    const demo = await readFile(join(sourceDir, 'demo.py'), 'utf8');
-    const changed = demo.replace(
-      '("--learning-rate", "LEARNING_RATE", positive_float, 0.003,',
-      '("--learning-rate", "LEARNING_RATE", positive_float, 0.005,',
-    );
-    if (changed === demo)
-      throw new Error('ml-demo/demo.py: the learning-rate default to change was not found');
-    headFiles = { 'demo.py': changed };
-  }
   await sim.addCommit({
     owner,
     repo,
     branch: 'tune-learning-rate',
-    files: headFiles,
+    files: opts.headFiles ?? { 'demo.py': await demoWithLearningRate('0.005', sourceDir) },
     message: 'Raise the learning rate',
   });
   const opened = await sim.openPullRequest({
