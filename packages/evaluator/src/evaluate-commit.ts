@@ -1,12 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunResult, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
 import { type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
+import { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
+import { defaultSandbox } from './default-sandbox.ts';
 import { type EnvironmentFacts, environmentFactsOf, readEnvironmentFacts } from './environment-facts.ts';
 import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
 import { fetchCommit } from './fetch-commit.ts';
-import { assertReachableBy, chownTree } from './file-tree.ts';
+import { chownTree } from './file-tree.ts';
+import { InfrastructureError } from './infrastructure-error.ts';
 import { createJobDir } from './job-dir.ts';
 import { LogCollector } from './log-collector.ts';
 import { preparePythonEnv } from './prepare-python-env.ts';
@@ -15,8 +18,9 @@ import { resolvePython } from './python-interpreter.ts';
 import { unlinkInside } from './read-file-inside.ts';
 import { readMetrics } from './read-metrics.ts';
 import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
-import { type RunAsUser, runSandboxed } from './run-sandboxed.ts';
-import { jobSandboxEnvs } from './sandbox-env.ts';
+import { runSandboxed } from './run-sandboxed.ts';
+import { describeLimitHit, type SandboxIdentity } from './sandbox/index.ts';
+import { downloadEnvOf, jobSandboxEnvs } from './sandbox-env.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
 
 const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
@@ -34,7 +38,13 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   const workRoot = resolve(opts.workRoot);
   const cacheDir = resolve(opts.cacheDir);
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
-  const user = await checkRunAsUser(opts.runAsUser, workRoot, cacheDir);
+  const sandbox = opts.sandbox === 'unsafe-none' ? undefined : (opts.sandbox ?? (await defaultSandbox()));
+  const python = await resolvePython(opts.python ?? workerEnv.EVALBOT_PYTHON ?? 'python3', workerEnv);
+  if (sandbox) {
+    await assertSandboxCanReach({ workRoot, cacheDir, python: python.executable }).catch((error: Error) => {
+      throw new InfrastructureError(error.message, false);
+    });
+  }
   const gitEnv = 'url' in opts.source ? (opts.source.gitEnv ?? {}) : {};
   const secrets = [...(opts.secrets ?? []), ...Object.values(gitEnv).filter((v) => v.length >= 8)];
   const log = new LogCollector({ secrets, onLog: opts.onLog, limits: opts.logLimits });
@@ -76,7 +86,13 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   });
   const cancelled = (stage: Stage) => failure(stage, 'cancelled', { cancelled: true });
 
-  const job = await createJobDir(workRoot);
+  const identity: SandboxIdentity | undefined = await sandbox?.leaseIdentity();
+  // A root worker hands the job's files to the job's uid; otherwise they are the worker's already.
+  const owner = identity && process.getuid?.() === 0 ? identity : undefined;
+  const job = await createJobDir(workRoot).catch(async (error: unknown) => {
+    await identity?.release();
+    throw error;
+  });
   const groups = new Set<number>();
   const onGroup = (event: 'start' | 'end', pgid: number) => {
     if (event === 'start') groups.add(pgid);
@@ -128,58 +144,85 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         : f.kind === 'timed-out'
           ? timedOut(stage, f.command)
           : failure(stage, f.message);
-    if (user) await chownTree(job.root, user);
-
-    const runStep: RunStep = (step) => {
+    if (owner) {
+      // The job's uid may traverse the job directory but not change it: only its checkout,
+      // home and venv layer are its own (so it cannot swap `checkout` for a symlink).
+      await chmod(job.root, 0o711);
+      for (const dir of [job.checkout, job.home]) await chownTree(dir, owner);
+    }
+    let sharedEnvDir: string | undefined;
+    const pythonDirs = python.installDirs.filter((dir) => dir !== '/usr' && !dir.startsWith('/usr/'));
+    const runStep: RunStep = async (step) => {
       if (!step.log) log.line(`$ ${step.label}`);
-      return runSandboxed({
-        argv: step.argv,
+      const common = {
         cwd: step.cwd,
         env: step.env,
-        user: step.asWorker ? undefined : user,
         deadline: step.timeoutMs ? Math.min(deadline, Date.now() + step.timeoutMs) : deadline,
         signal: opts.signal,
         log: step.log ?? log,
         graceMs,
-        sweepEnv: `HOME=${job.home}`,
         onGroup,
+      };
+      if (!sandbox || !identity || step.asWorker) {
+        return runSandboxed({ argv: step.argv, ...common, sweepEnv: `HOME=${job.home}` });
+      }
+      const mine = [job.checkout, job.home, ...((await exists(job.venv)) ? [job.venv] : [])];
+      const view = {
+        readOnly: [
+          ...pythonDirs,
+          ...(sharedEnvDir ? [sharedEnvDir] : []),
+          ...((await exists(job.wheels)) ? [job.wheels] : []),
+        ],
+        writable: [...mine, ...(step.writable ?? [])],
+        cwd: step.cwd,
+      };
+      const command = await sandbox.command(step.argv, view, identity);
+      const result = await runSandboxed({
+        ...common,
+        argv: command.argv,
+        jail: {
+          cgroup: command.cgroup,
+          disk: { paths: [...mine, ...(step.writable ?? [])], maxBytes: sandbox.limits.diskBytes },
+        },
       });
+      if (result.limitHit) result.limitMessage = describeLimitHit(result.limitHit, sandbox.limits);
+      return result;
     };
     const envs = jobSandboxEnvs({
       workerEnv,
       home: job.home,
-      tmpDir: job.tmp,
+      // In the sandbox, /tmp is private and size-capped; without it, a directory of the job.
+      tmpDir: sandbox ? '/tmp' : job.tmp,
       repoEnv: cfg.env,
       side: opts.side,
       seed: cfg.seed,
       jobPipCacheDir: join(job.home, '.cache', 'pip'),
-      // With runAsUser a shared build's pip runs as the user all PR code runs as, and runs the
-      // build code (sdists) of PR-chosen packages: a cache it wrote could not be trusted by
-      // builds of other requirements, so it caches nothing (its venv, sealed afterwards, is
-      // reused only for the same requirements). Without runAsUser the worker builds as itself
-      // into cacheDir/pip; its PR code runs as the worker too, so nothing is isolated then.
-      sharedPipCacheDir: user ? undefined : join(cacheDir, 'pip'),
+      // Sandboxed builds install offline from downloaded wheels: nothing to cache. Without the
+      // sandbox the worker builds as itself into cacheDir/pip (nothing is isolated then).
+      sharedPipCacheDir: sandbox ? undefined : join(cacheDir, 'pip'),
+      offlineWheels: sandbox ? job.wheels : undefined,
     });
 
     progress('setup', 'preparing the Python environment', 15);
     const setup = await timed('setup', async () => {
-      const python = await resolvePython(opts.python ?? 'python3', workerEnv);
-      if (user) await assertReachableBy(python.executable, user, 'the Python interpreter');
       const prepared = await preparePythonEnv({
         python,
         cacheDir,
         checkout: job.checkout,
         jobVenv: job.venv,
+        wheelsDir: job.wheels,
         config: cfg,
         runStep,
         envFor: envs.forJob,
         sharedEnvFor: envs.forSharedBuild,
-        user,
+        downloadEnv: downloadEnvOf(opts.downloadEnv ?? process.env, join(cacheDir, 'pip-downloads')),
+        owner,
         deadline,
         signal: opts.signal,
         note: (line) => log.line(line),
       });
       if (!prepared.ok) return prepared;
+      sharedEnvDir = prepared.env.sharedDir;
       environmentReused = prepared.env.reused;
       const env = envs.forJob(prepared.env.virtualEnv, prepared.env.binDirs);
       for (const [i, command] of cfg.setup.entries()) {
@@ -203,7 +246,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         cfg.repeats > 1 ? `${cfg.run} (run ${i + 1}/${cfg.repeats}, EVALBOT_SEED=${seed})` : cfg.run;
       progress('run', `running ${label}`, 40 + (55 * i) / cfg.repeats);
       // A metrics file committed to the repo or left by the previous repeat must not count.
-      await unlinkInside(workDir, cfg.metrics_file);
+      await unlinkInside(job.checkout, join(cfg.working_directory, cfg.metrics_file));
       const result = await timed('run', () =>
         runStep({
           argv: ['sh', '-c', cfg.run],
@@ -217,7 +260,12 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
 
       progress('metrics', `reading ${cfg.metrics_file}`, 40 + (55 * (i + 1)) / cfg.repeats);
       const parsed = await timed('metrics', () =>
-        readMetrics({ workDir, displayDir: cfg.working_directory, file: cfg.metrics_file, command: cfg.run }),
+        readMetrics({
+          root: job.checkout,
+          displayDir: cfg.working_directory,
+          file: cfg.metrics_file,
+          command: cfg.run,
+        }),
       );
       if (!parsed.ok) return failure('metrics', parsed.message);
       for (const note of parsed.notes) log.line(`evalbot: ${note}`);
@@ -237,28 +285,23 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     };
   } finally {
     for (const pgid of groups) await killProcessGroup(pgid, { graceMs: 0 });
-    await killProcessesWithEnv(`HOME=${job.home}`);
-    await job.remove();
+    // Sandboxed steps leave nothing running (each ended with its pid namespace); without the
+    // sandbox, whatever left its process group is found by the job's HOME.
+    if (!sandbox) await killProcessesWithEnv(`HOME=${job.home}`);
+    try {
+      await job.remove();
+    } finally {
+      await identity?.release();
+    }
   }
 }
 
-async function checkRunAsUser(
-  user: RunAsUser | undefined,
-  workRoot: string,
-  cacheDir: string,
-): Promise<RunAsUser | undefined> {
-  if (!user) return undefined;
-  const uid = process.getuid?.();
-  if (uid === user.uid) return undefined;
-  if (uid !== 0)
-    throw new Error(`runAsUser (uid ${user.uid}) needs the worker to run as root; it runs as uid ${uid}`);
-  await mkdir(workRoot, { recursive: true });
-  await mkdir(cacheDir, { recursive: true });
-  await assertReachableBy(workRoot, user, 'the work directory');
-  await assertReachableBy(cacheDir, user, 'the cache directory');
-  return user;
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
-
 /**
  * Only `repeats` and `seed` of an override: a whole `RepoConfig` type-checks as one, and its
  * commands, files or env must never replace the commit's own.

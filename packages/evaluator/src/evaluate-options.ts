@@ -2,7 +2,7 @@ import type { SideOutcome, Stage } from '@evalbot/jobs';
 import type { RepoConfig, RepoConfigError } from '@evalbot/repo-config';
 import type { CommitSource } from './fetch-commit.ts';
 import type { LogLimits } from './log-collector.ts';
-import type { RunAsUser } from './run-sandboxed.ts';
+import type { Sandbox } from './sandbox/index.ts';
 import type { WorkerEnv } from './sandbox-env.ts';
 
 export interface Progress {
@@ -17,7 +17,7 @@ export interface EvaluateCommitOptions {
   side: 'head' | 'base';
   /** Parent of the per-job temp directories; private to this host. */
   workRoot: string;
-  /** Cached virtual environments (`venvs/`) and, without `runAsUser`, pip's cache (`pip/`), shared by the host's workers. */
+  /** Cached virtual environments (`venvs/`) and the worker's pip download cache, shared by the host's workers. */
   cacheDir: string;
   /** The worker's cap on `.evalbot.yml` `timeout_minutes` (which covers setup and run). */
   maxTimeoutMs: number;
@@ -36,11 +36,18 @@ export interface EvaluateCommitOptions {
    */
   configOverride?: Partial<Pick<RepoConfig, 'repeats' | 'seed'>>;
   /**
-   * Run PR code (pip install, setup, run) as this user. Only when the worker runs as root;
-   * throws otherwise. `workRoot`, `cacheDir` and the interpreter must be reachable by it.
+   * Where commands from the repository run (`createSandbox`): by default a bubblewrap sandbox
+   * made once per process (no network, a pid namespace, a uid of its own per job when the
+   * worker is root, a read-only system, limits). `'unsafe-none'` runs them uncontained as the
+   * worker, for local experiments with one's own code only.
    */
-  runAsUser?: RunAsUser;
-  /** The Python interpreter command. Default `python3`. */
+  sandbox?: Sandbox | 'unsafe-none';
+  /**
+   * The worker's environment for its wheel downloads (HOME and pip.conf, PIP_*, proxies).
+   * Default `process.env`; only pip's settings are taken from it.
+   */
+  downloadEnv?: WorkerEnv;
+  /** The Python interpreter command. Default `workerEnv.EVALBOT_PYTHON`, else `python3`. */
   python?: string;
   /** Where allowlisted variables (PATH, PIP_* mirrors, LANG, …) are read from. Default `process.env`. */
   workerEnv?: WorkerEnv;

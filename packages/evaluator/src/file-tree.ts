@@ -1,25 +1,32 @@
 import { rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
-import type { RunAsUser } from './run-sandboxed.ts';
 
 /**
  * Remove a directory tree even when PR code made parts of it read-only (`chmod 000 dir`),
- * which plain `rm -rf` as a non-root worker cannot delete.
+ * which plain `rm -rf` as a non-root worker cannot delete, or nested it deeper than a path
+ * can name.
  */
 export async function removeTree(path: string): Promise<void> {
   try {
     await rm(path, { recursive: true, force: true, maxRetries: 2 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw error;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY' && code !== 'ENAMETOOLONG') throw error;
+    // rm walks with file descriptors: it removes trees nested past PATH_MAX too.
     await execa('chmod', ['-R', 'u+rwx', path], { reject: false });
-    await rm(path, { recursive: true, force: true, maxRetries: 2 });
+    await execa('rm', ['-rf', '--one-file-system', '--', path]);
   }
 }
 
+/** A uid and gid that files are handed to. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
 /** `chown -R` without following symlinks (PR code may have planted some). */
-export async function chownTree(path: string, user: RunAsUser): Promise<void> {
+export async function chownTree(path: string, user: FileOwner): Promise<void> {
   await execa('chown', ['-R', '-P', '-h', `${user.uid}:${user.gid}`, path]);
 }
 
@@ -30,16 +37,21 @@ export async function denyWritesByOthers(path: string): Promise<void> {
 
 /**
  * Throw unless `user` can reach `path` (search permission on every ancestor): the job and
- * cache directories and the Python interpreter must be reachable by the account PR code runs as.
+ * cache directories and the Python interpreter must be reachable by the uids PR code runs as.
  */
-export async function assertReachableBy(path: string, user: RunAsUser, what: string): Promise<void> {
+export async function assertReachableBy(
+  path: string,
+  user: FileOwner,
+  what: string,
+  who = `uid ${user.uid}`,
+): Promise<void> {
   let current = path;
   for (;;) {
     const st = await stat(current);
     const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
     if ((st.mode & bit) === 0) {
       throw new Error(
-        `${what} ${path} is not reachable by uid ${user.uid}: ${current} lacks search (x) permission for it; make it traversable (chmod o+x) or move it`,
+        `${what} ${path} is not reachable by ${who}: ${current} lacks search (x) permission for it; make it traversable (chmod o+x) or move it`,
       );
     }
     const parent = dirname(current);

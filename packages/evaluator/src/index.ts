@@ -1,10 +1,22 @@
+export { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
+export { defaultSandbox } from './default-sandbox.ts';
 export { type EnvironmentFacts, KEY_PACKAGES } from './environment-facts.ts';
 export { evaluateCommit } from './evaluate-commit.ts';
 export type { EvaluateCommitOptions, EvaluateResult, Progress } from './evaluate-options.ts';
 export type { CommitSource } from './fetch-commit.ts';
 export { InfrastructureError } from './infrastructure-error.ts';
 export type { LogLimits } from './log-collector.ts';
+export { type PythonInterpreter, resolvePython } from './python-interpreter.ts';
 export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
-export type { RunAsUser } from './run-sandboxed.ts';
+export {
+  createSandbox,
+  DEFAULT_SANDBOX_LIMITS,
+  DEFAULT_SANDBOX_UIDS,
+  type Sandbox,
+  type SandboxLimits,
+  type SandboxSettings,
+  SandboxUnavailableError,
+  type UidRange,
+} from './sandbox/index.ts';
 export type { WorkerEnv } from './sandbox-env.ts';
 export { toSideOutcome } from './to-side-outcome.ts';

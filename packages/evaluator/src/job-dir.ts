@@ -24,6 +24,8 @@ export interface JobDir {
   tmp: string;
   gitHome: string;
   venv: string;
+  /** Wheels the worker downloads for the job; read-only in the sandbox. */
+  wheels: string;
   /** Record a command's process group in the marker (and forget it when it is gone). */
   trackGroup(event: 'start' | 'end', pgid: number): void;
   /** Remove the directory and its marker. */
@@ -59,6 +61,7 @@ export async function createJobDir(workRoot: string): Promise<JobDir> {
     tmp: join(root, 'tmp'),
     gitHome: join(root, 'git-home'),
     venv: join(root, 'venv'),
+    wheels: join(root, 'wheels'),
   };
   await Promise.all([dir.home, dir.tmp, dir.gitHome].map((d) => mkdir(d)));
   return {

@@ -1,15 +1,13 @@
-import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
 import { chownTree, denyWritesByOthers } from './file-tree.ts';
+import { LogCollector } from './log-collector.ts';
+import { planRequirements, type RequirementsPlan } from './plan-requirements.ts';
 import type { PythonInterpreter } from './python-interpreter.ts';
-import { readFileInside, UnsafeFileError } from './read-file-inside.ts';
-import type { RunAsUser } from './run-sandboxed.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
-import { ensureCachedVenv, isCacheableRequirements, requirementLines, venvKey } from './venv-cache.ts';
+import { ensureCachedVenv, venvKey } from './venv-cache.ts';
 import { writeVenv } from './write-venv.ts';
-
-const MAX_REQUIREMENTS_BYTES = 1024 * 1024;
 
 export interface PythonEnv {
   /** `VIRTUAL_ENV` of the job: a thin venv of its own on top of the cached one. */
@@ -28,6 +26,8 @@ export interface PreparePythonEnvOptions {
   checkout: string;
   /** The job's own venv goes here (must not exist). */
   jobVenv: string;
+  /** Wheels the worker downloads for this job go here (the sandbox reads them, read-only). */
+  wheelsDir: string;
   config: RepoConfig;
   runStep: RunStep;
   /** PR code's environment for a given venv (`VIRTUAL_ENV`, PATH): with the repository's `env`. */
@@ -37,30 +37,36 @@ export interface PreparePythonEnvOptions {
    * worker's settings only, never the repository's `env` (see `jobSandboxEnvs`).
    */
   sharedEnvFor: (virtualEnv: string, binDirs: string[]) => Record<string, string>;
-  user?: RunAsUser | undefined;
+  /**
+   * The worker's own pip settings for downloading wheels (its HOME and pip.conf, PIP_*,
+   * proxies), outside the sandbox: evalbot installs wherever the operator's `pip install` works.
+   */
+  downloadEnv: Record<string, string>;
+  /** Who PR code runs as (a root worker's per-job uid): what it builds must be its own. */
+  owner?: { uid: number; gid: number } | undefined;
   deadline: number;
   signal?: AbortSignal | undefined;
   note: (line: string) => void;
 }
 
 /**
- * Give the job a Python environment with its requirements installed. The requirements go
- * into a virtual environment cached per (interpreter, requirements bytes) and shared by jobs
- * and workers; the job gets a thin venv of its own layered on it (a `.pth` file), so `pip
- * install` in `setup` lands in the job's layer and never changes the shared one.
- * Requirements that reference other files are installed into the job's own venv, uncached.
+ * Give the job a Python environment with its requirements installed. The worker downloads
+ * the requirements as wheels (no package code runs) and the sandbox installs them offline
+ * into a virtual environment cached per (interpreter, requirements) and shared by jobs and
+ * workers; the job gets a thin venv of its own layered on it (a `.pth` file), so `pip install`
+ * in `setup` lands in the job's layer and never changes the shared one. Requirements that
+ * name local projects are installed into the job's own venv, uncached.
  */
 export async function preparePythonEnv(
   opts: PreparePythonEnvOptions,
 ): Promise<{ ok: true; env: PythonEnv } | { ok: false; failure: StepFailure }> {
-  const requirements = await readRequirements(opts);
-  if (typeof requirements !== 'string') return { ok: false, failure: requirements };
+  const plan = await readPlan(opts);
+  if ('kind' in plan) return { ok: false, failure: plan };
+  const keyLines = [...(plan.pre ? ['--pre'] : []), ...plan.download, '# constraints', ...plan.constraints];
 
-  if (!isCacheableRequirements(requirements)) {
-    opts.note(
-      'evalbot: the requirements reference other files or local paths; installing them for this job only',
-    );
-    const built = await buildVenv(opts, opts.jobVenv, requirements, false);
+  if (plan.local) {
+    opts.note('evalbot: the requirements name local projects or files; installing them for this job only');
+    const built = await buildVenv(opts, opts.jobVenv, plan, false);
     if (!built.ok) return { ok: false, failure: built.failure };
     return {
       ok: true,
@@ -69,11 +75,11 @@ export async function preparePythonEnv(
   }
 
   await mkdir(join(opts.cacheDir, 'venvs'), { recursive: true });
-  const key = venvKey(opts.python, requirements);
+  const key = venvKey(opts.python, keyLines.join('\n'));
   const cached = await ensureCachedVenv<StepFailure>({
     venvsDir: join(opts.cacheDir, 'venvs'),
     key,
-    build: (dir) => buildVenv(opts, dir, requirements, true),
+    build: (dir) => buildVenv(opts, dir, plan, true),
     deadline: opts.deadline,
     signal: opts.signal,
     onWait: (holder) => opts.note(`evalbot: waiting for ${holder} to finish building the same environment`),
@@ -85,42 +91,45 @@ export async function preparePythonEnv(
   if (cached.status === 'failed') return { ok: false, failure: cached.failure };
   opts.note(`evalbot: ${cached.reused ? 'reusing' : 'built'} the cached environment ${key}`);
 
-  await createJobLayer(opts, cached.dir);
+  const sharedDir = await realpath(cached.dir);
+  await createJobLayer(opts, sharedDir);
   return {
     ok: true,
     env: {
       virtualEnv: opts.jobVenv,
-      binDirs: [join(opts.jobVenv, 'bin'), join(cached.dir, 'bin')],
+      binDirs: [join(opts.jobVenv, 'bin'), join(sharedDir, 'bin')],
       reused: cached.reused,
-      sharedDir: await realpath(cached.dir),
+      sharedDir,
     },
   };
 }
 
-async function readRequirements(opts: PreparePythonEnvOptions): Promise<string | StepFailure> {
+async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan | StepFailure> {
   const file = opts.config.requirements;
-  if (file === false) return '';
-  try {
-    return await readFileInside(opts.checkout, file, MAX_REQUIREMENTS_BYTES);
-  } catch (error) {
-    if (!(error instanceof UnsafeFileError)) throw error;
-    if (error.reason === 'missing') {
-      opts.note(`evalbot: no ${file} in this commit; no packages to install`);
-      return '';
-    }
-    return { kind: 'failed', message: `the requirements file \`${file}\` ${error.message}` };
+  const none: RequirementsPlan = { download: [], constraints: [], pre: false, local: false };
+  if (file === false) return none;
+  const exists = await lstat(join(opts.checkout, file)).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    opts.note(`evalbot: no ${file} in this commit; no packages to install`);
+    return none;
   }
+  const planned = await planRequirements(opts.checkout, file);
+  return planned.ok ? planned.plan : { kind: 'failed', message: planned.message };
 }
 
 /**
- * `python -m venv` (trusted, as the worker) then `pip install -r` (PR input: as the run user).
- * A `shared` environment is built with the worker's pip settings alone and handed back to the
- * worker afterwards; a job's own gets the repository's `env` and stays the run user's.
+ * `python -m venv` and the wheel download (trusted: as the worker, outside the sandbox), then
+ * `pip install` offline in the sandbox, as the job's uid. A `shared` environment installs the
+ * worker's copy of the requirements and is handed back to the worker afterwards (read-only to
+ * every job); a job's own installs the checkout's file, local projects included.
  */
 async function buildVenv(
   opts: PreparePythonEnvOptions,
   dir: string,
-  requirements: string,
+  plan: RequirementsPlan,
   shared: boolean,
 ): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
   const create = await opts.runStep({
@@ -132,10 +141,21 @@ async function buildVenv(
   });
   const createFailed = stepFailure('python3 -m venv', create);
   if (createFailed) return { ok: false, failure: createFailed };
-  const nothingToInstall = requirementLines(requirements).length === 0;
-  if (opts.user && !(nothingToInstall && shared)) await chownTree(dir, opts.user);
-  if (nothingToInstall) return { ok: true };
+  if (plan.download.length === 0 && !plan.local) return handBack(opts, dir, shared);
 
+  await mkdir(opts.wheelsDir, { recursive: true });
+  // Validated specifiers only (plan-requirements.ts): these files hold no pip option.
+  const requirementsCopy = join(opts.wheelsDir, 'requirements.txt');
+  const constraintsCopy = join(opts.wheelsDir, 'constraints.txt');
+  await writeFile(requirementsCopy, `${plan.download.join('\n')}\n`);
+  await writeFile(constraintsCopy, `${plan.constraints.join('\n')}\n`);
+  if (plan.download.length > 0) {
+    const downloaded = await downloadWheels(opts, dir, plan, constraintsCopy);
+    if (!downloaded.ok) return downloaded;
+  }
+
+  if (opts.owner) await chownTree(dir, opts.owner);
+  const file = shared ? requirementsCopy : join(opts.checkout, String(opts.config.requirements));
   const label = `pip install -r ${opts.config.requirements}`;
   const install = await opts.runStep({
     // umask 022: the environment must stay readable once it is handed back to the worker.
@@ -148,21 +168,85 @@ async function buildVenv(
       '-m',
       'pip',
       'install',
+      '--no-index',
+      '--find-links',
+      opts.wheelsDir,
+      ...(plan.pre ? ['--pre'] : []),
+      // Local projects build offline with what the environment has (setuptools, wheel).
+      ...(plan.local ? ['--no-build-isolation'] : []),
       '-r',
-      join(opts.checkout, String(opts.config.requirements)),
+      file,
+      '-c',
+      constraintsCopy,
     ],
     label,
     cwd: opts.checkout,
     env: (shared ? opts.sharedEnvFor : opts.envFor)(dir, [join(dir, 'bin')]),
+    writable: [dir],
   });
   const installFailed = stepFailure(label, install);
   if (installFailed) return { ok: false, failure: installFailed };
   return handBack(opts, dir, shared);
 }
 
+/**
+ * `pip download --only-binary=:all:` by the worker, with the operator's pip configuration:
+ * resolving and downloading wheels runs no code of any package, so the network stays with
+ * the worker. A package without a wheel is named in the failure.
+ */
+async function downloadWheels(
+  opts: PreparePythonEnvOptions,
+  venv: string,
+  plan: RequirementsPlan,
+  constraints: string,
+): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
+  const output = new LogCollector({ secrets: [], limits: { maxLines: 400 } });
+  const label = `pip download -r ${opts.config.requirements} (by the worker, wheels only)`;
+  opts.note(`$ ${label}`);
+  const result = await opts.runStep({
+    argv: [
+      join(venv, 'bin', 'python'),
+      '-m',
+      'pip',
+      'download',
+      '--only-binary=:all:',
+      // Never build anything: a source distribution's build backend is code of its own.
+      '--no-build-isolation',
+      '--dest',
+      opts.wheelsDir,
+      ...(plan.pre ? ['--pre'] : []),
+      '-c',
+      constraints,
+      '--',
+      ...plan.download,
+    ],
+    label,
+    cwd: opts.wheelsDir,
+    env: opts.downloadEnv,
+    asWorker: true,
+    log: output,
+  });
+  const tail = output.tail();
+  for (const line of tail.split('\n').slice(-20)) if (line.trim()) opts.note(line);
+  const failed = stepFailure(label, result);
+  if (!failed) return { ok: true };
+  const missing = /No matching distribution found for (\S+)/.exec(tail)?.[1];
+  if (failed.kind === 'failed' && missing) {
+    return {
+      ok: false,
+      failure: {
+        kind: 'failed',
+        message: `\`${missing}\` has no wheel for Python ${opts.python.version} on the worker's package indexes: evalbot installs wheels only, since building a source distribution runs its code with network access. Pin a version that publishes a wheel, or ask the operator to add one to the index`,
+      },
+    };
+  }
+  return { ok: false, failure: failed };
+}
+
 async function handBack(opts: PreparePythonEnvOptions, dir: string, shared: boolean): Promise<{ ok: true }> {
-  if (shared && opts.user && process.getuid && process.getgid) {
-    // Later jobs run as the same user: they must not be able to change the shared environment.
+  if (!shared && opts.owner) await chownTree(dir, opts.owner);
+  if (shared && opts.owner && process.getuid && process.getgid) {
+    // Later jobs run as other uids and see it read-only; even so, nothing of it stays theirs.
     await chownTree(dir, { uid: process.getuid(), gid: process.getgid() });
     await denyWritesByOthers(dir);
   }
@@ -189,5 +273,5 @@ async function createJobLayer(opts: PreparePythonEnvOptions, baseDir: string): P
     const path = join(opts.jobVenv, 'bin', name);
     await writeFile(path, `#!/bin/sh\nexec ${JSON.stringify(python)} -m pip "$@"\n`, { mode: 0o755 });
   }
-  if (opts.user) await chownTree(opts.jobVenv, opts.user);
+  if (opts.owner) await chownTree(opts.jobVenv, opts.owner);
 }

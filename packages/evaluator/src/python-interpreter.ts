@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { InfrastructureError } from './infrastructure-error.ts';
 import type { WorkerEnv } from './sandbox-env.ts';
@@ -10,6 +11,8 @@ export interface PythonInterpreter {
   version: string;
   /** `3.11`, the `lib/pythonX.Y` directory of a venv. */
   minor: string;
+  /** The installation's real directories (`sys.base_prefix`, the binary's): the sandbox shows them read-only. */
+  installDirs: string[];
 }
 
 const resolved = new Map<string, Promise<PythonInterpreter>>();
@@ -31,7 +34,8 @@ export function resolvePython(command: string, workerEnv: WorkerEnv): Promise<Py
 }
 
 async function probe(command: string, workerEnv: WorkerEnv): Promise<PythonInterpreter> {
-  const script = 'import sys, platform; print(sys.executable); print(platform.python_version())';
+  const script =
+    'import sys, platform; print(sys.executable); print(platform.python_version()); print(sys.base_prefix)';
   const result = await execa(command, ['-I', '-c', script], {
     env: Object.fromEntries(Object.entries(workerEnv).filter(([, v]) => v !== undefined)) as Record<
       string,
@@ -42,16 +46,20 @@ async function probe(command: string, workerEnv: WorkerEnv): Promise<PythonInter
     reject: false,
     timeout: 30_000,
   });
-  const [executable, version] = result.stdout.trim().split('\n');
+  const [executable, version, prefix] = result.stdout.trim().split('\n');
   if (result.exitCode !== 0 || !executable || !version || !/^\d+\.\d+/.test(version)) {
     throw new InfrastructureError(
       `the worker cannot run ${command} (${result.shortMessage ?? result.stderr}); install Python 3 with the venv module`,
       false,
     );
   }
+  const real = await realpath(executable);
+  const installDirs = new Set([dirname(real)]);
+  if (prefix) installDirs.add(await realpath(prefix.trim()).catch(() => prefix.trim()));
   return {
-    executable: await realpath(executable),
+    executable: real,
     version: version.trim(),
     minor: version.trim().split('.').slice(0, 2).join('.'),
+    installDirs: [...installDirs],
   };
 }

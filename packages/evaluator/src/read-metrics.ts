@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { MetricsShapeError, metricsFromLiteral, type ParsedMetrics } from './metrics-from-literal.ts';
 import { LiteralSyntaxError, parsePythonLiteral } from './parse-python-literal.ts';
 import { readFileInside, UnsafeFileError } from './read-file-inside.ts';
@@ -8,20 +9,22 @@ export const MAX_METRICS_BYTES = 1024 * 1024;
 export type ReadMetricsResult = ({ ok: true } & ParsedMetrics) | { ok: false; message: string };
 
 /**
- * Read and parse the metrics file `file` (relative to `workDir`, where `command` ran;
+ * Read and parse the metrics file `file` (relative to `displayDir` under `root`, the checkout: a
+ * working directory swapped for a symlink is caught on the way; `command` ran there;
  * `displayDir` is that directory as the PR author knows it, e.g. `.` or `model`).
  * Every problem comes back as a message a PR author can act on, naming the file.
  */
 export async function readMetrics(opts: {
-  workDir: string;
+  /** The checkout: the job's, which PR code cannot replace (its parent is the worker's). */
+  root: string;
   displayDir: string;
   file: string;
   command: string;
 }): Promise<ReadMetricsResult> {
-  const { workDir, displayDir, file, command } = opts;
+  const { root, displayDir, file, command } = opts;
   let text: string;
   try {
-    text = await readFileInside(workDir, file, MAX_METRICS_BYTES);
+    text = await readFileInside(root, join(displayDir, file), MAX_METRICS_BYTES);
   } catch (error) {
     if (!(error instanceof UnsafeFileError)) throw error;
     if (error.reason === 'missing') {

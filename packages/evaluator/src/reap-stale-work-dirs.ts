@@ -12,6 +12,8 @@ export interface ReapResult {
   killedGroups: number[];
   /** Processes that had left those groups but still carried the job's HOME, now killed. */
   killedProcesses: number[];
+  /** Directories that could not be removed, and why. */
+  failed: { dir: string; error: string }[];
 }
 
 /**
@@ -26,7 +28,7 @@ export async function reapStaleWorkDirs(
   opts: { isAlive?: (pid: number) => boolean } = {},
 ): Promise<ReapResult> {
   const isAlive = opts.isAlive ?? isProcessAlive;
-  const result: ReapResult = { removed: [], killedGroups: [], killedProcesses: [] };
+  const result: ReapResult = { removed: [], killedGroups: [], killedProcesses: [], failed: [] };
   let names: string[];
   try {
     names = await readdir(workRoot);
@@ -45,10 +47,15 @@ export async function reapStaleWorkDirs(
       if (await killIfOurs(group)) result.killedGroups.push(group.pgid);
     }
     result.killedProcesses.push(...(await killProcessesWithEnv(`HOME=${join(workRoot, name, 'home')}`)));
-    await removeTree(join(workRoot, name));
-    await rm(join(workRoot, `${name}.json`), { force: true });
-    await rm(join(workRoot, `${name}.json.tmp`), { force: true });
-    result.removed.push(join(workRoot, name));
+    try {
+      await removeTree(join(workRoot, name));
+      await rm(join(workRoot, `${name}.json`), { force: true });
+      await rm(join(workRoot, `${name}.json.tmp`), { force: true });
+      result.removed.push(join(workRoot, name));
+    } catch (error) {
+      // One directory that cannot be removed must not stop the worker from starting.
+      result.failed.push({ dir: join(workRoot, name), error: (error as Error).message });
+    }
   }
   return result;
 }

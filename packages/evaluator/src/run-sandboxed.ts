@@ -1,13 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { LogCollector } from './log-collector.ts';
-import { killProcessesWithEnv, killProcessGroup } from './process-group.ts';
-
-/** The unprivileged account PR code runs as when the worker is root. */
-export interface RunAsUser {
-  uid: number;
-  gid: number;
-}
+import { killProcessesWithEnv, killProcessGroup, signalGroup } from './process-group.ts';
+import { deletedOpenBytes, diskUsageOver, type LimitHit, type StepCgroup } from './sandbox/index.ts';
 
 export interface RunSandboxedOptions {
   /** Program and arguments; PR commands are `['sh', '-c', command]`. */
@@ -15,7 +11,6 @@ export interface RunSandboxedOptions {
   cwd: string;
   /** The complete environment (nothing is inherited). */
   env: Record<string, string>;
-  user?: RunAsUser | undefined;
   /** Epoch ms after which the command is killed and reported as timed out. */
   deadline?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -30,6 +25,15 @@ export interface RunSandboxedOptions {
   sweepEnv?: string | undefined;
   /** Called with the new process group id right after spawn, and when it is gone. */
   onGroup?: ((event: 'start' | 'end', pgid: number) => void) | undefined;
+  /**
+   * `argv` is a sandbox chain (`Sandbox.command`) ending in bubblewrap with `--info-fd 3`: the
+   * step ends when bubblewrap's init is gone, which takes every process of the step with it.
+   */
+  jail?: {
+    cgroup: StepCgroup | undefined;
+    /** The step is stopped when these paths hold more than `maxBytes` (checked every second). */
+    disk?: { paths: string[]; maxBytes: number };
+  };
 }
 
 export interface RunSandboxedResult {
@@ -45,7 +49,14 @@ export interface RunSandboxedResult {
   lastLine: string | undefined;
   /** Pids of the group still alive after SIGKILL (normally none). */
   survivors: number[];
+  /** The sandbox limit that stopped the command, when one did. */
+  limitHit?: LimitHit | undefined;
+  /** What the report says of that limit (set by the evaluator, which knows the limits). */
+  limitMessage?: string | undefined;
 }
+
+/** bubblewrap exits 128 + the signal that ended its command; 25 is SIGXFSZ. */
+const EXIT_ON_SIGXFSZ = 128 + 25;
 
 /**
  * Run one command in its own process group with a closed stdin, a complete (scrubbed)
@@ -67,18 +78,17 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     };
   }
   const [file, ...args] = opts.argv;
+  const jail = opts.jail;
   const subprocess = execa(file, args, {
-    cwd: opts.cwd,
+    // In a sandbox the command's directory is bubblewrap's --chdir.
+    cwd: jail ? '/' : opts.cwd,
     env: opts.env,
     extendEnv: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdio: jail ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     buffer: false,
     detached: true,
     reject: false,
     forceKillAfterDelay: false,
-    ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
   });
   const out = opts.log.sink();
   const err = opts.log.sink();
@@ -89,10 +99,20 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
   let timedOut = false;
   let cancelled = false;
   let killing: Promise<number[]> | undefined;
+  const sandboxInit = jail ? readSandboxInit(subprocess.stdio[3]) : undefined;
   const kill = (graceMs: number) => {
     if (pgid === undefined) return;
-    killing ??= killProcessGroup(pgid, { graceMs });
+    killing ??= sandboxInit ? stopSandbox(pgid, sandboxInit, graceMs) : killProcessGroup(pgid, { graceMs });
   };
+  let limitHit: LimitHit | undefined;
+  const stopForLimit = (hit: LimitHit) => {
+    limitHit ??= hit;
+    kill(0);
+  };
+  const diskWatch =
+    jail?.disk && pgid !== undefined
+      ? watchDisk(jail.disk, jail.cgroup, () => stopForLimit('disk'))
+      : undefined;
   let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     cancelled = true;
@@ -112,7 +132,17 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     opts.signal?.addEventListener('abort', onAbort, { once: true });
   }
 
-  if (pgid !== undefined) {
+  if (pgid !== undefined && jail) {
+    // bubblewrap exits once its init is gone, and the kernel ends the init's pid namespace
+    // (every process of the step) before that: nothing is left that holds the output.
+    await new Promise((resolve) => subprocess.once('exit', resolve));
+    clearTimeout(timer);
+    diskWatch?.stop();
+    if (!(await Promise.race([subprocess.then(() => true), sleep(5000, false, { ref: false })]))) {
+      subprocess.stdout?.destroy();
+      subprocess.stderr?.destroy();
+    }
+  } else if (pgid !== undefined) {
     // Background children keep the pipes open: kill them as soon as the command itself exits.
     await new Promise((resolve) => subprocess.once('exit', resolve));
     clearTimeout(timer);
@@ -144,7 +174,26 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
   err.end();
   if (pgid !== undefined) opts.onGroup?.('end', pgid);
   const lastLine = err.lastLine ?? out.lastLine;
+  if (jail) {
+    limitHit ??= await jail.cgroup?.limitHit();
+    await jail.cgroup?.remove();
+    if (
+      !limitHit &&
+      (result.exitCode === EXIT_ON_SIGXFSZ || /\bFile too large\b|\[Errno 27\]/.test(lastLine ?? ''))
+    ) {
+      limitHit = 'file-size';
+    }
+    // Without a cgroup to count it, a fork refused by RLIMIT_NPROC says EAGAIN.
+    if (
+      !limitHit &&
+      !jail.cgroup &&
+      /fork.*Resource temporarily unavailable|BlockingIOError: \[Errno 11\]/.test(lastLine ?? '')
+    ) {
+      limitHit = 'processes';
+    }
+  }
   return {
+    limitHit,
     exitCode: result.exitCode,
     signal: result.signal,
     timedOut,
@@ -153,5 +202,99 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     durationMs: Date.now() - started,
     lastLine,
     survivors,
+  };
+}
+
+/** The host pid of bubblewrap's init (pid 1 of the step's namespace), from `--info-fd`. */
+function readSandboxInit(stream: unknown): Promise<number | undefined> {
+  const readable = stream as NodeJS.ReadableStream | undefined;
+  if (!readable) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let text = '';
+    readable.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    readable.on('end', () => resolve(undefined));
+    readable.on('error', () => resolve(undefined));
+  });
+}
+
+/**
+ * End a sandboxed step: SIGTERM to the command (the init's children), SIGKILL to the init
+ * after `graceMs`; the kernel then kills the rest of its pid namespace. Before bubblewrap has
+ * reported its init, the chain's process group is killed instead (bubblewrap's
+ * --die-with-parent takes the init along).
+ */
+async function stopSandbox(
+  pgid: number,
+  init: Promise<number | undefined>,
+  graceMs: number,
+): Promise<number[]> {
+  const pid = await Promise.race([init, sleep(200, undefined, { ref: false })]);
+  if (pid === undefined) {
+    signalGroup(pgid, 'SIGKILL');
+    return [];
+  }
+  if (graceMs > 0) {
+    const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+    for (const child of children.trim().split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(child), 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && isAlive(pid)) await sleep(50);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return [];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Check the step's disk use every second; `onOver` once when it passes the limit. */
+function watchDisk(
+  disk: { paths: string[]; maxBytes: number },
+  cgroup: StepCgroup | undefined,
+  onOver: () => void,
+): { stop(): void } {
+  let stopped = false;
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking || stopped) return;
+    checking = true;
+    // Deleted files the step still holds open use the disk too (seen through its cgroup's pids).
+    (cgroup ? cgroup.pids().then(deletedOpenBytes) : Promise.resolve(0))
+      .then((held) => diskUsageOver(disk.paths, disk.maxBytes, held))
+      .then((over) => {
+        if (over && !stopped) {
+          stopped = true;
+          onOver();
+        }
+      })
+      .finally(() => {
+        checking = false;
+      });
+  }, 1000);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }

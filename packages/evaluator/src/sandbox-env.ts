@@ -53,10 +53,16 @@ export function buildSandboxEnv(opts: {
   pipCacheDir: string | undefined;
   repoEnv: Record<string, string>;
   extra?: Record<string, string>;
+  /**
+   * In the sandbox there is no network: pip gets no index and no configuration file, only
+   * the wheels the worker downloaded for this job.
+   */
+  offlineWheels?: string | undefined;
 }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(opts.workerEnv)) {
     if (value === undefined) continue;
+    if (opts.offlineWheels !== undefined && PIP_PASSTHROUGH.includes(key)) continue;
     if (PASSTHROUGH.includes(key) || PASSTHROUGH_PREFIXES.some((p) => key.startsWith(p))) env[key] = value;
   }
   env.LANG ??= 'C.UTF-8';
@@ -73,9 +79,48 @@ export function buildSandboxEnv(opts: {
     PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1',
     PIP_NO_INPUT: '1',
     ...(opts.virtualEnv ? { VIRTUAL_ENV: opts.virtualEnv } : {}),
+    ...(opts.offlineWheels !== undefined
+      ? { PIP_NO_INDEX: '1', PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: opts.offlineWheels }
+      : {}),
     ...opts.extra,
   });
   return env;
+}
+
+/** What the worker's own pip needs to download as the operator's `pip` would, and nothing else. */
+const DOWNLOAD_PASSTHROUGH = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'VIRTUAL_ENV',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'REQUESTS_CA_BUNDLE',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+];
+
+/**
+ * The environment of the worker's wheel download: its HOME (so a user-level `pip.conf`
+ * applies), every `PIP_*` variable, proxies and CA files, and pip's download cache, which
+ * no sandbox can see. No App key, token or Redis URL.
+ */
+export function downloadEnvOf(env: WorkerEnv, pipCacheDir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (DOWNLOAD_PASSTHROUGH.includes(key) || key.startsWith('PIP_')) out[key] = value;
+  }
+  delete out.VIRTUAL_ENV;
+  Object.assign(out, { PIP_CACHE_DIR: pipCacheDir, PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' });
+  return out;
 }
 
 /** The environments of one job's commands; see {@link jobSandboxEnvs}. */
@@ -105,8 +150,15 @@ export function jobSandboxEnvs(opts: {
   jobPipCacheDir: string;
   /** pip's cache for shared builds; undefined: none. PR code must not be able to write it. */
   sharedPipCacheDir: string | undefined;
+  /** Sandboxed: pip is offline, with the job's downloaded wheels (see `buildSandboxEnv`). */
+  offlineWheels?: string | undefined;
 }): JobSandboxEnvs {
-  const common = { workerEnv: opts.workerEnv, home: opts.home, tmpDir: opts.tmpDir };
+  const common = {
+    workerEnv: opts.workerEnv,
+    home: opts.home,
+    tmpDir: opts.tmpDir,
+    offlineWheels: opts.offlineWheels,
+  };
   return {
     forJob: (virtualEnv, binDirs, seed = opts.seed) =>
       buildSandboxEnv({

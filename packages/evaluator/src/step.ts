@@ -20,6 +20,8 @@ export type RunStep = (step: {
   log?: LogCollector;
   /** A limit of its own, within the job's. */
   timeoutMs?: number;
+  /** More paths the step may write besides the job's own (a shared environment being built). */
+  writable?: string[];
 }) => Promise<RunSandboxedResult>;
 
 /** A failure message for a command that did not exit 0, or undefined when it did. */
@@ -28,6 +30,9 @@ export function stepFailure(label: string, result: RunSandboxedResult): StepFail
   if (result.timedOut) return { kind: 'timed-out', command: label };
   if (result.spawnError)
     return { kind: 'failed', message: `\`${label}\` could not be started: ${result.spawnError}` };
+  if (result.limitHit && result.limitMessage) {
+    return { kind: 'failed', message: `\`${label}\` was stopped: ${result.limitMessage}` };
+  }
   if (result.exitCode === 0) return undefined;
   const how =
     result.exitCode !== undefined

@@ -36,29 +36,16 @@ interface LockInfo {
 /**
  * The cache key of an environment: the interpreter (path and version) and the requirements'
  * lines without comments and blank lines (which pip ignores too). Readable prefix, hash
- * suffix: `py3.11.7-<16 hex>`. v2: environments of v1 may have been built with a
- * repository's own pip settings (`.evalbot.yml` `env`), so none of them is reused.
+ * suffix: `py3.11.7-<16 hex>`. v3: environments of v1/v2 were installed by pip with the
+ * network, as a uid every PR's code shared, so none of them is reused.
  */
 export function venvKey(python: { executable: string; version: string }, requirements: string): string {
   const hash = createHash('sha256')
     .update(
-      `evalbot-venv-v2\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
+      `evalbot-venv-v3\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
     )
     .digest('hex');
   return `py${python.version}-${hash.slice(0, 16)}`;
-}
-
-/**
- * Requirements that point at other files (`-r`, `-c`, `-e .`, `./pkg`, `file:`) install
- * things the file's content does not describe: such an environment is built per job, never
- * cached.
- */
-export function isCacheableRequirements(text: string): boolean {
-  for (const line of requirementLines(text)) {
-    if (/^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)\b/.test(line)) return false;
-    if (/^[./~]/.test(line) || /(^|[\s@])file:/.test(line) || /@\s*[./~]/.test(line)) return false;
-  }
-  return true;
 }
 
 /** Logical lines of a requirements file (continuations joined), without comments or blanks. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa, type Options } from 'execa';
@@ -23,8 +23,11 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
   return result.stdout.trim();
 }
 
+/** A directory of its own; traversable (not listable) by others, as the sandbox's uids must reach work and cache roots. */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `evalbot-test-${prefix}-`));
+  const dir = await mkdtemp(join(tmpdir(), `evalbot-test-${prefix}-`));
+  await chmod(dir, 0o711);
+  return dir;
 }
 
 /** Write `files` into `dir` and commit them; returns the new commit's SHA. */

@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { chmod } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@evalbot/test-utils';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateCommit } from '../src/index.ts';
+import { DEFAULT_SANDBOX_UIDS, evaluateCommit } from '../src/index.ts';
 import {
   type EvaluateFilesOptions,
   evaluateFiles,
@@ -195,7 +196,8 @@ open("result.txt", "w").write('{"ok": 1}')
         // pip in PR code caches inside the job, never where shared environments are built from.
         PIP_CACHE_DIR: expect.stringContaining(workRoot),
         HOME: expect.stringContaining(workRoot),
-        TMPDIR: expect.stringContaining(workRoot),
+        // The sandbox's own /tmp: private to the step, size-capped, gone when it ends.
+        TMPDIR: '/tmp',
       });
       expect(env.PATH?.split(':')[0]).toBe(`${env.VIRTUAL_ENV}/bin`);
       const gitConfig = lines.slice(lines.findIndex((l) => l.startsWith('GITCONFIG'))).join('\n');
@@ -248,9 +250,8 @@ open("result.txt", "w").write('{"a": 1}')
   });
 
   it.runIf(process.getuid?.() === 0)(
-    'runs PR code, pip included, as the unprivileged user when the worker is root',
+    'runs PR code, pip included, as a uid of its own when the worker is root',
     async () => {
-      const nobody = { uid: 65534, gid: 65534 };
       const root = await tempDir('as-user');
       remove(root);
       await chmod(root, 0o755);
@@ -267,17 +268,13 @@ except OSError:
 json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable}, open("result.txt", "w"))
 `,
         },
-        {
-          runAsUser: nobody,
-          python: '/usr/bin/python3',
-          workRoot: join(root, 'work'),
-          cacheDir: join(root, 'cache'),
-        },
+        { workRoot: join(root, 'work'), cacheDir: join(root, 'cache') },
       );
-      expect(result).toMatchObject({
-        ok: true,
-        runs: [{ metrics: { uid: 65534, gid: 65534, shared_writable: 0 } }],
-      });
+      expect(result).toMatchObject({ ok: true, runs: [{ metrics: { shared_writable: 0 } }] });
+      const { uid, gid } = (result.ok && result.runs[0]?.metrics) || {};
+      expect(uid).toBeGreaterThanOrEqual(DEFAULT_SANDBOX_UIDS.first);
+      expect(uid).toBeLessThanOrEqual(DEFAULT_SANDBOX_UIDS.last);
+      expect(gid).toBe(uid);
       expect(await leftovers(join(root, 'work'))).toEqual([]);
     },
     180_000,
@@ -286,55 +283,52 @@ json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable},
   it.runIf(process.getuid?.() === 0)(
     'leaves PR code and its pip nothing it can write in the cache shared environments are built from',
     async () => {
-      const nobody = { uid: 65534, gid: 65534 };
       const root = await tempDir('as-user-cache');
       remove(root);
       await chmod(root, 0o755);
       const cacheDir = join(root, 'cache');
       const result = await evaluate(
         {
-          // The shared build runs pip as the run user; setup runs pip as the run user in the job.
+          // The shared build runs pip as the job's uid; setup runs pip as the job's uid too.
           'requirements.txt': 'six\n',
-          '.evalbot.yml': 'setup: pip install packaging\n',
+          '.evalbot.yml': 'setup: pip install --force-reinstall --no-deps six\n',
           'demo.py': `import json, os
 cache = ${JSON.stringify(cacheDir)}
-writable = [p for d, dirs, files in os.walk(cache) for p in [d, *(os.path.join(d, f) for f in files)] if os.access(p, os.W_OK)]
-try:
-    os.makedirs(os.path.join(cache, "pip", "wheels"), exist_ok=True)
-    writable.append("created pip/")
-except OSError:
-    pass
-print("WRITABLE", writable)
+# Plant a file in every directory of the cache it can see, and append to every file.
+planted = 0
+for d, dirs, files in os.walk(cache):
+    for path, is_dir in [(d, True), *((os.path.join(d, f), False) for f in files)]:
+        try:
+            open(os.path.join(path, "planted-by-pr") if is_dir else path, "a").write("" if not is_dir else "x")
+            planted += 1
+        except OSError:
+            pass
 in_job = os.environ.get("PIP_CACHE_DIR", "").startswith(os.environ["HOME"] + "/")
-json.dump({"writable_in_cache": len(writable), "pip_cache_in_job": int(in_job)}, open("result.txt", "w"))
+json.dump({"pip_cache_in_job": int(in_job)}, open("result.txt", "w"))
 `,
         },
-        {
-          runAsUser: nobody,
-          python: '/usr/bin/python3',
-          workRoot: join(root, 'work'),
-          cacheDir,
-        },
+        { workRoot: join(root, 'work'), cacheDir },
       );
-      expect(result).toMatchObject({
-        ok: true,
-        runs: [{ metrics: { writable_in_cache: 0, pip_cache_in_job: 1 } }],
-      });
+      expect(result).toMatchObject({ ok: true, runs: [{ metrics: { pip_cache_in_job: 1 } }] });
+      // What it wrote went to its private /tmp at most: the real cache holds nothing of it.
+      expect((await execa('find', [cacheDir, '-name', 'planted-by-pr'])).stdout).toBe('');
+      const sitePackages = await execa('find', [join(cacheDir, 'venvs'), '-name', 'six.py']);
+      for (const file of sitePackages.stdout.split('\n').filter(Boolean)) {
+        expect((await stat(file)).uid).toBe(0);
+      }
     },
     180_000,
   );
 
-  it('refuses runAsUser when the work directory is not reachable by that user', async () => {
-    if (process.getuid?.() !== 0) {
-      await expect(evaluate(FAKE_MODEL, { runAsUser: { uid: 65534, gid: 65534 } })).rejects.toThrow(
-        /needs the worker to run as root/,
+  it.runIf(process.getuid?.() === 0)(
+    "refuses a work directory the sandbox's uids cannot reach, saying how to fix it",
+    async () => {
+      const hidden = await tempDir('hidden');
+      await chmod(hidden, 0o700);
+      remove(hidden);
+      await expect(evaluate(FAKE_MODEL, { workRoot: join(hidden, 'work') })).rejects.toThrow(
+        /the work directory \(EVALBOT_WORK_DIR\) .* is not reachable by the sandbox uids: .* lacks search \(x\) permission/,
       );
-      return;
-    }
-    const hidden = await tempDir('hidden'); // mkdtemp: mode 0700
-    remove(hidden);
-    await expect(
-      evaluate(FAKE_MODEL, { runAsUser: { uid: 65534, gid: 65534 }, workRoot: join(hidden, 'work') }),
-    ).rejects.toThrow(/is not reachable by uid 65534/);
-  });
+    },
+  );
 });

@@ -8,7 +8,7 @@ import { LogCollector } from '../src/log-collector.ts';
 import { preparePythonEnv } from '../src/prepare-python-env.ts';
 import { resolvePython } from '../src/python-interpreter.ts';
 import { runSandboxed } from '../src/run-sandboxed.ts';
-import { jobSandboxEnvs } from '../src/sandbox-env.ts';
+import { downloadEnvOf, jobSandboxEnvs } from '../src/sandbox-env.ts';
 import type { RunStep } from '../src/step.ts';
 import { venvKey } from '../src/venv-cache.ts';
 import {
@@ -58,7 +58,7 @@ describe('the environment cache', () => {
     // A package appears in the shared environment behind evalbot's back (published environments
     // never change; this only shows whether the next job looks again).
     const [link] = (await cacheEntries(cacheDir)).filter((name) => !name.includes('@'));
-    const python = await resolvePython('python3', { PATH: process.env.PATH });
+    const python = await resolvePython(process.env.EVALBOT_PYTHON ?? 'python3', { PATH: process.env.PATH });
     const distInfo = join(
       cacheDir,
       'venvs',
@@ -121,7 +121,7 @@ describe('the environment cache', () => {
 
   it('is not wedged by a builder that was killed midway', async () => {
     const cacheDir = await freshCache();
-    const python = await resolvePython('python3', process.env);
+    const python = await resolvePython(process.env.EVALBOT_PYTHON ?? 'python3', process.env);
     const key = venvKey(python, 'six\n');
     // A worker that died while building: its lock and half-built directory remain.
     const dead = execa('sleep', ['60']);
@@ -143,17 +143,36 @@ describe('the environment cache', () => {
 
   it("installs setup's pip packages into the job's own layer, never into the shared environment", async () => {
     const cacheDir = await freshCache();
+    // Offline, from the wheels the worker downloaded for this job.
     const withSetup = await evaluate(
-      { ...USES_SIX, 'requirements.txt': '', '.evalbot.yml': 'setup: pip install six\n' },
+      { ...USES_SIX, '.evalbot.yml': 'setup: pip install --force-reinstall --no-deps six\n' },
       cacheDir,
     );
     expect(withSetup).toMatchObject({ ok: true, runs: [{ metrics: { six: 1, in_job_layer: 1 } }] });
-    const without = await evaluate({ ...USES_SIX, 'requirements.txt': '' }, cacheDir);
-    expect(without).toMatchObject({ ok: false, stage: 'run', environmentReused: true });
-    expect(without.ok ? '' : without.message).toContain("ModuleNotFoundError: No module named 'six'");
+    const without = await evaluate(USES_SIX, cacheDir);
+    expect(without).toMatchObject({
+      ok: true,
+      environmentReused: true,
+      runs: [{ metrics: { six: 1, in_job_layer: 0 } }],
+    });
   });
 
-  it('reports a failing pip install at stage setup and caches nothing', async () => {
+  it('runs setup without the network: pip there finds only the wheels the worker downloaded', async () => {
+    const cacheDir = await freshCache();
+    const result = await evaluate(
+      { ...USES_SIX, '.evalbot.yml': 'setup: pip install evalbot-not-downloaded\n' },
+      cacheDir,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'setup',
+      message: expect.stringMatching(
+        /^`pip install evalbot-not-downloaded` exited with code 1: ERROR: No matching distribution found for evalbot-not-downloaded/,
+      ),
+    });
+  });
+
+  it('names a requirement the worker finds no wheel for, at stage setup, and caches nothing', async () => {
     const cacheDir = await freshCache();
     const result = await evaluate(
       { ...USES_SIX, 'requirements.txt': 'evalbot-no-such-package==1.0\n' },
@@ -162,14 +181,16 @@ describe('the environment cache', () => {
     expect(result).toMatchObject({
       ok: false,
       stage: 'setup',
-      message: expect.stringMatching(
-        /^`pip install -r requirements.txt` exited with code 1: ERROR: No matching distribution found for evalbot-no-such-package==1.0/,
-      ),
+      message:
+        "`evalbot-no-such-package==1.0` has no wheel for Python 3.11.2 on the worker's package indexes: evalbot installs wheels only, since building a source distribution runs its code with network access. Pin a version that publishes a wheel, or ask the operator to add one to the index".replace(
+          '3.11.2',
+          (await resolvePython(process.env.EVALBOT_PYTHON ?? 'python3', process.env)).version,
+        ),
     });
     expect(await cacheEntries(cacheDir)).toEqual([]);
   });
 
-  it('installs requirements that include other files for the job only', async () => {
+  it('reads the files -r includes itself, so the environment is cached like one file of their lines', async () => {
     const cacheDir = await freshCache();
     const result = await evaluate(
       { ...USES_SIX, 'requirements.txt': '-r base.txt\n', 'base.txt': 'six\n' },
@@ -178,9 +199,11 @@ describe('the environment cache', () => {
     expect(result).toMatchObject({
       ok: true,
       environmentReused: false,
-      runs: [{ metrics: { six: 1, in_job_layer: 1 } }],
+      runs: [{ metrics: { six: 1, in_job_layer: 0 } }],
     });
-    expect(await cacheEntries(cacheDir)).toEqual([]);
+    // The same lines in one file are the same environment.
+    const flat = await evaluate(USES_SIX, cacheDir);
+    expect(flat).toMatchObject({ ok: true, environmentReused: true });
   });
 
   it("refuses a repository's pip settings, so the next repository with the same requirements gets the real package", async () => {
@@ -236,10 +259,12 @@ describe('the environment cache', () => {
     const runStep: RunStep = (step) =>
       runSandboxed({ argv: step.argv, cwd: step.cwd, env: step.env, log: step.log ?? log, graceMs: 500 });
     const prepared = await preparePythonEnv({
-      python: await resolvePython('python3', process.env),
+      python: await resolvePython(process.env.EVALBOT_PYTHON ?? 'python3', process.env),
       cacheDir,
       checkout,
       jobVenv: join(job, 'venv'),
+      wheelsDir: join(job, 'wheels'),
+      downloadEnv: downloadEnvOf(process.env, join(cacheDir, 'pip-downloads')),
       config,
       runStep,
       envFor: envs.forJob,

@@ -1,0 +1,94 @@
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isProcessAlive } from '../is-process-alive.ts';
+
+/** A range of uids that belong to no account, one per concurrently running job. */
+export interface UidRange {
+  first: number;
+  last: number;
+}
+
+export interface UidLease {
+  uid: number;
+  release(): Promise<void>;
+}
+
+interface LeaseInfo {
+  pid: number;
+  host: string;
+  since: number;
+}
+
+/**
+ * Lease a uid of `range` for one job: a file `<dir>/<uid>` created with `O_EXCL`, naming this
+ * process. Every worker of a host leases from the same directory, so no two running jobs share
+ * a uid (and so a process count, a signal target or a file owner). A lease of a dead process
+ * on this host is taken over; one of another host (a shared cache volume) after `foreignStaleMs`.
+ */
+export async function leaseUid(
+  dir: string,
+  range: UidRange,
+  opts: { foreignStaleMs: number },
+): Promise<UidLease> {
+  // Only the lease directory itself is private: a parent created here (the cache directory)
+  // must stay reachable by the sandbox's uids.
+  await mkdir(dirname(dir), { recursive: true });
+  await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const size = range.last - range.first + 1;
+  // Start at a random place so that workers starting together do not contend for one file.
+  const offset = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const uid = range.first + ((offset + i) % size);
+    const path = join(dir, String(uid));
+    const mine: LeaseInfo = { pid: process.pid, host: hostname(), since: Date.now() };
+    if (await tryCreate(path, mine)) return leaseOf(uid, path);
+    const holder = await readLease(path);
+    if (holder && !isAbandoned(holder, opts.foreignStaleMs)) continue;
+    // Rename first so that only one taker removes this particular lease.
+    const stale = `${path}.stale-${process.pid}-${i}`;
+    if (
+      await rename(path, stale).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await unlink(stale).catch(() => {});
+      if (await tryCreate(path, mine)) return leaseOf(uid, path);
+    }
+  }
+  throw new Error(
+    `all ${size} sandbox uids (${range.first}-${range.last}) are in use by running jobs; widen EVALBOT_SANDBOX_UIDS or lower WORKER_CONCURRENCY`,
+  );
+}
+
+function leaseOf(uid: number, path: string): UidLease {
+  return { uid, release: () => unlink(path).catch(() => {}) };
+}
+
+async function tryCreate(path: string, info: LeaseInfo): Promise<boolean> {
+  try {
+    await writeFile(path, JSON.stringify(info), { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function readLease(path: string): Promise<LeaseInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(path, 'utf8')) as LeaseInfo;
+    return Number.isInteger(info.pid) && typeof info.host === 'string' ? info : undefined;
+  } catch {
+    // Unreadable or half-written: treated as held (a writer finishes within microseconds).
+    return { pid: process.pid, host: hostname(), since: Date.now() };
+  }
+}
+
+function isAbandoned(holder: LeaseInfo, foreignStaleMs: number): boolean {
+  if (holder.host !== hostname()) return Date.now() - holder.since > foreignStaleMs;
+  return !isProcessAlive(holder.pid);
+}
