@@ -20,13 +20,11 @@ for tool in git python3; do
     exit 1
   fi
 done
-if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  echo "evalbot: python3 cannot create virtual environments; install python3-venv (Debian: sudo apt-get install python3-venv)" >&2
+# bubblewrap for the sandbox PR code runs in, a Python its uids can run, and the cache of
+# virtual environments (TensorFlow for ml-demo), in the checkout so only the first run builds it.
+source scripts/lib/sandbox-env.sh
+if ! "${EVALBOT_PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  echo "evalbot: ${EVALBOT_PYTHON:-python3} cannot create virtual environments; install python3-venv (Debian: sudo apt-get install python3-venv)" >&2
   exit 1
 fi
-
-# Virtual environments (TensorFlow for ml-demo) and pip's cache stay in the checkout, so only
-# the first run builds them.
-export EVALBOT_CACHE_DIR="${EVALBOT_CACHE_DIR:-$PWD/.cache/evalbot}"
-mkdir -p "$EVALBOT_CACHE_DIR"
 exec node --import tsx apps/cli/src/main.ts demo "${args[@]}"

@@ -17,7 +17,9 @@ export function minutes(value: string): number {
  * the same machine share what they built.
  */
 export async function cacheDirOf(ctx: CliContext, option: string | undefined): Promise<string> {
-  const dir = resolve(ctx.cwd, option ?? ctx.env.EVALBOT_CACHE_DIR ?? join(homedir(), '.cache', 'evalbot'));
+  // As root, the sandbox's uids read the environments: not from root's home, which they cannot reach.
+  const fallback = process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot');
+  const dir = resolve(ctx.cwd, option ?? ctx.env.EVALBOT_CACHE_DIR ?? fallback);
   await mkdir(dir, { recursive: true });
   return dir;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,8 @@ describe('evalbot compare', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'evalbot-compare-'));
+    // The sandbox's uids must traverse it to their job directories under work/.
+    await chmod(dir, 0o711);
     repo = join(dir, 'model');
     await exec('mkdir', [repo]);
     await git(repo, 'init', '-q', '-b', 'main', '.');
@@ -72,6 +74,7 @@ describe('evalbot compare', () => {
       PIP_EXTRA_INDEX_URL: process.env.PIP_EXTRA_INDEX_URL,
       EVALBOT_CACHE_DIR: cacheDir,
       EVALBOT_WORK_DIR: join(dir, 'work'),
+      EVALBOT_PYTHON: process.env.EVALBOT_PYTHON,
     };
   });
 
@@ -145,15 +148,16 @@ describe('evalbot compare', () => {
   });
 
   it('stops the training’s whole process group on Ctrl-C and exits 130', async () => {
-    const pidFile = join(dir, 'sleeper.pid');
+    // Its marker on the command lines of the training and its child, which the host sees.
+    const marker = `evalbot-compare-${process.pid}-${Date.now()}`;
     await git(repo, 'checkout', '-q', '-b', 'slow', 'main');
     await commit(
       repo,
       {
-        'demo.py': `import os, subprocess, time
-child = subprocess.Popen(["sleep", "300"])
-with open(${JSON.stringify(pidFile)}, "w") as f:
-    f.write(f"{os.getpid()} {child.pid}")
+        'demo.py': `import os, subprocess, sys, time
+if sys.argv[1:] != [${JSON.stringify(marker)}]:
+    os.execv(sys.executable, [sys.executable, "demo.py", ${JSON.stringify(marker)}])
+child = subprocess.Popen(["sh", "-c", "sleep 300", ${JSON.stringify(marker)}])
 time.sleep(300)
 `,
       },
@@ -163,9 +167,13 @@ time.sleep(300)
     const interrupt = new AbortController();
     const cli = captureCli({ env, cwd: repo, signal: interrupt.signal });
     const running = runCli(['compare', '--base', 'main', '--head', 'slow'], cli.ctx);
-    const pids = (await waitFor(() => readFile(pidFile, 'utf8').catch(() => ''), { timeoutMs: 30_000 }))
-      .split(' ')
-      .map(Number);
+    const pids = await waitFor(
+      async () => {
+        const found = await processesWith(marker);
+        return found.length === 2 ? found : null;
+      },
+      { timeoutMs: 30_000 },
+    );
 
     const started = Date.now();
     interrupt.abort(new Error('interrupted'));
@@ -174,5 +182,17 @@ time.sleep(300)
     expect(cli.stderr()).toContain('interrupted; nothing was compared');
     expect(cli.stdout()).toBe('');
     for (const pid of pids) expect(await isRunning(pid)).toBe(false);
+    expect(await processesWith(marker)).toEqual([]);
   });
 });
+
+/** Live processes with `marker` as an argument. */
+async function processesWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(marker) && (await isRunning(Number(name)))) pids.push(Number(name));
+  }
+  return pids;
+}

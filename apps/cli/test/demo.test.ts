@@ -8,10 +8,13 @@ import { captureCli } from './capture-cli.ts';
 
 /**
  * A stand-in for ml-demo that trains instantly: the same learning-rate line (the demo's PR
- * raises it), metrics that follow it, and its pid appended to `pidFile` so the test can check
+ * raises it), metrics that follow it, and `marker` on its command line (it re-executes itself
+ * with it: the sandbox shows it nothing of the host to write its pid to) so the test can check
  * that no training outlives the demo. `sleep` makes it train "forever" instead.
  */
-const fakeModel = (pidFile: string, opts: { sleep?: boolean } = {}) => `import json, os, time
+const fakeModel = (marker: string, opts: { sleep?: boolean } = {}) => `import json, os, sys, time
+if sys.argv[1:] != [${JSON.stringify(marker)}]:
+    os.execv(sys.executable, [sys.executable, "demo.py", ${JSON.stringify(marker)}])
 
 def positive_float(text):
     return float(text)
@@ -19,8 +22,7 @@ def positive_float(text):
 OPTIONS = [
     ("--learning-rate", "LEARNING_RATE", positive_float, 0.003, "Adam's learning rate"),
 ]
-with open(${JSON.stringify(pidFile)}, "a") as f:
-    f.write(f"{os.getpid()}\\n")
+print("training", flush=True)
 ${opts.sleep ? 'time.sleep(300)\n' : ''}lr = OPTIONS[0][3]
 with open("result.txt", "w") as f:
     json.dump({"accuracy": 0.9 + lr, "loss": 0.5 - 10 * lr}, f)
@@ -44,8 +46,16 @@ async function isRunning(pid: number): Promise<boolean> {
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
-const pidsIn = async (file: string) =>
-  (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+/** Live processes whose command line holds `marker`: the trainings of one test. */
+async function trainingsWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').includes(marker) && (await isRunning(Number(name)))) pids.push(Number(name));
+  }
+  return pids;
+}
 
 describe('evalbot demo', () => {
   let dir: string;
@@ -66,10 +76,10 @@ describe('evalbot demo', () => {
   async function sourceDir(name: string, opts: { sleep?: boolean } = {}) {
     const source = join(dir, name);
     await mkdir(source);
-    const pidFile = join(dir, `${name}.pids`);
-    await writeFile(join(source, 'demo.py'), fakeModel(pidFile, opts));
+    const marker = `evalbot-demo-test-${name}-${process.pid}-${Date.now()}`;
+    await writeFile(join(source, 'demo.py'), fakeModel(marker, opts));
     await writeFile(join(source, 'requirements.txt'), '');
-    return { source, pidFile, logDir: join(dir, `${name}-logs`) };
+    return { source, marker, logDir: join(dir, `${name}-logs`) };
   }
 
   const args = (source: string, logDir: string) => [
@@ -85,7 +95,7 @@ describe('evalbot demo', () => {
   ];
 
   it('prints the PR comment with the metrics table and the check run, then stops everything it started', async () => {
-    const { source, pidFile, logDir } = await sourceDir('model');
+    const { source, marker, logDir } = await sourceDir('model');
     const cli = captureCli({ cwd: dir });
     const code = await runCli(args(source, logDir), cli.ctx);
 
@@ -110,18 +120,19 @@ describe('evalbot demo', () => {
 
     // Redis, the gateway and the workers were this process's children; the trainings theirs.
     expect(await liveChildren()).toEqual(childrenBefore);
-    const trainings = await pidsIn(pidFile);
-    expect(trainings).toHaveLength(2);
-    for (const pid of trainings) expect(await isRunning(pid)).toBe(false);
+    expect(await trainingsWith(marker)).toEqual([]);
   }, 120_000);
 
   it('stops the trainings and every process it started when interrupted, and exits 130', async () => {
-    const { source, pidFile, logDir } = await sourceDir('slow-model', { sleep: true });
+    const { source, marker, logDir } = await sourceDir('slow-model', { sleep: true });
     const interrupt = new AbortController();
     const cli = captureCli({ cwd: dir, signal: interrupt.signal });
     const running = runCli(args(source, logDir), cli.ctx);
     const trainings = await waitFor(
-      async () => ((await pidsIn(pidFile)).length === 2 ? pidsIn(pidFile) : null),
+      async () => {
+        const pids = await trainingsWith(marker);
+        return pids.length === 2 ? pids : null;
+      },
       {
         timeoutMs: 60_000,
         what: 'both sides to start training',

@@ -13,7 +13,10 @@ import {
   prefixEnv,
   redisEnv,
 } from '@evalbot/config';
+import type { SandboxLimits } from '@evalbot/evaluator';
 import { z } from 'zod';
+
+const MiB = 1024 * 1024;
 
 const schema = z.object({
   ...redisEnv,
@@ -23,7 +26,10 @@ const schema = z.object({
   ...evaluateLabelEnv,
   WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
   EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
-  EVALBOT_CACHE_DIR: z.string().default(join(homedir(), '.cache', 'evalbot')),
+  // A root worker's home is not reachable by the sandbox uids that read the environments.
+  EVALBOT_CACHE_DIR: z
+    .string()
+    .default(process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot')),
   EVALBOT_MAX_TIMEOUT_MINUTES: envInt({ default: 60, min: 1, max: 24 * 60 }),
   BASE_CACHE_TTL_HOURS: envInt({ default: 168, min: 0, max: 24 * 365 }),
   WORKER_METRICS_PORT: envInt({ default: 9464, min: 0, max: 65535 }),
@@ -31,19 +37,37 @@ const schema = z.object({
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   /** How long a job's lock lives without renewal: after a worker dies, its job is retried this much later. */
   WORKER_LOCK_DURATION_MS: envInt({ default: 30_000, min: 1000, max: 600_000 }),
-  /** `uid:gid` to run PR code as, when the worker runs as root. */
+  /** Removed: one uid shared by every job let PR code reach other jobs. */
   EVALBOT_RUN_AS_USER: z
     .string()
-    .regex(/^\s*\d+:\d+\s*$/, 'must be uid:gid in numbers, e.g. 10001:10001 (a user without a login shell)')
+    .optional()
+    .refine(
+      (v) => v === undefined || v.trim() === '',
+      'is no longer used: PR code now runs in a sandbox with a uid of its own per job, from EVALBOT_SANDBOX_UIDS (default 50000-50999); remove EVALBOT_RUN_AS_USER',
+    ),
+  EVALBOT_SANDBOX_UIDS: z
+    .string()
+    .default('50000-50999')
+    .refine((v) => /^\s*\d+\s*-\s*\d+\s*$/.test(v), 'must be a range of uids, e.g. 50000-50999')
     .transform((v) => {
-      const [uid, gid] = v.trim().split(':').map(Number);
-      return { uid: uid ?? 0, gid: gid ?? 0 };
+      const [first, last] = v.split('-').map((n) => Number(n.trim()));
+      return { first: first ?? 0, last: last ?? 0 };
     })
     .refine(
-      (ids) => ids.uid !== 0,
-      "must not be root (uid 0): PR code would run with the worker's privileges",
-    )
-    .optional(),
+      (r) => r.first > 0 && r.last >= r.first,
+      'must be a range of non-root uids, first ≤ last, e.g. 50000-50999 (no account may use them)',
+    ),
+  EVALBOT_SANDBOX_MEMORY_MB: envInt({ default: 8192, min: 64, max: 4 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_MAX_PROCESSES: envInt({ default: 512, min: 16, max: 1_000_000 }),
+  EVALBOT_SANDBOX_MAX_FILE_MB: envInt({ default: 4096, min: 1, max: 16 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_DISK_MB: envInt({ default: 10240, min: 16, max: 64 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_TMP_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
+  /** Runs PR code uncontained, as the worker: only for local experiments with one's own code. */
+  EVALBOT_UNSAFE_NO_SANDBOX: z
+    .enum(['', '0', '1', 'true', 'false'], { message: 'must be 1 (run PR code without a sandbox) or unset' })
+    .default('')
+    .transform((v) => v === '1' || v === 'true'),
+  EVALBOT_PYTHON: z.string().min(1).default('python3'),
 });
 
 export interface WorkerConfig {
@@ -62,8 +86,10 @@ export interface WorkerConfig {
   metricsPort: number;
   metricsHost: string;
   lockDurationMs: number;
-  /** Who runs PR code when the worker is root; undefined: the worker's own user. */
-  runAsUser: { uid: number; gid: number } | undefined;
+  /** The sandbox's uids and limits; undefined: EVALBOT_UNSAFE_NO_SANDBOX, PR code runs uncontained. */
+  sandbox: { uids: { first: number; last: number }; limits: SandboxLimits } | undefined;
+  /** The interpreter environments are built with. */
+  python: string;
   /** Environment variables passed through to pip (mirrors). */
   pipEnv: Record<string, string>;
 }
@@ -110,7 +136,19 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     metricsPort: parsed.WORKER_METRICS_PORT,
     metricsHost: parsed.WORKER_METRICS_HOST,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
-    runAsUser: parsed.EVALBOT_RUN_AS_USER,
+    sandbox: parsed.EVALBOT_UNSAFE_NO_SANDBOX
+      ? undefined
+      : {
+          uids: parsed.EVALBOT_SANDBOX_UIDS,
+          limits: {
+            memoryBytes: parsed.EVALBOT_SANDBOX_MEMORY_MB * MiB,
+            processes: parsed.EVALBOT_SANDBOX_MAX_PROCESSES,
+            fileSizeBytes: parsed.EVALBOT_SANDBOX_MAX_FILE_MB * MiB,
+            diskBytes: parsed.EVALBOT_SANDBOX_DISK_MB * MiB,
+            tmpBytes: parsed.EVALBOT_SANDBOX_TMP_MB * MiB,
+          },
+        },
+    python: parsed.EVALBOT_PYTHON,
     pipEnv,
   };
 }

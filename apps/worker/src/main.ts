@@ -1,4 +1,5 @@
 import { ConfigError } from '@evalbot/config';
+import { SandboxUnavailableError } from '@evalbot/evaluator';
 import { createLogger } from '@evalbot/logger';
 import { loadConfig } from './env.ts';
 import { startWorker } from './start-worker.ts';
@@ -18,7 +19,8 @@ let worker: Awaited<ReturnType<typeof startWorker>>;
 try {
   worker = await startWorker({ config, logger });
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
+  // Either is the operator's to fix, and the message says how; a stack trace would hide it.
+  if (!(error instanceof ConfigError) && !(error instanceof SandboxUnavailableError)) throw error;
   process.stderr.write(`evalbot worker: ${error.message}\n`);
   process.exit(78);
 }

@@ -1,6 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { type RunAsUser, reapStaleWorkDirs } from '@evalbot/evaluator';
+import { join } from 'node:path';
+import {
+  assertSandboxCanReach,
+  createSandbox,
+  reapStaleWorkDirs,
+  resolvePython,
+  type Sandbox,
+  SandboxUnavailableError,
+} from '@evalbot/evaluator';
 import { createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
   COMMAND_QUEUE,
@@ -56,6 +64,8 @@ function contextOf(job: Job): JobContext {
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, logger } = opts;
   const now = opts.now ?? (() => new Date());
+  // Before anything else: a worker that cannot contain PR code must not take a job.
+  const sandbox = await openSandbox(config, logger);
   await mkdir(config.workDir, { recursive: true });
   const reaped = await reapStaleWorkDirs(config.workDir);
   if (reaped.removed.length > 0 || reaped.killedGroups.length > 0) {
@@ -89,19 +99,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const running = new RunningEvaluations();
   const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
   const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
-  const isRoot = process.getuid?.() === 0;
-  const runAsUser: RunAsUser | undefined = isRoot ? config.runAsUser : undefined;
-  if (isRoot && !runAsUser) {
-    logger.warn(
-      'the worker runs as root and EVALBOT_RUN_AS_USER is not set: PR code runs as root. Set EVALBOT_RUN_AS_USER=uid:gid of an unprivileged user (the Docker image uses 10001:10001)',
-    );
-  }
-  if (!isRoot) {
-    logger.warn(
-      "PR code runs as the worker's own user, who can read this process's environment (the App key) through /proc; on shared hosts run the worker as root with EVALBOT_RUN_AS_USER set, as the Docker image does",
-    );
-  }
-
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
@@ -125,7 +122,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       publisher,
       metrics,
       logger,
-      ...(runAsUser ? { runAsUser } : {}),
+      sandbox,
       evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
     }).catch((error: unknown) => requeueOrRethrow(job, token, error));
   const compare: Processor = (job, token) =>
@@ -200,4 +197,29 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       return closing;
     },
   };
+}
+
+async function openSandbox(config: WorkerConfig, logger: Logger): Promise<Sandbox | 'unsafe-none'> {
+  if (!config.sandbox) {
+    logger.warn(
+      "EVALBOT_UNSAFE_NO_SANDBOX is set: PR code runs WITHOUT a sandbox, as the worker's own user, with the network and the worker's files within reach. Use it only for local experiments with your own code",
+    );
+    return 'unsafe-none';
+  }
+  const sandbox = await createSandbox({
+    ...config.sandbox,
+    // Shared by every worker of this host (compose workers share the cache volume).
+    leaseDir: join(config.cacheDir, 'sandbox-uids'),
+    foreignLeaseStaleMs: 2 * config.maxTimeoutMs + 3600_000,
+  });
+  const python = await resolvePython(config.python, process.env);
+  await assertSandboxCanReach({
+    workRoot: config.workDir,
+    cacheDir: config.cacheDir,
+    python: python.executable,
+  }).catch((error: Error) => {
+    throw new SandboxUnavailableError(error.message);
+  });
+  logger.info({ sandbox: sandbox.description, limits: sandbox.limits }, 'PR code runs in a sandbox');
+  return sandbox;
 }

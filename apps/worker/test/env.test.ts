@@ -32,7 +32,17 @@ describe('worker configuration', () => {
       maxTimeoutMs: 60 * 60_000,
       metricsPort: 9464,
       metricsHost: '127.0.0.1',
-      runAsUser: undefined,
+      python: 'python3',
+      sandbox: {
+        uids: { first: 50000, last: 50999 },
+        limits: {
+          memoryBytes: 8 * 1024 ** 3,
+          processes: 512,
+          fileSizeBytes: 4 * 1024 ** 3,
+          diskBytes: 10 * 1024 ** 3,
+          tmpBytes: 1024 ** 3,
+        },
+      },
       app: { appId: 12 },
     });
     // Only pip's mirror settings are passed on to PR installs.
@@ -43,7 +53,7 @@ describe('worker configuration', () => {
     const problems = problemsOf({
       APP_ID: 'twelve',
       WORKER_CONCURRENCY: 'lots',
-      EVALBOT_RUN_AS_USER: 'nobody',
+      EVALBOT_SANDBOX_UIDS: 'nobody',
       BULLMQ_PREFIX: 'a:b',
     });
     expect(problems).toEqual(
@@ -52,19 +62,30 @@ describe('worker configuration', () => {
         expect.stringMatching(/^APP_ID: "twelve" is not a positive whole number/),
         expect.stringMatching(/^PRIVATE_KEY: is required \(or PRIVATE_KEY_PATH\)/),
         expect.stringMatching(/^WORKER_CONCURRENCY: "lots" is not a whole number between 1 and 64/),
-        expect.stringMatching(/^EVALBOT_RUN_AS_USER: must be uid:gid in numbers/),
+        expect.stringMatching(/^EVALBOT_SANDBOX_UIDS: must be a range of uids, e.g. 50000-50999/),
         expect.stringMatching(/^BULLMQ_PREFIX: use letters, digits/),
       ]),
     );
   });
 
-  it('takes the run-as user as numbers and refuses root', () => {
-    expect(loadConfig({ ...valid, EVALBOT_RUN_AS_USER: '10001:10002' }).runAsUser).toEqual({
-      uid: 10001,
-      gid: 10002,
+  it('takes the sandbox uids as a range, refuses root, and names what replaced EVALBOT_RUN_AS_USER', () => {
+    expect(loadConfig({ ...valid, EVALBOT_SANDBOX_UIDS: '60000-60099' }).sandbox?.uids).toEqual({
+      first: 60000,
+      last: 60099,
     });
-    expect(problemsOf({ ...valid, EVALBOT_RUN_AS_USER: '0:0' })).toEqual([
-      expect.stringMatching(/^EVALBOT_RUN_AS_USER: must not be root/),
+    expect(problemsOf({ ...valid, EVALBOT_SANDBOX_UIDS: '0-10' })).toEqual([
+      expect.stringMatching(/^EVALBOT_SANDBOX_UIDS: must be a range of non-root uids/),
+    ]);
+    expect(problemsOf({ ...valid, EVALBOT_RUN_AS_USER: '10001:10001' })).toEqual([
+      expect.stringMatching(/^EVALBOT_RUN_AS_USER: is no longer used: .* EVALBOT_SANDBOX_UIDS/),
+    ]);
+  });
+
+  it('runs PR code without a sandbox only when EVALBOT_UNSAFE_NO_SANDBOX says so', () => {
+    expect(loadConfig({ ...valid, EVALBOT_UNSAFE_NO_SANDBOX: '1' }).sandbox).toBeUndefined();
+    expect(loadConfig(valid).sandbox).toBeDefined();
+    expect(problemsOf({ ...valid, EVALBOT_UNSAFE_NO_SANDBOX: 'yes please' })).toEqual([
+      expect.stringMatching(/^EVALBOT_UNSAFE_NO_SANDBOX: must be 1/),
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GitHubSim, sendDelivery, startGitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
@@ -54,6 +54,10 @@ export interface LocalStack {
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const root = await mkdtemp(join(tmpdir(), 'evalbot-stack-'));
+  // The sandbox's uids bind their job directories and environments from below these: they
+  // must traverse (not list) them. A test's mkdtemp cache directory is private until then.
+  await chmod(root, 0o711);
+  await chmod(opts.cacheDir, (await stat(opts.cacheDir)).mode | 0o011);
   const started: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const stop of started.reverse()) await stop().catch(() => {});
@@ -106,7 +110,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await mkdir(workDir, { recursive: true });
       const metricsPort = await freePort();
       const pipEnv = Object.fromEntries(
-        Object.entries(process.env).filter(([k]) => k.startsWith('PIP_') || k.startsWith('OPENBLAS_')),
+        Object.entries(process.env).filter(
+          ([k]) => k.startsWith('PIP_') || k.startsWith('OPENBLAS_') || k === 'EVALBOT_PYTHON',
+        ),
       );
       const worker = await startServiceProcess({
         name: `worker-${index}`,

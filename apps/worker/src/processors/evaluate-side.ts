@@ -1,4 +1,4 @@
-import { evaluateCommit, type RunAsUser, toSideOutcome } from '@evalbot/evaluator';
+import { evaluateCommit, type Sandbox, toSideOutcome } from '@evalbot/evaluator';
 import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
   type EvaluateJob,
@@ -21,7 +21,10 @@ import type { WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
 
 export interface EvaluateSideDeps {
-  config: Pick<WorkerConfig, 'prefix' | 'workDir' | 'cacheDir' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv'>;
+  config: Pick<
+    WorkerConfig,
+    'prefix' | 'workDir' | 'cacheDir' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv' | 'python'
+  >;
   redis: Redis;
   github: GitHubApp;
   running: RunningEvaluations;
@@ -29,7 +32,8 @@ export interface EvaluateSideDeps {
   publisher: ReportPublisher;
   metrics: WorkerMetrics;
   logger: Logger;
-  runAsUser?: RunAsUser;
+  /** Where PR code runs; `'unsafe-none'` only with EVALBOT_UNSAFE_NO_SANDBOX. */
+  sandbox: Sandbox | 'unsafe-none';
   /** The compare job's id (the evaluation), from the job's parent. */
   evaluationIdOf(job: JobContext): string;
 }
@@ -129,7 +133,8 @@ async function evaluateOrReuse(
     signal,
     secrets: [token],
     workerEnv: { PATH: process.env.PATH, LANG: process.env.LANG, ...deps.config.pipEnv },
-    ...(deps.runAsUser ? { runAsUser: deps.runAsUser } : {}),
+    sandbox: deps.sandbox,
+    python: deps.config.python,
     onProgress: (p) => {
       job.updateProgress({ side, ...p }).catch(() => {});
       job.log(`[${p.stage}] ${p.message}`).catch(() => {});

@@ -53,22 +53,15 @@ export interface FaultStack {
 
 /**
  * The local stack with short job locks (a killed worker's job is retried within seconds) and
- * a cache directory of its own. `runAsNobody`: when the tests run as root, PR code runs as
- * uid/gid 65534 with the system Python (as in the worker image, where the worker is root and
- * `EVALBOT_RUN_AS_USER` is set), so the sandbox is the production one.
+ * a cache directory of its own. PR code runs in the production sandbox.
  */
 export async function startFaultStack(
-  opts: { workers?: number; workerEnv?: Record<string, string>; runAsNobody?: boolean } = {},
+  opts: { workers?: number; workerEnv?: Record<string, string> } = {},
 ): Promise<FaultStack> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'evalbot-faults-cache-'));
   const workerEnv: Record<string, string> = { WORKER_LOCK_DURATION_MS: '3000', ...opts.workerEnv };
-  const sandboxed = opts.runAsNobody === true && process.getuid?.() === 0;
-  if (sandboxed) {
-    await chmod(cacheDir, 0o755);
-    // The user's interpreter may live under /root (pyenv), out of the run user's reach.
-    workerEnv.PATH = '/usr/local/bin:/usr/bin:/bin';
-    workerEnv.EVALBOT_RUN_AS_USER = '65534:65534';
-  }
+  // The sandbox's uids read the shared environments.
+  await chmod(cacheDir, 0o755);
   let stack: LocalStack;
   try {
     stack = await startLocalStack({ workers: opts.workers ?? 2, cacheDir, workerEnv, logLevel: 'info' });
@@ -77,8 +70,6 @@ export async function startFaultStack(
     throw error;
   }
   const stackRoot = dirname(stack.workDirs[0] as string);
-  // mkdtemp made it private to root; the run user must reach its job directories below.
-  if (sandboxed) await chmod(stackRoot, 0o711);
   const connection = { url: stack.redisUrl, maxRetriesPerRequest: null };
   const queue = (name: string) => new Queue(name, { connection, prefix: stack.prefix });
   const queues = {
