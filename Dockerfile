@@ -71,27 +71,31 @@ USER node
 CMD ["node", "dist/main.js"]
 
 FROM runtime AS worker
-# git clones the PR; python3 + venv + pip build each side's environment; tini reaps the
-# processes PR code leaves behind and forwards SIGTERM to the worker.
+# git clones the PR; python3 + venv + pip build each side's environment; bubblewrap (with
+# util-linux's prlimit and setpriv, already in the base image) is the sandbox every command of
+# the PR runs in; tini reaps what the worker's children leave behind and forwards SIGTERM to
+# the worker.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates git python3 python3-venv python3-pip tini \
+ && apt-get install -y --no-install-recommends bubblewrap ca-certificates git python3 python3-venv python3-pip tini \
  && rm -rf /var/lib/apt/lists/*
-# PR code is untrusted: the worker runs it as this unprivileged user, never as itself.
-RUN groupadd --gid 10001 evalbot-run \
- && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/evalbot-run --shell /usr/sbin/nologin evalbot-run \
- && mkdir -p /var/cache/evalbot /var/lib/evalbot/work
+# The work and cache directories belong to root; PR code runs as a uid of EVALBOT_SANDBOX_UIDS
+# (50000-50999, no account of the image) and must be able to pass through them (o+x) to reach
+# its own job's directories and the environments it is given.
+RUN mkdir -p /var/cache/evalbot /var/lib/evalbot/work \
+ && chmod 0711 /var/cache/evalbot /var/lib/evalbot /var/lib/evalbot/work
 COPY apps/worker/package.json /app/apps/worker/package.json
 COPY --from=build /src/apps/worker/dist /app/apps/worker/dist
 WORKDIR /app/apps/worker
 ENV EVALBOT_CACHE_DIR=/var/cache/evalbot \
     EVALBOT_WORK_DIR=/var/lib/evalbot/work \
-    EVALBOT_RUN_AS_USER=10001:10001 \
     WORKER_METRICS_PORT=9464
 EXPOSE 9464
-# The worker itself stays root, and only so that it can start PR code as evalbot-run (uid
-# 10001): a worker running as an ordinary user would run PR code as that same user, which can
-# read the worker's environment (the App's private key) through /proc. docker-compose.yml
-# drops every capability but the few this needs.
+# The worker itself stays root, and only so that it can start each job's sandbox as a uid of
+# its own (setpriv, then bubblewrap unprivileged in a user namespace): PR code never shares a
+# uid with the worker, which holds the App's private key, nor with another job. A worker
+# running as an ordinary user could only give PR code its own uid. docker-compose.yml drops
+# every capability but the few this needs and sets the seccomp, AppArmor and /proc options
+# bubblewrap needs (docs/operations.md, "The sandbox for PR code").
 USER root
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/main.js"]

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HEALTH_PATH } from '../src/build-app.ts';
@@ -10,6 +11,7 @@ import {
   parseDockerfile,
   portBindings,
   repoPath,
+  securityOptions,
 } from './deploy-files.ts';
 
 const APPS = ['gateway', 'worker', 'dashboard'] as const;
@@ -93,6 +95,39 @@ describe('docker-compose.yml', () => {
     for (const app of APPS) expect(services[app].container_name, app).toBeUndefined();
   });
 
+  it('runs the worker unprivileged: every capability dropped but the six that start a sandbox as a per-job uid', () => {
+    const worker = services.worker;
+    expect(worker.privileged ?? false).toBe(false);
+    expect(worker.cap_drop).toEqual(['ALL']);
+    expect([...worker.cap_add].map(String).sort()).toEqual(
+      ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID'].sort(),
+    );
+    for (const app of APPS) {
+      expect(services[app].privileged ?? false, app).toBe(false);
+      const added = (services[app].cap_add ?? []).map((c: string) => c.replace(/^CAP_/, ''));
+      expect(added, app).not.toContain('SYS_ADMIN');
+      expect(added, app).not.toContain('ALL');
+    }
+    // Replaced by EVALBOT_SANDBOX_UIDS (whose default the image needs).
+    expect(worker.environment.EVALBOT_RUN_AS_USER).toBeUndefined();
+  });
+
+  it('gives the worker what bubblewrap needs, and no more: the shipped seccomp profile, no AppArmor profile, /proc unmasked', () => {
+    const options = securityOptions(services.worker);
+    expect(options.get('no-new-privileges')).toBe('true');
+    expect(options.get('apparmor')).toBe('unconfined');
+    // Compose takes it only in this exact spelling (it sets no masked or read-only paths).
+    expect(services.worker.security_opt).toContain('systempaths=unconfined');
+    const seccomp = options.get('seccomp') ?? '';
+    // Never seccomp=unconfined: the profile is Docker's default with the sandbox's system calls.
+    const profile = isAbsolute(seccomp) ? seccomp : resolve(repoPath(), seccomp);
+    expect(relative(repoPath(), profile)).toBe('deploy/seccomp-worker.json');
+    // The gateway and the dashboard keep Docker's defaults.
+    for (const app of ['gateway', 'dashboard']) {
+      expect([...securityOptions(services[app]).keys()], app).toEqual(['no-new-privileges']);
+    }
+  });
+
   it('gives a worker time to hand its jobs back on SIGTERM before it is killed', () => {
     expect(durationSeconds(services.worker.stop_grace_period)).toBeGreaterThanOrEqual(60);
   });
@@ -128,6 +163,78 @@ describe('docker-compose.yml', () => {
       expect(test.slice(0, 3), app).toEqual(['CMD', 'node', '-e']);
       expect(test[3], app).toContain(`http://127.0.0.1${url}`);
     }
+  });
+});
+
+describe('deploy/seccomp-worker.json', () => {
+  interface Rule {
+    names: string[];
+    action: string;
+    args?: unknown[];
+    includes?: { caps?: string[]; arches?: string[]; minKernel?: string };
+    excludes?: { caps?: string[]; arches?: string[] };
+  }
+  // What bubblewrap does to make the sandbox as an unprivileged uid (pivot_root and
+  // sethostname included: it fails without them), plus clone3 and setns.
+  const SANDBOX = ['clone', 'clone3', 'mount', 'pivot_root', 'sethostname', 'setns', 'umount2', 'unshare'];
+  let profile: { defaultAction: string; archMap: unknown[]; syscalls: Rule[] };
+  beforeAll(async () => {
+    const path = repoPath('deploy', 'seccomp-worker.json');
+    expect(existsSync(path)).toBe(true);
+    profile = JSON.parse(await readFile(path, 'utf8'));
+  });
+
+  it("is a deny-by-default profile in Docker's format", () => {
+    expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(profile.archMap.length).toBeGreaterThan(0);
+    expect(profile.syscalls.length).toBeGreaterThan(20);
+  });
+
+  it('allows the namespace and mount system calls without CAP_SYS_ADMIN and without argument filters', () => {
+    for (const name of SANDBOX) {
+      const rules = profile.syscalls.filter((r) => r.names.includes(name));
+      expect(rules, name).toHaveLength(1);
+      const [rule] = rules;
+      expect(rule?.action, name).toBe('SCMP_ACT_ALLOW');
+      expect(rule?.args ?? [], name).toEqual([]);
+      expect(rule?.includes, name).toBeUndefined();
+      expect(rule?.excludes, name).toBeUndefined();
+    }
+  });
+
+  it("keeps the rest of Docker's default: the other CAP_SYS_ADMIN calls still need it, nothing else is newly unconditional", () => {
+    const unconditional = new Set(
+      profile.syscalls
+        .filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.includes && !r.excludes && !r.args)
+        .flatMap((r) => r.names),
+    );
+    const sysAdmin = profile.syscalls.find((r) => r.includes?.caps?.join() === 'CAP_SYS_ADMIN');
+    for (const name of [
+      'bpf',
+      'fsopen',
+      'fsmount',
+      'open_tree',
+      'move_mount',
+      'umount',
+      'setdomainname',
+      'quotactl',
+    ]) {
+      expect(sysAdmin?.names, name).toContain(name);
+      expect(unconditional.has(name), name).toBe(false);
+    }
+    for (const name of [
+      'chroot',
+      'reboot',
+      'init_module',
+      'open_by_handle_at',
+      'kexec_load',
+      'keyctl',
+      'add_key',
+    ]) {
+      expect(unconditional.has(name), name).toBe(false);
+    }
+    // Docker's clone flag filter and clone3's ENOSYS apply only without CAP_SYS_ADMIN; they are gone.
+    expect(profile.syscalls.filter((r) => r.excludes?.caps?.includes('CAP_SYS_ADMIN'))).toEqual([]);
   });
 });
 

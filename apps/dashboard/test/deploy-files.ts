@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -185,6 +185,8 @@ export async function composeConfig(files: string[], envText: string): Promise<C
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-compose-'));
   try {
     for (const file of files) await copyFile(repoPath(file), join(dir, file));
+    // Files the compose files name by relative path (the worker's seccomp profile).
+    await cp(repoPath('deploy'), join(dir, 'deploy'), { recursive: true });
     await writeFile(join(dir, '.env'), envText);
     if (HAS_DOCKER_COMPOSE) {
       const { stdout } = await run('docker-compose', [...files.flatMap((f) => ['-f', f]), 'config'], {
@@ -233,6 +235,16 @@ export function portBindings(
     const published = parts.pop() ?? '';
     return { hostIp: parts.join(':'), published, target };
   });
+}
+
+/** A service's `security_opt` as key → value (`no-new-privileges:true`, `seccomp=path`, …). */
+export function securityOptions(service: ComposeConfig): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const option of (service.security_opt ?? []) as string[]) {
+    const at = /[=:]/.exec(option)?.index ?? option.length;
+    options.set(option.slice(0, at), option.slice(at + 1));
+  }
+  return options;
 }
 
 /** Seconds in a compose duration such as `2m`, `90s`, `1m30s`. */

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,25 +90,50 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs PR code in the worker as an unprivileged user the image creates, with compose dropping capabilities', async () => {
+  it('keeps the worker root only to start the sandbox as per-job uids, with compose dropping capabilities', async () => {
     const user = effective(stages, 'worker', 'USER')?.args ?? 'root';
-    if (user === 'root' || user === '0') {
-      const runAs = envOf(stages, 'worker').EVALBOT_RUN_AS_USER ?? '';
-      const uid = runAs.split(':')[0] ?? '';
-      expect(Number(uid)).toBeGreaterThan(999);
-      const creates = stageChain(stages, 'worker')[0]?.instructions.some(
-        (i) => i.keyword === 'RUN' && i.args.includes(`useradd --uid ${uid}`),
-      );
-      expect(creates, `the image creates uid ${uid}`).toBe(true);
-      const compose = parse(await readFile(repoPath('docker-compose.yml'), 'utf8'), { merge: true });
-      expect(compose.services.worker.cap_drop).toEqual(['ALL']);
-      expect(compose.services.worker.environment.EVALBOT_RUN_AS_USER).toBe(runAs);
+    expect(['root', '0'], 'setpriv to a per-job uid needs root').toContain(user);
+    const env = envOf(stages, 'worker');
+    // Replaced by EVALBOT_SANDBOX_UIDS: a worker given it refuses to start.
+    expect(env.EVALBOT_RUN_AS_USER).toBeUndefined();
+    // No account for PR code: the sandbox uids (50000-50999 by default) must belong to none.
+    const runs = stageChain(stages, 'worker').flatMap((s) =>
+      s.instructions.filter((i) => i.keyword === 'RUN'),
+    );
+    for (const run of runs) expect(run.args, `line ${run.line}`).not.toMatch(/\buseradd\b|\badduser\b/);
+    const compose = parse(await readFile(repoPath('docker-compose.yml'), 'utf8'), { merge: true });
+    expect(compose.services.worker.cap_drop).toEqual(['ALL']);
+    expect(compose.services.worker.environment.EVALBOT_RUN_AS_USER).toBeUndefined();
+  });
+
+  it('lets the sandbox uids pass through the work and cache directories (o+x)', () => {
+    const env = envOf(stages, 'worker');
+    expect(env.EVALBOT_CACHE_DIR).toBe('/var/cache/evalbot');
+    expect(env.EVALBOT_WORK_DIR).toBe('/var/lib/evalbot/work');
+    const runs = stageChain(stages, 'worker')[0]?.instructions.filter((i) => i.keyword === 'RUN') ?? [];
+    const setup = runs.find(
+      (i) => i.args.includes('mkdir -p') && i.args.includes(env.EVALBOT_WORK_DIR ?? '?'),
+    );
+    expect(setup?.args).toContain(env.EVALBOT_CACHE_DIR);
+    const chmod = /chmod\s+(0?7[15][15])\s+([^&]+)/.exec(setup?.args ?? '');
+    expect(chmod, 'a chmod that gives others x').not.toBeNull();
+    const paths = chmod?.[2]?.trim().split(/\s+/) ?? [];
+    for (const path of ['/var/cache/evalbot', '/var/lib/evalbot', '/var/lib/evalbot/work']) {
+      expect(paths, path).toContain(path);
     }
   });
 
-  it('gives the worker git, python3, venv and pip, and an init to reap what PR code leaves behind', () => {
+  it('gives the worker bubblewrap, git, python3, venv and pip, and an init to reap what PR code leaves behind', () => {
     const install = stageChain(stages, 'worker')[0]?.instructions.find((i) => /apt-get install/.test(i.args));
-    for (const pkg of ['git', 'python3', 'python3-venv', 'python3-pip', 'tini']) {
+    for (const pkg of [
+      'bubblewrap',
+      'ca-certificates',
+      'git',
+      'python3',
+      'python3-venv',
+      'python3-pip',
+      'tini',
+    ]) {
       expect(install?.args.split(/\s+/), pkg).toContain(pkg);
     }
     expect(install?.args).toContain('rm -rf /var/lib/apt/lists/*');
@@ -183,6 +208,8 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
   beforeAll(async () => {
     await buildApps();
     root = await mkdtemp(join(tmpdir(), 'evalbot-image-'));
+    // As the image's /var/lib/evalbot: the sandbox uids pass through it to the work and cache dirs.
+    await chmod(root, 0o711);
     redis = await sharedRedis();
   }, 120_000);
   afterAll(async () => {
@@ -221,8 +248,13 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
     const dir = await imageLayout(root, 'worker');
     const sim = await startGitHubSim({ webhookSecret: 'image-test-secret' });
     const port = await freePort();
+    // The image's work and cache directories: made by the Dockerfile, mode 0711.
     const work = join(root, 'work');
-    await mkdir(work, { recursive: true });
+    const cache = join(root, 'cache');
+    for (const path of [work, cache]) {
+      await mkdir(path, { recursive: true });
+      await chmod(path, 0o711);
+    }
     const worker = startNode([...NODE_FLAGS.worker, 'dist/main.js'], dir, {
       REDIS_URL: redis.url,
       BULLMQ_PREFIX: `image-${port}`,
@@ -231,7 +263,10 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
       GITHUB_API_URL: sim.url,
       GITHUB_URL: sim.gitUrl,
       EVALBOT_WORK_DIR: work,
-      EVALBOT_CACHE_DIR: join(root, 'cache'),
+      EVALBOT_CACHE_DIR: cache,
+      // The image's interpreter is Debian's; the sandbox uids must reach it (a pyenv under /root is out of reach).
+      EVALBOT_PYTHON:
+        process.env.EVALBOT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'),
       WORKER_METRICS_HOST: '127.0.0.1',
       WORKER_METRICS_PORT: String(port),
       LOG_LEVEL: 'warn',
