@@ -57,6 +57,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // The sandbox's uids bind their job directories and environments from below these: they
   // must traverse (not list) them. A test's mkdtemp cache directory is private until then.
   await chmod(root, 0o711);
+  await mkdir(opts.cacheDir, { recursive: true });
   await chmod(opts.cacheDir, (await stat(opts.cacheDir)).mode | 0o011);
   const started: (() => Promise<unknown>)[] = [];
   const close = async () => {
