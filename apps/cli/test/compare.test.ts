@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@evalbot/test-utils';
+import { processesWithArg, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
@@ -169,7 +169,7 @@ time.sleep(300)
     const running = runCli(['compare', '--base', 'main', '--head', 'slow'], cli.ctx);
     const pids = await waitFor(
       async () => {
-        const found = await processesWith(marker);
+        const found = await processesWithArg(marker);
         return found.length === 2 ? found : null;
       },
       { timeoutMs: 30_000 },
@@ -182,17 +182,6 @@ time.sleep(300)
     expect(cli.stderr()).toContain('interrupted; nothing was compared');
     expect(cli.stdout()).toBe('');
     for (const pid of pids) expect(await isRunning(pid)).toBe(false);
-    expect(await processesWith(marker)).toEqual([]);
+    expect(await processesWithArg(marker)).toEqual([]);
   });
 });
-
-/** Live processes with `marker` as an argument. */
-async function processesWith(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(marker) && (await isRunning(Number(name)))) pids.push(Number(name));
-  }
-  return pids;
-}

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@evalbot/test-utils';
+import { processesWithArg, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
@@ -44,17 +44,6 @@ async function liveChildren(): Promise<number[]> {
 async function isRunning(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-}
-
-/** Live processes whose command line holds `marker`: the trainings of one test. */
-async function trainingsWith(marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').includes(marker) && (await isRunning(Number(name)))) pids.push(Number(name));
-  }
-  return pids;
 }
 
 describe('evalbot demo', () => {
@@ -120,7 +109,7 @@ describe('evalbot demo', () => {
 
     // Redis, the gateway and the workers were this process's children; the trainings theirs.
     expect(await liveChildren()).toEqual(childrenBefore);
-    expect(await trainingsWith(marker)).toEqual([]);
+    expect(await processesWithArg(marker)).toEqual([]);
   }, 120_000);
 
   it('stops the trainings and every process it started when interrupted, and exits 130', async () => {
@@ -130,7 +119,7 @@ describe('evalbot demo', () => {
     const running = runCli(args(source, logDir), cli.ctx);
     const trainings = await waitFor(
       async () => {
-        const pids = await trainingsWith(marker);
+        const pids = await processesWithArg(marker);
         return pids.length === 2 ? pids : null;
       },
       {

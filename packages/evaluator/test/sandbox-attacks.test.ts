@@ -22,6 +22,8 @@ const remove = removedAfterEach();
 const cache = fileCacheDir();
 const asRoot = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
+const DISK_LIMIT_STOPPED =
+  '`python3 demo.py` was stopped: it wrote more than the 64 MiB the job directory may hold (EVALBOT_SANDBOX_DISK_MB)';
 
 let tight: Sandbox;
 let redisLike: Server;
@@ -294,8 +296,7 @@ for i in range(1000):
     expect(result).toMatchObject({
       ok: false,
       stage: 'run',
-      message:
-        '`python3 demo.py` was stopped: it wrote more than the 64 MiB the job directory may hold (EVALBOT_SANDBOX_DISK_MB)',
+      message: DISK_LIMIT_STOPPED,
     });
   }, 120_000);
 
@@ -382,8 +383,7 @@ for i in range(20):
       );
       expect(result).toMatchObject({
         ok: false,
-        message:
-          '`python3 demo.py` was stopped: it wrote more than the 64 MiB the job directory may hold (EVALBOT_SANDBOX_DISK_MB)',
+        message: DISK_LIMIT_STOPPED,
       });
     },
     120_000,
@@ -405,8 +405,7 @@ for i in range(100):
     // evaluateFiles checks that the work root is empty afterwards.
     expect(result).toMatchObject({
       ok: false,
-      message:
-        '`python3 demo.py` was stopped: it wrote more than the 64 MiB the job directory may hold (EVALBOT_SANDBOX_DISK_MB)',
+      message: DISK_LIMIT_STOPPED,
     });
   }, 120_000);
 });

@@ -1,3 +1,4 @@
 export { freePort, type RedisServer, startRedis, waitFor } from '@evalbot/local-stack';
 export { browserSkipReason, CHROMIUM_PATH, launchChromium } from './chromium.ts';
+export { processesWithArg } from './processes-with-arg.ts';
 export { sharedRedis, testPrefix } from './shared-redis.ts';
