@@ -4,8 +4,9 @@
 # - as root, PR code runs as uids of its own (EVALBOT_SANDBOX_UIDS), which must reach the Python
 #   interpreter and the cache directory: an interpreter under /root (pyenv) is out of their
 #   reach, so Debian's /usr/bin/python3 (with venv) is used instead, via EVALBOT_PYTHON;
-# - EVALBOT_CACHE_DIR defaults to .cache/evalbot in the checkout, or to /var/tmp when the
-#   checkout itself is out of those uids' reach.
+# - EVALBOT_CACHE_DIR defaults to .cache/evalbot in the checkout, or to /var/cache (root's own,
+#   not a world-writable directory where someone could plant it first) when the checkout itself
+#   is out of those uids' reach.
 evalbot_reachable_by_sandbox() { # PATH: can an unprivileged uid reach it?
   setpriv --reuid=65534 --regid=65534 --clear-groups test -e "$1" 2>/dev/null
 }
@@ -34,7 +35,7 @@ if [ -z "${EVALBOT_CACHE_DIR:-}" ]; then
   if [ "$(id -u)" != 0 ] || evalbot_reachable_by_sandbox "$PWD"; then
     export EVALBOT_CACHE_DIR="$PWD/.cache/evalbot"
   else
-    export EVALBOT_CACHE_DIR="/var/tmp/evalbot-cache-$(printf %s "$PWD" | sha256sum | cut -c1-12)"
+    export EVALBOT_CACHE_DIR="/var/cache/evalbot-checkout-$(printf %s "$PWD" | sha256sum | cut -c1-12)"
   fi
 fi
 mkdir -p "$EVALBOT_CACHE_DIR"

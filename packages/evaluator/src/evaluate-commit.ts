@@ -1,4 +1,4 @@
-import { chmod, lstat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunResult, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
@@ -35,8 +35,10 @@ const DEFAULT_GRACE_MS = 3000;
  */
 export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<EvaluateResult> {
   const workerEnv = opts.workerEnv ?? process.env;
-  const workRoot = resolve(opts.workRoot);
-  const cacheDir = resolve(opts.cacheDir);
+  // Real paths: the sandbox binds them where they are, and a symlinked parent would leave
+  // the step's working directory and the environments' scripts pointing at nothing there.
+  const workRoot = await realDir(resolve(opts.workRoot));
+  const cacheDir = await realDir(resolve(opts.cacheDir));
   const graceMs = opts.killGraceMs ?? DEFAULT_GRACE_MS;
   const sandbox = opts.sandbox === 'unsafe-none' ? undefined : (opts.sandbox ?? (await defaultSandbox()));
   const python = await resolvePython(opts.python ?? workerEnv.EVALBOT_PYTHON ?? 'python3', workerEnv);
@@ -145,8 +147,8 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
           ? timedOut(stage, f.command)
           : failure(stage, f.message);
     if (owner) {
-      // The job's uid may traverse the job directory but not change it: only its checkout,
-      // home and venv layer are its own (so it cannot swap `checkout` for a symlink).
+      // The job's uid may traverse the job directory (bubblewrap, started as that uid, binds its
+      // checkout, home and venv layer from there) but not change it; only those are its own.
       await chmod(job.root, 0o711);
       for (const dir of [job.checkout, job.home]) await chownTree(dir, owner);
     }
@@ -200,7 +202,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       // Sandboxed builds install offline from downloaded wheels: nothing to cache. Without the
       // sandbox the worker builds as itself into cacheDir/pip (nothing is isolated then).
       sharedPipCacheDir: sandbox ? undefined : join(cacheDir, 'pip'),
-      offlineWheels: sandbox ? job.wheels : undefined,
+      offline: sandbox !== undefined,
     });
 
     progress('setup', 'preparing the Python environment', 15);
@@ -294,6 +296,11 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       await identity?.release();
     }
   }
+}
+
+async function realDir(path: string): Promise<string> {
+  await mkdir(path, { recursive: true });
+  return realpath(path);
 }
 
 async function exists(path: string): Promise<boolean> {

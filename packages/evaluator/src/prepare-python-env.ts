@@ -1,5 +1,5 @@
 import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
 import { chownTree, denyWritesByOthers } from './file-tree.ts';
 import { LogCollector } from './log-collector.ts';
@@ -133,9 +133,11 @@ async function buildVenv(
   shared: boolean,
 ): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
   const create = await opts.runStep({
-    argv: [opts.python.executable, '-m', 'venv', dir],
+    // -I, and a directory of the worker's: with `-m`, Python would import a `venv.py` of the
+    // checkout first — as the worker, outside the sandbox.
+    argv: [opts.python.executable, '-I', '-m', 'venv', dir],
     label: 'python3 -m venv',
-    cwd: opts.checkout,
+    cwd: dirname(dir),
     env: opts.sharedEnvFor(dir, []),
     asWorker: true,
   });
@@ -165,6 +167,8 @@ async function buildVenv(
       'umask 022 && exec "$@"',
       'sh',
       join(dir, 'bin', 'python'),
+      // -I: not the checkout's `pip/` package first on sys.path, with the environment writable.
+      '-I',
       '-m',
       'pip',
       'install',
@@ -180,7 +184,8 @@ async function buildVenv(
       constraintsCopy,
     ],
     label,
-    cwd: opts.checkout,
+    // A shared build reads only the worker's files; a job's own resolves `-e .` from the checkout.
+    cwd: shared ? opts.wheelsDir : opts.checkout,
     env: (shared ? opts.sharedEnvFor : opts.envFor)(dir, [join(dir, 'bin')]),
     writable: [dir],
   });
@@ -206,6 +211,7 @@ async function downloadWheels(
   const result = await opts.runStep({
     argv: [
       join(venv, 'bin', 'python'),
+      '-I',
       '-m',
       'pip',
       'download',

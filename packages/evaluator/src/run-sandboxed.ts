@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { LogCollector } from './log-collector.ts';
+import { isProcessAlive } from './is-process-alive.ts';
 import { killProcessesWithEnv, killProcessGroup, signalGroup } from './process-group.ts';
 import { deletedOpenBytes, diskUsageOver, type LimitHit, type StepCgroup } from './sandbox/index.ts';
 
@@ -59,15 +60,17 @@ export interface RunSandboxedResult {
 const EXIT_ON_SIGXFSZ = 128 + 25;
 
 /**
- * Run one command in its own process group with a closed stdin, a complete (scrubbed)
- * environment, optionally as another user. On timeout or abort the whole group gets SIGTERM,
- * then SIGKILL; when the command ends by itself, anything it left running in its group is
- * killed too, so background children never outlive their command.
+ * Run one command in its own process group with a closed stdin and a complete (scrubbed)
+ * environment; with `jail`, the command is a sandbox chain (see `Sandbox.command`). On timeout
+ * or abort the whole group (in a sandbox: the command, then its namespace) gets SIGTERM, then
+ * SIGKILL; when the command ends by itself, anything it left running is killed too, so
+ * background children never outlive their command.
  */
 export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandboxedResult> {
   const started = Date.now();
   const base = { timedOut: false, cancelled: false, survivors: [] as number[], lastLine: undefined };
   if (opts.signal?.aborted) {
+    await opts.jail?.cgroup?.remove();
     return {
       ...base,
       cancelled: true,
@@ -133,11 +136,17 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
   }
 
   if (pgid !== undefined && jail) {
-    // bubblewrap exits once its init is gone, and the kernel ends the init's pid namespace
-    // (every process of the step) before that: nothing is left that holds the output.
+    // bubblewrap exits as soon as the command does; its init (pid 1 of the step's namespace)
+    // then dies with it (--die-with-parent), and the kernel kills everything left in the
+    // namespace before the init itself is gone. Wait for that: only then is nothing of the
+    // step alive to change the job directory the worker reads next.
     await new Promise((resolve) => subprocess.once('exit', resolve));
     clearTimeout(timer);
     diskWatch?.stop();
+    const init = await Promise.race([sandboxInit, sleep(1000, undefined, { ref: false })]);
+    for (let waited = 0; init !== undefined && isProcessAlive(init) && waited < 10_000; waited += 10) {
+      await sleep(10);
+    }
     if (!(await Promise.race([subprocess.then(() => true), sleep(5000, false, { ref: false })]))) {
       subprocess.stdout?.destroy();
       subprocess.stderr?.destroy();
@@ -175,19 +184,25 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
   if (pgid !== undefined) opts.onGroup?.('end', pgid);
   const lastLine = err.lastLine ?? out.lastLine;
   if (jail) {
-    limitHit ??= await jail.cgroup?.limitHit();
+    // A limit explains a command that failed; one that succeeded was not stopped by anything
+    // (it may have survived a refused fork or thread).
+    const failed = result.exitCode !== 0 || timedOut || cancelled;
+    if (failed) limitHit ??= await jail.cgroup?.limitHit();
     await jail.cgroup?.remove();
+    const tail = lastLine ?? '';
     if (
+      failed &&
       !limitHit &&
-      (result.exitCode === EXIT_ON_SIGXFSZ || /\bFile too large\b|\[Errno 27\]/.test(lastLine ?? ''))
+      (result.exitCode === EXIT_ON_SIGXFSZ || /\bFile too large\b|\[Errno 27\]/.test(tail))
     ) {
       limitHit = 'file-size';
     }
-    // Without a cgroup to count it, a fork refused by RLIMIT_NPROC says EAGAIN.
+    // Without a cgroup to count it, a fork refused by RLIMIT_NPROC only says EAGAIN.
     if (
+      failed &&
       !limitHit &&
       !jail.cgroup &&
-      /fork.*Resource temporarily unavailable|BlockingIOError: \[Errno 11\]/.test(lastLine ?? '')
+      /fork.*Resource temporarily unavailable|can't start new thread|os\.fork\(\).*\[Errno 11\]/.test(tail)
     ) {
       limitHit = 'processes';
     }

@@ -53,16 +53,13 @@ export function buildSandboxEnv(opts: {
   pipCacheDir: string | undefined;
   repoEnv: Record<string, string>;
   extra?: Record<string, string>;
-  /**
-   * In the sandbox there is no network: pip gets no index and no configuration file, only
-   * the wheels the worker downloaded for this job.
-   */
-  offlineWheels?: string | undefined;
+  /** In the sandbox there is no network: pip gets no index, no configuration file and no mirrors. */
+  offline?: boolean;
 }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(opts.workerEnv)) {
     if (value === undefined) continue;
-    if (opts.offlineWheels !== undefined && PIP_PASSTHROUGH.includes(key)) continue;
+    if (opts.offline && PIP_PASSTHROUGH.includes(key)) continue;
     if (PASSTHROUGH.includes(key) || PASSTHROUGH_PREFIXES.some((p) => key.startsWith(p))) env[key] = value;
   }
   env.LANG ??= 'C.UTF-8';
@@ -79,9 +76,9 @@ export function buildSandboxEnv(opts: {
     PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1',
     PIP_NO_INPUT: '1',
     ...(opts.virtualEnv ? { VIRTUAL_ENV: opts.virtualEnv } : {}),
-    ...(opts.offlineWheels !== undefined
-      ? { PIP_NO_INDEX: '1', PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: opts.offlineWheels }
-      : {}),
+    // Offline: no index, no configuration. (Not the job's downloaded wheels either: they exist
+    // only when this job built its environment, and a setup step must not work only then.)
+    ...(opts.offline ? { PIP_NO_INDEX: '1', PIP_CONFIG_FILE: '/dev/null' } : {}),
     ...opts.extra,
   });
   return env;
@@ -150,14 +147,14 @@ export function jobSandboxEnvs(opts: {
   jobPipCacheDir: string;
   /** pip's cache for shared builds; undefined: none. PR code must not be able to write it. */
   sharedPipCacheDir: string | undefined;
-  /** Sandboxed: pip is offline, with the job's downloaded wheels (see `buildSandboxEnv`). */
-  offlineWheels?: string | undefined;
+  /** Sandboxed: pip is offline (see `buildSandboxEnv`). */
+  offline?: boolean;
 }): JobSandboxEnvs {
   const common = {
     workerEnv: opts.workerEnv,
     home: opts.home,
     tmpDir: opts.tmpDir,
-    offlineWheels: opts.offlineWheels,
+    offline: opts.offline,
   };
   return {
     forJob: (virtualEnv, binDirs, seed = opts.seed) =>

@@ -291,7 +291,10 @@ json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable},
         {
           // The shared build runs pip as the job's uid; setup runs pip as the job's uid too.
           'requirements.txt': 'six\n',
-          '.evalbot.yml': 'setup: pip install --force-reinstall --no-deps six\n',
+          '.evalbot.yml': 'setup: pip install --no-build-isolation ./localpkg\n',
+          'localpkg/setup.py':
+            "from setuptools import setup\nsetup(name='localsix', version='1.0', py_modules=['localsix'])\n",
+          'localpkg/localsix.py': 'VALUE = 1\n',
           'demo.py': `import json, os
 cache = ${JSON.stringify(cacheDir)}
 # Plant a file in every directory of the cache it can see, and append to every file.

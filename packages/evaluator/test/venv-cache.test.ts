@@ -143,21 +143,35 @@ describe('the environment cache', () => {
 
   it("installs setup's pip packages into the job's own layer, never into the shared environment", async () => {
     const cacheDir = await freshCache();
-    // Offline, from the wheels the worker downloaded for this job.
+    // Offline: a project of the repository itself, built with the environment's setuptools.
+    const usesLocal = {
+      ...USES_SIX,
+      'localpkg/setup.py':
+        "from setuptools import setup\nsetup(name='localsix', version='1.0', py_modules=['localsix'])\n",
+      'localpkg/localsix.py': 'VALUE = 1\n',
+      'demo.py': `import json
+try:
+    import localsix
+    local = int("/venvs/" not in localsix.__file__)
+except ImportError:
+    local = -1
+json.dump({"local_in_job_layer": local}, open("result.txt", "w"))
+`,
+    };
     const withSetup = await evaluate(
-      { ...USES_SIX, '.evalbot.yml': 'setup: pip install --force-reinstall --no-deps six\n' },
+      { ...usesLocal, '.evalbot.yml': 'setup: pip install --no-build-isolation ./localpkg\n' },
       cacheDir,
     );
-    expect(withSetup).toMatchObject({ ok: true, runs: [{ metrics: { six: 1, in_job_layer: 1 } }] });
-    const without = await evaluate(USES_SIX, cacheDir);
+    expect(withSetup).toMatchObject({ ok: true, runs: [{ metrics: { local_in_job_layer: 1 } }] });
+    const without = await evaluate(usesLocal, cacheDir);
     expect(without).toMatchObject({
       ok: true,
       environmentReused: true,
-      runs: [{ metrics: { six: 1, in_job_layer: 0 } }],
+      runs: [{ metrics: { local_in_job_layer: -1 } }],
     });
   });
 
-  it('runs setup without the network: pip there finds only the wheels the worker downloaded', async () => {
+  it('runs setup without the network: pip there has no index', async () => {
     const cacheDir = await freshCache();
     const result = await evaluate(
       { ...USES_SIX, '.evalbot.yml': 'setup: pip install evalbot-not-downloaded\n' },

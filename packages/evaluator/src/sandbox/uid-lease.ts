@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isProcessAlive } from '../is-process-alive.ts';
@@ -44,19 +44,23 @@ export async function leaseUid(
     const uid = range.first + ((offset + i) % size);
     const path = join(dir, String(uid));
     const mine: LeaseInfo = { pid: process.pid, host: hostname(), since: Date.now() };
-    if (await tryCreate(path, mine)) return leaseOf(uid, path);
+    if (await tryCreate(path, mine)) return leaseOf(uid, path, mine);
     const holder = await readLease(path);
     if (holder && !isAbandoned(holder, opts.foreignStaleMs)) continue;
-    // Rename first so that only one taker removes this particular lease.
-    const stale = `${path}.stale-${process.pid}-${i}`;
-    if (
-      await rename(path, stale).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      await unlink(stale).catch(() => {});
-      if (await tryCreate(path, mine)) return leaseOf(uid, path);
+    // Take an abandoned lease over under a lock of its own, so that two takers cannot both
+    // remove it (one of them the other's fresh lease) and run two jobs as one uid.
+    const takeover = `${path}.takeover`;
+    if (!(await tryCreate(takeover, mine))) {
+      await removeIfOlder(takeover, 60_000);
+      continue;
+    }
+    try {
+      const again = await readLease(path);
+      if (again && !isAbandoned(again, opts.foreignStaleMs)) continue;
+      await unlink(path).catch(() => {});
+      if (await tryCreate(path, mine)) return leaseOf(uid, path, mine);
+    } finally {
+      await unlink(takeover).catch(() => {});
     }
   }
   throw new Error(
@@ -64,8 +68,23 @@ export async function leaseUid(
   );
 }
 
-function leaseOf(uid: number, path: string): UidLease {
-  return { uid, release: () => unlink(path).catch(() => {}) };
+function leaseOf(uid: number, path: string, mine: LeaseInfo): UidLease {
+  return {
+    uid,
+    // Only our own lease: one taken over meanwhile (ours judged abandoned) belongs to another job.
+    release: async () => {
+      const current = await readLease(path);
+      if (current?.pid === mine.pid && current.host === mine.host && current.since === mine.since) {
+        await unlink(path).catch(() => {});
+      }
+    },
+  };
+}
+
+/** A takeover lock left by a process that died while holding it. */
+async function removeIfOlder(path: string, ms: number): Promise<void> {
+  const stats = await stat(path).catch(() => undefined);
+  if (stats && Date.now() - stats.mtimeMs > ms) await unlink(path).catch(() => {});
 }
 
 async function tryCreate(path: string, info: LeaseInfo): Promise<boolean> {
