@@ -4,7 +4,7 @@ import { BENCHMARK_IDS, type SectionResult, type TargetResult, table } from './s
 const TITLE = '# Benchmarks';
 const INTRO = [
   'Written by `pnpm bench` (`bench/run.ts`): `pnpm bench` runs every benchmark (about 21 minutes on 2 cores),',
-  '`pnpm bench ingestion|e2e|scale|memory` one or some of them (only their sections are replaced),',
+  '`pnpm bench ingestion|e2e|scale|memory|sandbox` one or some of them (only their sections are replaced),',
   '`BENCH_QUICK=1 pnpm bench` shorter runs for a check that everything works. Everything runs on',
   'this machine and talks only to 127.0.0.1; GitHub is the stand-in (`@evalbot/github-sim`).',
   'Text outside the `<!-- bench:… -->` blocks is kept when the file is rewritten.',

@@ -103,7 +103,16 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       const workDir = join(ctx.tmpDir, `by-hand-${r}`);
       ctx.log(`e2e: round ${r}/${repeats}: by hand`);
       const env = { ...ctx.env, PIP_CACHE_DIR: join(workDir, 'pip-cache') };
-      byHand.push(await runByHand({ repoUrl: repo.cloneUrl, ...repo, workDir, env }));
+      // The interpreter the workers use (EVALBOT_PYTHON), so both sides train on the same Python.
+      byHand.push(
+        await runByHand({
+          repoUrl: repo.cloneUrl,
+          ...repo,
+          workDir,
+          env,
+          ...(process.env.EVALBOT_PYTHON ? { python: process.env.EVALBOT_PYTHON } : {}),
+        }),
+      );
       ctx.log(`e2e: by hand: ${seconds(byHand.at(-1)?.totalMs ?? Number.NaN)}`);
       tensorflow = tensorflowVersion(join(workDir, 'venv'));
       ctx.log(`e2e: round ${r}/${repeats}: the two trainings at once, then one after the other`);

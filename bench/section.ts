@@ -19,7 +19,7 @@ export interface SectionResult {
   facts?: Record<string, string>;
 }
 
-export const BENCHMARK_IDS = ['ingestion', 'e2e', 'scale', 'memory'] as const;
+export const BENCHMARK_IDS = ['ingestion', 'e2e', 'scale', 'memory', 'sandbox'] as const;
 export type BenchmarkId = (typeof BENCHMARK_IDS)[number];
 
 /** A Markdown table. */
