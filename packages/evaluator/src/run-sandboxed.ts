@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import type { LogCollector } from './log-collector.ts';
 import { isProcessAlive } from './is-process-alive.ts';
+import type { LogCollector } from './log-collector.ts';
 import { killProcessesWithEnv, killProcessGroup, signalGroup } from './process-group.ts';
 import { deletedOpenBytes, diskUsageOver, type LimitHit, type StepCgroup } from './sandbox/index.ts';
 
