@@ -115,6 +115,42 @@ describe('evalbot compare', () => {
     expect(json.markdown).toContain('| accuracy ↑ |');
   });
 
+  it('runs both commits in the sandbox the worker uses, with a uid of its own as root, and refuses a bad setting', async () => {
+    await git(repo, 'checkout', '-q', '-b', 'whoami', 'main');
+    await commit(
+      repo,
+      { 'demo.py': 'import json, os\njson.dump({"uid": os.getuid()}, open("result.txt", "w"))\n' },
+      'Who am I',
+    );
+    await git(repo, 'checkout', '-q', 'tune');
+    const uidOf = async (extra: Record<string, string>) => {
+      const cli = captureCli({ env: { ...env, ...extra }, cwd: dir });
+      const code = await runCli(
+        ['compare', 'model', '--base', 'main', '--head', 'whoami', '--format', 'json'],
+        cli.ctx,
+      );
+      return {
+        code,
+        stderr: cli.stderr(),
+        uid: code === 2 ? undefined : JSON.parse(cli.stdout()).head.runs[0]?.metrics.uid,
+      };
+    };
+    const sandboxed = await uidOf({ EVALBOT_SANDBOX_UIDS: '51000-51009' });
+    if (process.getuid?.() === 0) {
+      expect(sandboxed.uid).toBeGreaterThanOrEqual(51000);
+      expect(sandboxed.uid).toBeLessThanOrEqual(51009);
+    }
+    expect(sandboxed.stderr).not.toContain('WITHOUT a sandbox');
+
+    const unsafe = await uidOf({ EVALBOT_UNSAFE_NO_SANDBOX: '1' });
+    expect(unsafe.uid).toBe(process.getuid?.());
+    expect(unsafe.stderr).toContain('EVALBOT_UNSAFE_NO_SANDBOX is set: both commits run WITHOUT a sandbox');
+
+    const bad = await uidOf({ EVALBOT_SANDBOX_UIDS: 'nobody' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('EVALBOT_SANDBOX_UIDS: must be a range of uids, e.g. 50000-50999');
+  });
+
   it('exits 1 and names the failing stage when the head’s run crashes', async () => {
     const cli = captureCli({ env, cwd: repo });
     const code = await runCli(['compare', '--base', 'main', '--head', 'crash', '--sequential'], cli.ctx);

@@ -12,11 +12,11 @@ import {
   parseEnv,
   prefixEnv,
   redisEnv,
+  type SandboxSettingsFromEnv,
+  sandboxEnv,
+  sandboxSettingsOf,
 } from '@evalbot/config';
-import type { SandboxLimits } from '@evalbot/evaluator';
 import { z } from 'zod';
-
-const MiB = 1024 * 1024;
 
 const schema = z.object({
   ...redisEnv,
@@ -45,28 +45,7 @@ const schema = z.object({
       (v) => v === undefined || v.trim() === '',
       'is no longer used: PR code now runs in a sandbox with a uid of its own per job, from EVALBOT_SANDBOX_UIDS (default 50000-50999); remove EVALBOT_RUN_AS_USER',
     ),
-  EVALBOT_SANDBOX_UIDS: z
-    .string()
-    .default('50000-50999')
-    .refine((v) => /^\s*\d+\s*-\s*\d+\s*$/.test(v), 'must be a range of uids, e.g. 50000-50999')
-    .transform((v) => {
-      const [first, last] = v.split('-').map((n) => Number(n.trim()));
-      return { first: first ?? 0, last: last ?? 0 };
-    })
-    .refine(
-      (r) => r.first > 0 && r.last >= r.first,
-      'must be a range of non-root uids, first ≤ last, e.g. 50000-50999 (no account may use them)',
-    ),
-  EVALBOT_SANDBOX_MEMORY_MB: envInt({ default: 8192, min: 64, max: 4 * 1024 * 1024 }),
-  EVALBOT_SANDBOX_MAX_PROCESSES: envInt({ default: 512, min: 16, max: 1_000_000 }),
-  EVALBOT_SANDBOX_MAX_FILE_MB: envInt({ default: 4096, min: 1, max: 16 * 1024 * 1024 }),
-  EVALBOT_SANDBOX_DISK_MB: envInt({ default: 10240, min: 16, max: 64 * 1024 * 1024 }),
-  EVALBOT_SANDBOX_TMP_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
-  /** Runs PR code uncontained, as the worker: only for local experiments with one's own code. */
-  EVALBOT_UNSAFE_NO_SANDBOX: z
-    .enum(['', '0', '1', 'true', 'false'], { message: 'must be 1 (run PR code without a sandbox) or unset' })
-    .default('')
-    .transform((v) => v === '1' || v === 'true'),
+  ...sandboxEnv,
   EVALBOT_PYTHON: z.string().min(1).default('python3'),
 });
 
@@ -87,7 +66,7 @@ export interface WorkerConfig {
   metricsHost: string;
   lockDurationMs: number;
   /** The sandbox's uids and limits; undefined: EVALBOT_UNSAFE_NO_SANDBOX, PR code runs uncontained. */
-  sandbox: { uids: { first: number; last: number }; limits: SandboxLimits } | undefined;
+  sandbox: SandboxSettingsFromEnv | undefined;
   /** The interpreter environments are built with. */
   python: string;
   /** Environment variables passed through to pip (mirrors). */
@@ -136,18 +115,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     metricsPort: parsed.WORKER_METRICS_PORT,
     metricsHost: parsed.WORKER_METRICS_HOST,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
-    sandbox: parsed.EVALBOT_UNSAFE_NO_SANDBOX
-      ? undefined
-      : {
-          uids: parsed.EVALBOT_SANDBOX_UIDS,
-          limits: {
-            memoryBytes: parsed.EVALBOT_SANDBOX_MEMORY_MB * MiB,
-            processes: parsed.EVALBOT_SANDBOX_MAX_PROCESSES,
-            fileSizeBytes: parsed.EVALBOT_SANDBOX_MAX_FILE_MB * MiB,
-            diskBytes: parsed.EVALBOT_SANDBOX_DISK_MB * MiB,
-            tmpBytes: parsed.EVALBOT_SANDBOX_TMP_MB * MiB,
-          },
-        },
+    sandbox: sandboxSettingsOf(parsed),
     python: parsed.EVALBOT_PYTHON,
     pipEnv,
   };

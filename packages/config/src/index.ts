@@ -9,4 +9,7 @@ export {
   logEnv,
   prefixEnv,
   redisEnv,
+  type SandboxSettingsFromEnv,
+  sandboxEnv,
+  sandboxSettingsOf,
 } from './sections.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
-import { envHttpUrl, logLevelSchema } from './fields.ts';
+import { envHttpUrl, envInt, logLevelSchema } from './fields.ts';
 import type { Env } from './parse-env.ts';
 
 /** Redis connection, shared by every app. */
@@ -82,4 +82,70 @@ export function loadGitHubAppCredentials(env: Env): GitHubAppCredentials {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { appId, privateKey };
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The sandbox PR code runs in (`@evalbot/evaluator`'s `createSandbox`): its uids, its limits,
+ * and the loudly named opt-out. Read by the worker and by `evalbot compare`.
+ */
+export const sandboxEnv = {
+  EVALBOT_SANDBOX_UIDS: z
+    .string()
+    .default('50000-50999')
+    .refine((v) => /^\s*\d+\s*-\s*\d+\s*$/.test(v), 'must be a range of uids, e.g. 50000-50999')
+    .transform((v) => {
+      const [first, last] = v.split('-').map((n) => Number(n.trim()));
+      return { first: first ?? 0, last: last ?? 0 };
+    })
+    .refine(
+      (r) => r.first > 0 && r.last >= r.first,
+      'must be a range of non-root uids, first ≤ last, e.g. 50000-50999 (no account may use them)',
+    ),
+  EVALBOT_SANDBOX_MEMORY_MB: envInt({ default: 8192, min: 64, max: 4 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_MAX_PROCESSES: envInt({ default: 512, min: 16, max: 1_000_000 }),
+  EVALBOT_SANDBOX_MAX_FILE_MB: envInt({ default: 4096, min: 1, max: 16 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_DISK_MB: envInt({ default: 10240, min: 16, max: 64 * 1024 * 1024 }),
+  EVALBOT_SANDBOX_TMP_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
+  /** Runs PR code uncontained, as the worker: only for local experiments with one's own code. */
+  EVALBOT_UNSAFE_NO_SANDBOX: z
+    .enum(['', '0', '1', 'true', 'false'], { message: 'must be 1 (run PR code without a sandbox) or unset' })
+    .default('')
+    .transform((v) => v === '1' || v === 'true'),
+};
+
+/** The sandbox's settings as `createSandbox` takes them (sizes in bytes). */
+export interface SandboxSettingsFromEnv {
+  uids: { first: number; last: number };
+  limits: {
+    memoryBytes: number;
+    processes: number;
+    fileSizeBytes: number;
+    diskBytes: number;
+    tmpBytes: number;
+  };
+}
+
+/** The parsed `sandboxEnv` as settings; undefined when `EVALBOT_UNSAFE_NO_SANDBOX` is set. */
+export function sandboxSettingsOf(parsed: {
+  EVALBOT_UNSAFE_NO_SANDBOX: boolean;
+  EVALBOT_SANDBOX_UIDS: { first: number; last: number };
+  EVALBOT_SANDBOX_MEMORY_MB: number;
+  EVALBOT_SANDBOX_MAX_PROCESSES: number;
+  EVALBOT_SANDBOX_MAX_FILE_MB: number;
+  EVALBOT_SANDBOX_DISK_MB: number;
+  EVALBOT_SANDBOX_TMP_MB: number;
+}): SandboxSettingsFromEnv | undefined {
+  if (parsed.EVALBOT_UNSAFE_NO_SANDBOX) return undefined;
+  return {
+    uids: parsed.EVALBOT_SANDBOX_UIDS,
+    limits: {
+      memoryBytes: parsed.EVALBOT_SANDBOX_MEMORY_MB * MiB,
+      processes: parsed.EVALBOT_SANDBOX_MAX_PROCESSES,
+      fileSizeBytes: parsed.EVALBOT_SANDBOX_MAX_FILE_MB * MiB,
+      diskBytes: parsed.EVALBOT_SANDBOX_DISK_MB * MiB,
+      tmpBytes: parsed.EVALBOT_SANDBOX_TMP_MB * MiB,
+    },
+  };
 }

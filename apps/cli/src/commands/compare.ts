@@ -8,6 +8,7 @@ import { type CliContext, CliError } from '../cli-context.ts';
 import { cacheDirOf, minutes } from '../command-options.ts';
 import { evaluateSides } from '../compare/evaluate-sides.ts';
 import { hasUncommittedChanges, repositoryRoot, resolveCommit, USAGE_ERROR } from '../compare/git-refs.ts';
+import { openSandbox } from '../compare/open-sandbox.ts';
 import { createProgress } from '../progress.ts';
 
 interface CompareOptions {
@@ -92,6 +93,12 @@ export function registerCompare(program: Command, ctx: CliContext): void {
       await reapStaleWorkDirs(workRoot);
 
       const progress = createProgress({ stream: ctx.stderr, env: ctx.env });
+      const sandbox = await openSandbox({
+        env: ctx.env,
+        cacheDir,
+        maxTimeoutMs: opts.timeoutMinutes * 60_000,
+        warn: (line) => progress.log(line),
+      });
       progress.log(
         `Comparing ${opts.head} (${shortSha(headSha)}) with ${opts.base} (${shortSha(baseSha)}) in ${repo}`,
       );
@@ -111,6 +118,7 @@ export function registerCompare(program: Command, ctx: CliContext): void {
           signal: ctx.signal,
           progress,
           workerEnv: ctx.env,
+          sandbox,
         });
       } finally {
         progress.stop();

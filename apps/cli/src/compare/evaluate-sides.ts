@@ -1,5 +1,5 @@
 import type { Env } from '@evalbot/config';
-import { evaluateCommit, InfrastructureError, toSideOutcome } from '@evalbot/evaluator';
+import { evaluateCommit, InfrastructureError, type Sandbox, toSideOutcome } from '@evalbot/evaluator';
 import type { SideOutcome } from '@evalbot/jobs';
 import { shortSha } from '@evalbot/report';
 import { CliError } from '../cli-context.ts';
@@ -21,6 +21,8 @@ export interface EvaluateSidesOptions {
   progress: Progress;
   /** Where the evaluator reads PATH, LANG and pip's mirror variables. */
   workerEnv: Env;
+  /** Where both commits' code runs (`openSandbox`). */
+  sandbox: Sandbox | 'unsafe-none';
 }
 
 export interface EvaluatedSides {
@@ -55,6 +57,7 @@ export async function evaluateSides(opts: EvaluateSidesOptions): Promise<Evaluat
         maxTimeoutMs: opts.maxTimeoutMs,
         signal: stopBoth.signal,
         workerEnv: opts.workerEnv,
+        sandbox: opts.sandbox,
         onProgress: (p) => {
           const first = p.stage === 'setup' && p.message.startsWith('preparing');
           task.update(
