@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,8 @@ interface LeaseInfo {
   pid: number;
   host: string;
   since: number;
+  /** Tells this lease from any other, even of the same process in the same millisecond. */
+  nonce?: string;
 }
 
 /**
@@ -43,7 +46,12 @@ export async function leaseUid(
   for (let i = 0; i < size; i++) {
     const uid = range.first + ((offset + i) % size);
     const path = join(dir, String(uid));
-    const mine: LeaseInfo = { pid: process.pid, host: hostname(), since: Date.now() };
+    const mine: LeaseInfo = {
+      pid: process.pid,
+      host: hostname(),
+      since: Date.now(),
+      nonce: randomBytes(8).toString('hex'),
+    };
     if (await tryCreate(path, mine)) return leaseOf(uid, path, mine);
     const holder = await readLease(path);
     if (holder && !isAbandoned(holder, opts.foreignStaleMs)) continue;
@@ -74,7 +82,7 @@ function leaseOf(uid: number, path: string, mine: LeaseInfo): UidLease {
     // Only our own lease: one taken over meanwhile (ours judged abandoned) belongs to another job.
     release: async () => {
       const current = await readLease(path);
-      if (current?.pid === mine.pid && current.host === mine.host && current.since === mine.since) {
+      if (current?.nonce === mine.nonce) {
         await unlink(path).catch(() => {});
       }
     },
