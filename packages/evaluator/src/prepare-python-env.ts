@@ -249,8 +249,8 @@ async function downloadWheels(
   return { ok: false, failure: failed };
 }
 
+/** A shared environment becomes the worker's; a job's own stays the job's (it was built as it). */
 async function handBack(opts: PreparePythonEnvOptions, dir: string, shared: boolean): Promise<{ ok: true }> {
-  if (!shared && opts.owner) await chownTree(dir, opts.owner);
   if (shared && opts.owner && process.getuid && process.getgid) {
     // Later jobs run as other uids and see it read-only; even so, nothing of it stays theirs.
     await chownTree(dir, { uid: process.getuid(), gid: process.getgid() });

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -143,7 +144,7 @@ class BubblewrapSandbox implements Sandbox {
       ? 2 * limits.processes
       : this.root
         ? limits.processes
-        : limits.processes + (await countOwnProcesses());
+        : limits.processes + (await countOwnThreads());
     chain.push(
       tools.prlimit,
       `--nproc=${processes}`,
@@ -229,8 +230,13 @@ async function findTools(): Promise<Tools> {
 async function which(name: string): Promise<string | undefined> {
   for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
     const path = join(dir, name);
-    const ok = await execa('test', ['-x', path], { reject: false });
-    if (ok.exitCode === 0) return path;
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   return undefined;
 }
@@ -255,15 +261,18 @@ async function assertNoAccountIn(uids: UidRange): Promise<void> {
   }
 }
 
-/** Processes of this worker's own uid (not root: `RLIMIT_NPROC` counts them too). */
-async function countOwnProcesses(): Promise<number> {
+/**
+ * Threads of this worker's own uid (not root: `RLIMIT_NPROC` counts every thread of the uid,
+ * so the step's limit must come on top of what the user already runs).
+ */
+async function countOwnThreads(): Promise<number> {
   const uid = process.getuid?.();
   let count = 0;
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const match = /^Uid:\s+(\d+)/m.exec(status);
-    if (match && Number(match[1]) === uid) count++;
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    count += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
   }
   return count;
 }
