@@ -2,12 +2,18 @@ import { chmod, lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunResult, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
-import { type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
+import {
+  MAX_REPO_CONFIG_BYTES,
+  parseRepoConfig,
+  REPO_CONFIG_FILE,
+  type RepoConfig,
+  RepoConfigError,
+} from '@evalbot/repo-config';
 import { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
 import { defaultSandbox } from './default-sandbox.ts';
 import { type EnvironmentFacts, environmentFactsOf, readEnvironmentFacts } from './environment-facts.ts';
 import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
-import { fetchCommit } from './fetch-commit.ts';
+import { fetchCommit, type OtherCommitFile } from './fetch-commit.ts';
 import { chownTree } from './file-tree.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { createJobDir } from './job-dir.ts';
@@ -116,6 +122,15 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         log,
         secrets,
         onGroup,
+        ...(opts.verdictSettingsFrom
+          ? {
+              alsoRead: {
+                ...opts.verdictSettingsFrom,
+                path: REPO_CONFIG_FILE,
+                maxBytes: MAX_REPO_CONFIG_BYTES,
+              },
+            }
+          : {}),
       }),
     );
     if (!fetched.ok) return fetched.cancelled ? cancelled('clone') : failure('clone', fetched.message);
@@ -124,7 +139,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     let workDir: string;
     try {
       const own = await timed('config', () => readRepoConfig(job.checkout));
-      config = { ...own, ...repeatsAndSeed(opts.configOverride) };
+      config = { ...own, ...verdictSettingsOf(fetched.alsoRead, opts.verdictSettingsFrom, own, log) };
       workDir = await timed('config', () => resolveWorkingDirectory(job.checkout, own));
     } catch (error) {
       if (error instanceof RepoConfigError) return failure('config', error.message, { configError: error });
@@ -310,16 +325,35 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 /**
- * Only `repeats` and `seed` of an override: a whole `RepoConfig` type-checks as one, and its
- * commands, files or env must never replace the commit's own.
+ * `repeats` and `seed` from the commit named by `verdictSettingsFrom` (its `.evalbot.yml` as
+ * fetched), the defaults when it has none or it cannot be read; the commit's own without one.
  */
-function repeatsAndSeed(
-  override: EvaluateCommitOptions['configOverride'],
-): Partial<Pick<RepoConfig, 'repeats' | 'seed'>> {
-  return {
-    ...(override?.repeats !== undefined ? { repeats: override.repeats } : {}),
-    ...(override?.seed !== undefined ? { seed: override.seed } : {}),
-  };
+function verdictSettingsOf(
+  file: OtherCommitFile | undefined,
+  from: EvaluateCommitOptions['verdictSettingsFrom'],
+  own: RepoConfig,
+  log: LogCollector,
+): Pick<RepoConfig, 'repeats' | 'seed'> {
+  if (!from) return { repeats: own.repeats, seed: own.seed };
+  const where = `${REPO_CONFIG_FILE} of the base commit ${from.sha.slice(0, 12)}`;
+  let settings = parseRepoConfig(undefined);
+  if (file?.kind === 'file') {
+    try {
+      settings = parseRepoConfig(file.text);
+    } catch (error) {
+      if (!(error instanceof RepoConfigError)) throw error;
+      log.line(`evalbot: the ${where} is invalid; running with the default repeats and seed`);
+    }
+  } else if (file?.kind === 'unreadable') {
+    log.line(`evalbot: could not read the ${where} (${file.why}); running with the default repeats and seed`);
+  }
+  const { repeats, seed } = settings;
+  if (repeats !== own.repeats || seed !== own.seed) {
+    log.line(
+      `evalbot: repeats ${repeats} and seed ${seed} come from the base branch (this commit asks for repeats ${own.repeats}, seed ${own.seed}): both sides run alike`,
+    );
+  }
+  return { repeats, seed };
 }
 
 function formatDuration(ms: number): string {

@@ -31,10 +31,12 @@ export interface EvaluateCommitOptions {
   /** Values redacted from logs and messages (the git credential is added automatically). */
   secrets?: string[];
   /**
-   * Settings taken from elsewhere than this commit (e.g. the base branch) so both sides run
-   * alike. Commands, files and env always come from the commit itself.
+   * The commit whose `.evalbot.yml` decides `repeats` and `seed` (the PR's base, for the head),
+   * fetched from the same source: both sides then run alike and a PR cannot lower its repeats
+   * or pick a lucky seed. Without a readable config there (none, invalid, or the commit gone)
+   * the defaults apply. Commands, files and env always come from the evaluated commit itself.
    */
-  configOverride?: Partial<Pick<RepoConfig, 'repeats' | 'seed'>>;
+  verdictSettingsFrom?: { sha: string; fetchRefs?: string[] };
   /**
    * Where commands from the repository run (`createSandbox`): by default a bubblewrap sandbox
    * made once per process (no network, a pid namespace, a uid of its own per job when the

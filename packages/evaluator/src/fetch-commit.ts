@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
 import { checkCloneUrl } from './check-clone-url.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { LogCollector } from './log-collector.ts';
@@ -27,7 +29,16 @@ export type CommitSource =
       sha: string;
     };
 
-export type FetchResult = { ok: true } | { ok: false; message: string; cancelled: boolean };
+/** A file read from another commit than the one checked out (`alsoRead`). */
+export type OtherCommitFile =
+  | { kind: 'file'; text: string }
+  | { kind: 'missing' }
+  /** Not a regular file, over the size limit, or the commit could not be fetched. */
+  | { kind: 'unreadable'; why: string };
+
+export type FetchResult =
+  | { ok: true; alsoRead?: OtherCommitFile }
+  | { ok: false; message: string; cancelled: boolean };
 
 const GIT_PASSTHROUGH = [
   'PATH',
@@ -61,6 +72,7 @@ const MISSING =
   /not our ref|unadvertised object|couldn't find remote ref|no such remote ref|bad object|is not a commit|did not send all necessary objects|invalid refspec/i;
 const REFUSED =
   /returned error: 40[134]|authentication failed|could not read (username|password)|terminal prompts disabled|repository not found|does not appear to be a git repository/i;
+const execFileAsync = promisify(execFile);
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export interface FetchCommitOptions {
@@ -79,6 +91,12 @@ export interface FetchCommitOptions {
   log: LogCollector;
   secrets: readonly string[];
   onGroup?: RunSandboxedOptions['onGroup'];
+  /**
+   * One file of another commit of the same repository (the base's `.evalbot.yml` for the head),
+   * fetched into the same git directory (only what the checked-out commit lacks) and read as a
+   * regular file of at most `maxBytes`, never a symlink.
+   */
+  alsoRead?: { sha: string; fetchRefs?: string[]; path: string; maxBytes: number };
 }
 
 /**
@@ -161,41 +179,47 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
   if (init.cancelled) return cancelled;
   if (!init.ok) throw new InfrastructureError(`git init failed: ${init.text}`, false);
 
-  const tried: string[] = [];
-  let fetched = false;
-  for (const what of [source.sha, ...refs]) {
-    opts.log.line(`$ git fetch --depth=1 ${display} ${what}`);
-    const fetch = await git(['fetch', '-q', '--depth=1', '--no-tags', '--', remote, what], opts.dir);
-    if (fetch.cancelled) return cancelled;
-    if (!fetch.ok) {
-      const firstError = fetch.text.split('\n').find((l) => /fatal|error/i.test(l)) ?? fetch.text;
-      if (MISSING.test(fetch.text)) {
-        tried.push(`${what} (${firstError.replace(/^fatal: /, '').trim()})`);
-        continue;
+  /** Fetch exactly `sha` (depth 1), trying `sha` itself, then each ref that may point at it. */
+  const fetchExact = async (
+    sha: string,
+    refsToTry: string[],
+  ): Promise<{ fetched: true } | { fetched: false; tried: string[] } | 'cancelled'> => {
+    const tried: string[] = [];
+    for (const what of [sha, ...refsToTry]) {
+      opts.log.line(`$ git fetch --depth=1 ${display} ${what}`);
+      const fetch = await git(['fetch', '-q', '--depth=1', '--no-tags', '--', remote, what], opts.dir);
+      if (fetch.cancelled) return 'cancelled';
+      if (!fetch.ok) {
+        const firstError = fetch.text.split('\n').find((l) => /fatal|error/i.test(l)) ?? fetch.text;
+        if (MISSING.test(fetch.text)) {
+          tried.push(`${what} (${firstError.replace(/^fatal: /, '').trim()})`);
+          continue;
+        }
+        for (const line of fetch.text.split('\n')) opts.log.line(line);
+        if (REFUSED.test(fetch.text)) {
+          throw new InfrastructureError(
+            `the git server refused to serve ${display}: ${firstError.trim()} — check the App's installation and its access to the repository`,
+            false,
+          );
+        }
+        throw new InfrastructureError(`git fetch from ${display} failed: ${firstError.trim()}`, true);
       }
-      for (const line of fetch.text.split('\n')) opts.log.line(line);
-      if (REFUSED.test(fetch.text)) {
-        throw new InfrastructureError(
-          `the git server refused to serve ${display}: ${firstError.trim()} — check the App's installation and its access to the repository`,
-          false,
-        );
-      }
-      throw new InfrastructureError(`git fetch from ${display} failed: ${firstError.trim()}`, true);
+      const head = await git(['rev-parse', '--verify', '-q', 'FETCH_HEAD^{commit}'], opts.dir);
+      if (head.cancelled) return 'cancelled';
+      const got = head.text.trim();
+      if (got === sha) return { fetched: true };
+      tried.push(`${what} (now points to ${got.slice(0, 12) || 'nothing'})`);
     }
-    const head = await git(['rev-parse', '--verify', '-q', 'FETCH_HEAD^{commit}'], opts.dir);
-    if (head.cancelled) return cancelled;
-    const got = head.text.trim();
-    if (got === source.sha) {
-      fetched = true;
-      break;
-    }
-    tried.push(`${what} (now points to ${got.slice(0, 12) || 'nothing'})`);
-  }
-  if (!fetched) {
+    return { fetched: false, tried };
+  };
+
+  const own = await fetchExact(source.sha, refs);
+  if (own === 'cancelled') return cancelled;
+  if (!own.fetched) {
     return {
       ok: false,
       cancelled: false,
-      message: `commit ${source.sha} is not available from ${display}; tried ${tried.join(', ')}. The branch was probably force-pushed or the commit deleted after the evaluation was requested; push again or ask for a new evaluation`,
+      message: `commit ${source.sha} is not available from ${display}; tried ${own.tried.join(', ')}. The branch was probably force-pushed or the commit deleted after the evaluation was requested; push again or ask for a new evaluation`,
     };
   }
 
@@ -208,9 +232,64 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
       message: `git could not check out ${source.sha}: ${checkout.text.trim()}`,
     };
   }
+  let alsoRead: OtherCommitFile | undefined;
+  if (opts.alsoRead) {
+    const other = opts.alsoRead;
+    if (!SHA.test(other.sha)) throw new Error(`"${other.sha}" is not a full commit SHA`);
+    const fetched = await fetchExact(other.sha, other.fetchRefs ?? []);
+    if (fetched === 'cancelled') return cancelled;
+    alsoRead = fetched.fetched
+      ? await readAtCommit(opts.dir, env, other)
+      : {
+          kind: 'unreadable',
+          why: `commit ${other.sha} is not available (tried ${fetched.tried.join(', ')})`,
+        };
+  }
   // PR code must not read git's state (remote URL, config): only the files of the commit stay.
   await rm(join(opts.dir, '.git'), { recursive: true, force: true });
-  return { ok: true };
+  return alsoRead ? { ok: true, alsoRead } : { ok: true };
+}
+
+/**
+ * `path` at `sha` from the object database: a regular file (mode 100644/100755) within
+ * `maxBytes`. Local git commands on objects already fetched, so they are run directly: their
+ * output is data, not a log to cap.
+ */
+async function readAtCommit(
+  dir: string,
+  env: Record<string, string>,
+  { sha, path, maxBytes }: { sha: string; path: string; maxBytes: number },
+): Promise<OtherCommitFile> {
+  const git = async (args: string[]) => {
+    try {
+      const { stdout } = await execFileAsync('git', [...GIT_CONFIG, ...args], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        maxBuffer: maxBytes + 4096,
+        timeout: 60_000,
+      });
+      return { ok: true as const, stdout };
+    } catch (error) {
+      return { ok: false as const, why: (error as Error).message.split('\n')[0] ?? 'git failed' };
+    }
+  };
+  // `ls-tree` gives the entry's mode and size without reading it: a symlink's target or a huge
+  // blob is never read.
+  const entry = await git(['ls-tree', '-l', '-z', sha, '--', path]);
+  if (!entry.ok) return { kind: 'unreadable', why: entry.why };
+  const match = entry.stdout.match(/^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t/);
+  if (!match) return { kind: 'missing' };
+  const [, mode, type, blob, size] = match as unknown as [string, string, string, string, string];
+  if (type !== 'blob' || (mode !== '100644' && mode !== '100755')) {
+    return { kind: 'unreadable', why: `${path} is not a regular file at ${sha.slice(0, 12)}` };
+  }
+  if (Number(size) > maxBytes) {
+    return { kind: 'unreadable', why: `${path} is larger than ${maxBytes} bytes at ${sha.slice(0, 12)}` };
+  }
+  const content = await git(['cat-file', 'blob', blob]);
+  if (!content.ok) return { kind: 'unreadable', why: content.why };
+  return { kind: 'file', text: content.stdout };
 }
 
 /** Values of credential variables and the token inside an `Authorization: <scheme> <token>` header. */

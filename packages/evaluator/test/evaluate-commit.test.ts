@@ -1,5 +1,5 @@
 import { sideOutcomeSchema } from '@evalbot/jobs';
-import { parseRepoConfig, type RepoConfig, RepoConfigError } from '@evalbot/repo-config';
+import { RepoConfigError } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
 import type { Progress } from '../src/index.ts';
 import { evaluateCommit, toSideOutcome } from '../src/index.ts';
@@ -93,24 +93,69 @@ describe('evaluateCommit', () => {
     ]);
   });
 
-  it("lets the caller fix repeats and seed for both sides, and nothing else of the commit's config", async () => {
-    // The base side's whole config type-checks as an override; its commands must not be run.
-    const baseConfig: RepoConfig = {
-      ...parseRepoConfig(undefined),
-      run: 'exit 7',
-      metrics_file: 'elsewhere.json',
-      repeats: 2,
-      seed: 100,
-    };
-    const result = await evaluate(
-      { ...FAKE_MODEL, '.evalbot.yml': 'repeats: 5\nseed: 1\n' },
-      { configOverride: baseConfig },
-    );
-    expect(result).toMatchObject({
-      ok: true,
-      config: { run: 'python3 demo.py', metrics_file: 'result.txt' },
+  describe('repeats and seed from the base commit (verdictSettingsFrom)', () => {
+    /** A repository whose base commit has `base` and whose head (on top) has `head`; evaluates the head. */
+    async function evaluateHeadOver(base: Record<string, RepoFile>, head: Record<string, RepoFile>) {
+      const repo = await makeRepo(base);
+      const workRoot = await tempDir('work');
+      remove(repo.dir, workRoot);
+      const headSha = await commit(repo.dir, head);
+      const logLines: string[] = [];
+      const result = await evaluateCommit({
+        source: { path: repo.dir, sha: headSha },
+        side: 'head',
+        workRoot,
+        cacheDir: cache.path,
+        maxTimeoutMs: 120_000,
+        verdictSettingsFrom: { sha: repo.sha },
+        onLog: (line) => logLines.push(line),
+      });
+      expect(sideOutcomeSchema.safeParse(toSideOutcome(result)).success).toBe(true);
+      return { result, logLines };
+    }
+
+    it("runs the head with the base's repeats and seeds, whatever the head asks, and the head's own commands", async () => {
+      const { result, logLines } = await evaluateHeadOver(
+        { ...FAKE_MODEL, '.evalbot.yml': 'repeats: 3\nseed: 7\nrun: exit 7\n' },
+        { '.evalbot.yml': 'repeats: 1\nseed: 1234\n' },
+      );
+      expect(result).toMatchObject({ ok: true, config: { run: 'python3 demo.py', repeats: 3, seed: 7 } });
+      expect(result.runs.map((r) => [r.seed, r.metrics.loss])).toEqual([
+        [7, 0.257],
+        [8, 0.258],
+        [9, 0.259],
+      ]);
+      expect(logLines).toContain(
+        'evalbot: repeats 3 and seed 7 come from the base branch (this commit asks for repeats 1, seed 1234): both sides run alike',
+      );
     });
-    expect(result.runs.map((r) => r.seed)).toEqual([100, 101]);
+
+    it('uses the defaults (1 run, seed 42) when the base has no .evalbot.yml', async () => {
+      const { result } = await evaluateHeadOver(FAKE_MODEL, { '.evalbot.yml': 'repeats: 5\nseed: 1\n' });
+      expect(result).toMatchObject({ ok: true, config: { repeats: 1, seed: 42 } });
+      expect(result.runs.map((r) => r.seed)).toEqual([42]);
+    });
+
+    it("uses the defaults, and says why, when the base's .evalbot.yml is a symlink or invalid", async () => {
+      const symlinked = await evaluateHeadOver(
+        { ...FAKE_MODEL, 'settings.yml': 'repeats: 2\n', '.evalbot.yml': { symlink: 'settings.yml' } },
+        { '.evalbot.yml': 'repeats: 4\n' },
+      );
+      expect(symlinked.result.runs.map((r) => r.seed)).toEqual([42]);
+      expect(symlinked.logLines).toContainEqual(
+        expect.stringMatching(
+          /could not read the \.evalbot\.yml of the base commit \w+ \(\.evalbot\.yml is not a regular file/,
+        ),
+      );
+      const invalid = await evaluateHeadOver(
+        { ...FAKE_MODEL, '.evalbot.yml': 'repeats: many\n' },
+        { '.evalbot.yml': 'repeats: 4\n' },
+      );
+      expect(invalid.result.runs.map((r) => r.seed)).toEqual([42]);
+      expect(invalid.logLines).toContainEqual(
+        expect.stringMatching(/the \.evalbot\.yml of the base commit \w+ is invalid/),
+      );
+    });
   });
 
   it('reports a crashing run at stage run with its exit code, last error line and output tail', async () => {

@@ -52,6 +52,8 @@ export async function evaluateSides(opts: EvaluateSidesOptions): Promise<Evaluat
       const result = await evaluateCommit({
         source: { path: opts.repo, sha },
         side,
+        // As the worker does: the head runs with the base's repeats and seed.
+        ...(side === 'head' ? { verdictSettingsFrom: { sha: opts.baseSha } } : {}),
         workRoot: opts.workRoot,
         cacheDir: opts.cacheDir,
         maxTimeoutMs: opts.maxTimeoutMs,

@@ -4,6 +4,7 @@ import {
   type EvaluateJob,
   evaluateJobSchema,
   evaluationKeyOf,
+  fetchRefsFor,
   pullRequestKeyOf,
   readPullRequestHead,
   type SideOutcome,
@@ -126,6 +127,10 @@ async function evaluateOrReuse(
       gitEnv: gitCredentialEnv(token, { url: pr.cloneUrl }),
     },
     side,
+    // The head runs with the base's repeats and seed, so a PR cannot choose its own noise.
+    ...(side === 'head'
+      ? { verdictSettingsFrom: { sha: pr.baseSha, fetchRefs: fetchRefsFor(pr, 'base') } }
+      : {}),
     workRoot: deps.config.workDir,
     cacheDir: deps.config.cacheDir,
     maxTimeoutMs: deps.config.maxTimeoutMs,
