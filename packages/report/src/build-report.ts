@@ -9,7 +9,7 @@ import {
   fitToLimit,
 } from './fit-to-limit.ts';
 import { formatTime } from './format-number.ts';
-import { commitLink, escapeHtml, escapeMarkdown, truncate } from './markdown-text.ts';
+import { commitLink, escapeHtml, escapeMarkdown, neutralizeReferences, truncate } from './markdown-text.ts';
 import { buildMetricRows, type MetricRow } from './metric-rows.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderContext } from './render-context.ts';
@@ -205,7 +205,8 @@ export function buildReport(input: BuildReportInput): Report {
     markdown: comment.text,
     checkRun: {
       conclusion: verdict.conclusion,
-      title: truncate(summary, 200),
+      // Plain text, but metric names in it are the PR's: no mention or link once shown.
+      title: neutralizeReferences(truncate(summary, 200)),
       summary: checkSummary.text,
       text: checkText.text,
     },

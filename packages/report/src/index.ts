@@ -16,6 +16,8 @@ export {
   formatRelative,
   formatValue,
 } from './format-number.ts';
+/** For any other text the PR controls that an app posts to GitHub. */
+export { neutralizeReferences } from './markdown-text.ts';
 export { type DirectionSource, directionOf, isRatioMetric, metricWords } from './metric-direction.ts';
 export {
   buildMetricRows,

@@ -1,10 +1,45 @@
 // Text that came from the evaluated repository (metric names, messages, logs) is untrusted:
-// escaped so it cannot add links, HTML, table cells or close the blocks the report opens.
+// escaped so it cannot add links, HTML, table cells or close the blocks the report opens, nor
+// mention or cross-reference anyone in a comment the App posts.
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*(?:\u0007|\u001b\\)?/g;
+
+// U+2060 WORD JOINER would do as well; U+200B is what the report has always used.
+const BREAK = '\u200b';
+/**
+ * What GitHub turns into a mention, a reference or a link in a comment or check run, in
+ * Markdown and inside HTML blocks alike (mentions and references are found in the rendered
+ * text, not the Markdown): `@user`, `@org/team` and `owner/repo@sha` (the `@`); `#1`,
+ * `owner/repo#1` (`#` then a digit); `GH-1`; a commit SHA (7–40 hex digits as a word); URLs
+ * with a scheme (`://`, `mailto:` and other `scheme:` forms need the `@` or `//` too) and bare
+ * `www.` links. Each is broken by an invisible zero-width space, so it reads the same.
+ */
+const REFERENCES: [RegExp, string | ((match: string) => string)][] = [
+  [/@/g, `@${BREAK}`],
+  [/#(?=\d)/g, `#${BREAK}`],
+  [/\b(GH)-(?=\d)/gi, `$1${BREAK}-`],
+  // In pieces of at most 6, so no piece is a SHA of its own.
+  [/\b[0-9a-f]{7,40}\b/gi, (sha) => (sha.match(/.{1,6}/g) ?? []).join(BREAK)],
+  [/:\/\//g, `:${BREAK}//`],
+  [/\b(www)\./gi, `$1${BREAK}.`],
+];
+
+/**
+ * Make untrusted text unable to mention, cross-reference or autolink anything GitHub would
+ * render: the one place this is done; every escape below for untrusted text goes through it.
+ * Plain text stays plain (a check run's title): nothing else is escaped.
+ */
+export function neutralizeReferences(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of REFERENCES) {
+    out =
+      typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
+  }
+  return out;
+}
 
 /** Escape for HTML text and attribute context (inside `<summary>`, `<b>` …). */
 export function escapeHtml(text: string): string {
@@ -22,21 +57,19 @@ export function escapeHtml(text: string): string {
  */
 export function escapeMarkdown(text: string): string {
   return (
-    escapeHtml(text.replace(/\r?\n|\r/g, ' '))
+    escapeHtml(neutralizeReferences(text.replace(/\r?\n|\r/g, ' ')))
       // Only what is special mid-line: the report never starts a line with untrusted text.
       .replace(/([\\`*_[\]|~])/g, '\\$1')
-      .replace(/@/g, '@\u200b')
-      .replace(/:\/\//g, ':\u200b//')
   );
 }
 
 /**
  * Escape text in which `backtick spans` are meant as code (evaluator messages quote commands
  * that way): spans become `<code>`, everything stays escaped. `html` is for HTML-only contexts
- * such as `<summary>`, where Markdown is not parsed.
+ * such as `<summary>`, where Markdown is not parsed but mentions and references still are.
  */
 export function escapeWithCode(text: string, context: 'markdown' | 'html'): string {
-  const escapeText = context === 'html' ? escapeHtml : escapeMarkdown;
+  const escapeText = context === 'html' ? (t: string) => escapeHtml(neutralizeReferences(t)) : escapeMarkdown;
   return text
     .split(/`([^`\n]+)`/)
     .map((part, i) => (i % 2 === 1 ? `<code>${escapeText(part)}</code>` : escapeText(part)))

@@ -7,7 +7,23 @@ import {
   escapeMarkdown,
   escapeWithCode,
   fenceFor,
+  neutralizeReferences,
 } from '../src/markdown-text.ts';
+import { linkedByGitHub } from './github-references.ts';
+
+/** PR output GitHub would link: each of these notifies, cross-references or links when posted as is. */
+const ATTACKS = [
+  '@octocat',
+  'cc @org/team please',
+  'see org/repo#1',
+  'fixes #12',
+  'GH-7',
+  'octo-org/mnist-demo@abc1234f5e6d7c8b9a0f',
+  'commit abc1234f5e6d',
+  'https://evil.example/x',
+  'www.evil.example',
+  'mail me@evil.example',
+];
 
 describe('untrusted text in Markdown', () => {
   it('escapes table pipes, emphasis, links and HTML', () => {
@@ -16,6 +32,34 @@ describe('untrusted text in Markdown', () => {
 
   it('defuses mentions and autolinks', () => {
     expect(escapeMarkdown('@octocat https://x.io')).toBe('@\u200boctocat https:\u200b//x.io');
+  });
+
+  describe('mentions, references and links from PR output', () => {
+    it.each(ATTACKS)('GitHub would link %j as it is', (text) => {
+      // The detector finds each attack unescaped: the checks below can fail.
+      expect(linkedByGitHub(`Result: ${text}`)).not.toEqual([]);
+    });
+
+    it.each(ATTACKS)('%j links nothing in Markdown, a table cell, a <summary> or a code span', (text) => {
+      expect(linkedByGitHub(`Result: ${escapeMarkdown(text)}`)).toEqual([]);
+      expect(linkedByGitHub(`| a | b |\n|---|---|\n| ${escapeMarkdown(text)} | x |`)).toEqual([]);
+      const summary = `<details>\n<summary>failed: ${escapeWithCode(text, 'html')}</summary>\n\nx\n</details>`;
+      expect(linkedByGitHub(summary)).toEqual([]);
+      expect(linkedByGitHub(escapeWithCode(`ran \`${text}\` then ${text}`, 'markdown'))).toEqual([]);
+    });
+
+    it('cannot be broken out of with backticks around a mention', () => {
+      const text = '`x` @octocat ``y`` `` `@org/team` org/repo#1';
+      expect(linkedByGitHub(escapeWithCode(text, 'markdown'))).toEqual([]);
+      expect(linkedByGitHub(`**Message:** ${escapeMarkdown(text)}`)).toEqual([]);
+    });
+
+    it('reads the same: only invisible zero-width spaces are added', () => {
+      for (const text of ATTACKS) expect(neutralizeReferences(text).replaceAll('\u200b', '')).toBe(text);
+      expect(neutralizeReferences('loss 0.25 at epoch 3, accuracy 97%')).toBe(
+        'loss 0.25 at epoch 3, accuracy 97%',
+      );
+    });
   });
 
   it('turns newlines into spaces so a value stays on its table row', () => {

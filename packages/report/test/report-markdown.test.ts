@@ -11,6 +11,7 @@ import {
   succeeded,
   TRACEBACK_LOG,
 } from './fixtures.ts';
+import { linkedByGitHub } from './github-references.ts';
 
 /** The cells of a Markdown table row, split on unescaped pipes. */
 function cells(line: string): string[] {
@@ -249,5 +250,54 @@ describe('the check run output', () => {
     expect(checkRun.summary).not.toContain(COMMENT_MARKER);
     expect(checkRun.text).toContain('ValueError: Input 0 of layer');
     expect(checkRun.text).toContain('Run details');
+  });
+});
+
+describe('text the PR controls', () => {
+  // Output, metric names, history series and .evalbot.yml keys, each naming people, teams,
+  // issues and sites: rendered as they are, they would notify and link from the App's comment.
+  const ping = '@octocat @org/team org/repo#1 #2 GH-3 www.evil.example';
+  const metrics = { [`acc ${ping}`]: 0.9, '@octocat': 0.5, 'loss org/repo#1': 0.2 };
+  const history = { [`loss ${ping}`]: [0.5, 0.25] };
+
+  it('mentions, cross-references and links no one in the comment or the check run', () => {
+    const passing = buildReport(
+      input(
+        succeeded(HEAD_SHA, [run(metrics, 42, history)]),
+        succeeded(BASE_SHA, [run(metrics, 42, history)]),
+      ),
+    );
+    const failing = buildReport(
+      input(
+        failed(
+          HEAD_SHA,
+          'config',
+          `\`python3 demo.py\` exited with code 1: ValueError: ${ping}`,
+          `${ping}\n`,
+        ),
+        succeeded(BASE_SHA, [run(metrics)]),
+        {
+          configErrors: {
+            head: {
+              file: '.evalbot.yml',
+              problems: [{ key: `metrics.${ping}`, problem: `is ${ping}`, fix: `ask \`${ping}\`` }],
+            },
+          },
+        },
+      ),
+    );
+    for (const report of [passing, failing]) {
+      for (const markdown of [report.markdown, report.checkRun.summary, report.checkRun.text]) {
+        expect(linkedByGitHub(markdown)).toEqual([]);
+      }
+      expect(linkedByGitHub(report.checkRun.title)).toEqual([]);
+    }
+    // Still there to read: only zero-width spaces were added.
+    const shown = (text: string) => text.replaceAll('\u200b', '');
+    expect(shown(failing.markdown)).toContain(
+      `<summary>❌ <b>Head</b> <code>abc1234</code> failed at <b>config (.evalbot.yml)</b>: <code>python3 demo.py</code> exited with code 1: ValueError: ${ping}</summary>`,
+    );
+    expect(shown(passing.markdown)).toContain('| @octocat |');
+    expect(shown(passing.checkRun.title)).toContain('@octocat');
   });
 });
