@@ -75,6 +75,50 @@ describe('pull request lifecycle', () => {
     expect(body).toMatch(/^\| accuracy ↑ \| 90\.00% \| — \|/m);
   });
 
+  it("runs the head with the base branch's repeats and seeds, not the ones the PR asks for", async () => {
+    const pr = await openMlDemoPullRequest(stack.sim, {
+      repo: 'noise-from-base',
+      sourceDir: modelDir,
+      baseFiles: { '.evalbot.yml': 'repeats: 3\nseed: 7\n' },
+      // One run and a lucky seed would widen "within noise" until no threshold could fail.
+      headFiles: {
+        'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }),
+        '.evalbot.yml': 'repeats: 1\nseed: 1234\n',
+      },
+    });
+    await stack.deliver(pr.labeledDelivery());
+    await waitForCompletedCheckRun(pr.owner, pr.repo, pr.headSha);
+    const body = stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body ?? '';
+    expect(body).toContain('· 3 head runs and 3 base runs.');
+    expect(body).toMatch(/^\| Seeds \| 7, 8, 9 \| 7, 8, 9 \|$/m);
+  });
+
+  it('quotes the output of a crash without mentioning or referencing anyone', async () => {
+    const pr = await openMlDemoPullRequest(stack.sim, {
+      repo: 'mentions-in-output',
+      sourceDir: modelDir,
+      headFiles: {
+        'demo.py': fakeDemoPy({
+          accuracy: 0.9,
+          loss: 0.3,
+          crash: 'ValueError: ask @octocat and @org/team, see org/repo#1',
+        }),
+      },
+    });
+    await stack.deliver(pr.labeledDelivery());
+    const checkRun = await waitForCompletedCheckRun(pr.owner, pr.repo, pr.headSha);
+    const body = stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body ?? '';
+    // Outside the log's code block, where GitHub would render them: the summary and the message.
+    const quotedIn = (markdown: string) =>
+      markdown.split('\n').filter((line) => /^(<summary>❌|\*\*Message:\*\*)/.test(line));
+    const quoted = [...quotedIn(body), ...quotedIn(checkRun?.output?.text ?? '')];
+    expect(quoted).toHaveLength(4);
+    for (const text of quoted) {
+      expect(text).toContain('ask @\u200boctocat and @\u200borg/team, see org/repo#\u200b1');
+      expect(text).not.toMatch(/@octocat|@org\/team|repo#1/);
+    }
+  });
+
   it('starts training both sides while the ⏳ comment is still being posted', async () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo: 'slow-comment',
