@@ -115,6 +115,26 @@ describe('evalbot compare', () => {
     expect(json.markdown).toContain('| accuracy ↑ |');
   });
 
+  it("runs the head with the base's repeats and seeds, as the worker does", async () => {
+    await git(repo, 'checkout', '-q', '-b', 'noise-base', 'main');
+    await commit(repo, { '.evalbot.yml': 'repeats: 2\nseed: 5\n' }, 'Measure noise');
+    await git(repo, 'checkout', '-q', '-b', 'lucky-seed');
+    await commit(repo, { '.evalbot.yml': 'repeats: 1\nseed: 1234\n' }, 'One lucky run');
+    await git(repo, 'checkout', '-q', 'tune');
+    const cli = captureCli({ env, cwd: repo });
+    const code = await runCli(
+      ['compare', '--base', 'noise-base', '--head', 'lucky-seed', '--format', 'json'],
+      cli.ctx,
+    );
+
+    expect(code).toBe(0);
+    const json = JSON.parse(cli.stdout());
+    const seeds = (side: { runs: { seed: number }[] }) => side.runs.map((r) => r.seed);
+    expect(seeds(json.head)).toEqual([5, 6]);
+    expect(seeds(json.base)).toEqual([5, 6]);
+    expect(json.markdown).toContain('2 head runs and 2 base runs');
+  });
+
   it('runs both commits in the sandbox the worker uses, with a uid of its own as root, and refuses a bad setting', async () => {
     await git(repo, 'checkout', '-q', '-b', 'whoami', 'main');
     await commit(
