@@ -42,7 +42,7 @@ export function renderNoiseNote(
   if (!head.ok || !base.ok) return '';
   const runs = Math.min(head.runs.length, base.runs.length);
   if (runs < 2) {
-    return '> ℹ️ **Noise not measured:** each side ran once, so part of any change may be chance (another seed moves the metrics too). Add `repeats: 3` to `.evalbot.yml` to run each side three times with different seeds and test each change with Welch’s t-test.';
+    return '> ℹ️ **Noise not measured:** each side ran once, so part of any change may be chance (another seed moves the metrics too). Add `repeats: 3` to the base branch’s `.evalbot.yml` to run each side three times with different seeds and test each change with Welch’s t-test.';
   }
   const alpha = formatNumber(config.significance);
   return `> 📊 **Noise measured:** ${head.runs.length} runs of the head and ${base.runs.length} of the base, each with its own seed; values are mean ± standard deviation. A change is *within noise* when Welch’s t-test does not tell the sides apart (p ≥ ${alpha}); a change within noise never fails the check.`;

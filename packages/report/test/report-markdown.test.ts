@@ -86,7 +86,7 @@ describe('the comment', () => {
   it('says noise was not measured with one run per side and suggests repeats: 3', () => {
     const { markdown } = plain({ accuracy: 0.98 }, { accuracy: 0.97 });
     expect(markdown).toContain('**Noise not measured:** each side ran once');
-    expect(markdown).toContain('Add `repeats: 3` to `.evalbot.yml`');
+    expect(markdown).toContain('Add `repeats: 3` to the base branch’s `.evalbot.yml`');
   });
 
   it('shows mean ± standard deviation with repeats and explains the t-test', () => {
