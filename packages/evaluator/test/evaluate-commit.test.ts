@@ -136,6 +136,34 @@ describe('evaluateCommit', () => {
       expect(result.runs.map((r) => r.seed)).toEqual([42]);
     });
 
+    it('uses the defaults, and says why, when the base file is over the size limit or the base commit is gone', async () => {
+      const huge = await evaluateHeadOver(
+        { ...FAKE_MODEL, '.evalbot.yml': `repeats: 2\n#${'x'.repeat(70_000)}\n` },
+        { '.evalbot.yml': 'repeats: 4\n' },
+      );
+      expect(huge.result.runs.map((r) => r.seed)).toEqual([42]);
+      expect(huge.logLines).toContainEqual(
+        expect.stringMatching(/\.evalbot\.yml is larger than 65536 bytes/),
+      );
+
+      const repo = await makeRepo({ ...FAKE_MODEL, '.evalbot.yml': 'repeats: 2\n' });
+      const workRoot = await tempDir('work');
+      remove(repo.dir, workRoot);
+      const logLines: string[] = [];
+      const gone = 'f'.repeat(40);
+      const result = await evaluateCommit({
+        source: { path: repo.dir, sha: repo.sha },
+        side: 'head',
+        workRoot,
+        cacheDir: cache.path,
+        maxTimeoutMs: 120_000,
+        verdictSettingsFrom: { sha: gone },
+        onLog: (line) => logLines.push(line),
+      });
+      expect(result).toMatchObject({ ok: true, config: { repeats: 1, seed: 42 } });
+      expect(logLines).toContainEqual(expect.stringMatching(new RegExp(`commit ${gone} is not available`)));
+    });
+
     it("uses the defaults, and says why, when the base's .evalbot.yml is a symlink or invalid", async () => {
       const symlinked = await evaluateHeadOver(
         { ...FAKE_MODEL, 'settings.yml': 'repeats: 2\n', '.evalbot.yml': { symlink: 'settings.yml' } },
