@@ -17,28 +17,24 @@ const BREAK = '\u200b';
  * with a scheme (`://`, `mailto:` and other `scheme:` forms need the `@` or `//` too) and bare
  * `www.` links. Each is broken by an invisible zero-width space, so it reads the same.
  */
-const REFERENCES: [RegExp, string | ((match: string) => string)][] = [
-  [/@/g, `@${BREAK}`],
-  [/#(?=\d)/g, `#${BREAK}`],
-  [/\b(GH)-(?=\d)/gi, `$1${BREAK}-`],
+const REFERENCES: ((text: string) => string)[] = [
+  (text) => text.replace(/@/g, `@${BREAK}`),
+  (text) => text.replace(/#(?=\d)/g, `#${BREAK}`),
+  (text) => text.replace(/\b(GH)-(?=\d)/gi, `$1${BREAK}-`),
   // In pieces of at most 6, so no piece is a SHA of its own.
-  [/\b[0-9a-f]{7,40}\b/gi, (sha) => (sha.match(/.{1,6}/g) ?? []).join(BREAK)],
-  [/:\/\//g, `:${BREAK}//`],
-  [/\b(www)\./gi, `$1${BREAK}.`],
+  (text) => text.replace(/\b[0-9a-f]{7,40}\b/gi, (sha) => (sha.match(/.{1,6}/g) ?? []).join(BREAK)),
+  (text) => text.replace(/:\/\//g, `:${BREAK}//`),
+  (text) => text.replace(/\b(www)\./gi, `$1${BREAK}.`),
 ];
 
 /**
  * Make untrusted text unable to mention, cross-reference or autolink anything GitHub would
  * render: the one place this is done; every escape below for untrusted text goes through it.
- * Plain text stays plain (a check run's title): nothing else is escaped.
+ * Plain text stays plain (a check run's title): nothing else is escaped. Control characters go
+ * first, as the escapes drop them anyway: `w\u0001ww.` must not become `www.` after the check.
  */
 export function neutralizeReferences(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of REFERENCES) {
-    out =
-      typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
-  }
-  return out;
+  return REFERENCES.reduce((out, neutralize) => neutralize(out), text.replace(CONTROL_CHARACTERS, ''));
 }
 
 /** Escape for HTML text and attribute context (inside `<summary>`, `<b>` …). */

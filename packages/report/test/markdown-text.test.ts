@@ -54,6 +54,14 @@ describe('untrusted text in Markdown', () => {
       expect(linkedByGitHub(`**Message:** ${escapeMarkdown(text)}`)).toEqual([]);
     });
 
+    it('cannot be hidden by control characters the escapes drop', () => {
+      const text = 'w\u0001ww.evil.example #\u00012 G\u0001H-3 abc\u00011234f5e6 http:\u0001//evil.example';
+      expect(linkedByGitHub(`Result: ${escapeMarkdown(text)}`)).toEqual([]);
+      expect(
+        linkedByGitHub(`<details>\n<summary>${escapeWithCode(text, 'html')}</summary>\n\nx\n</details>`),
+      ).toEqual([]);
+    });
+
     it('reads the same: only invisible zero-width spaces are added', () => {
       for (const text of ATTACKS) expect(neutralizeReferences(text).replaceAll('\u200b', '')).toBe(text);
       expect(neutralizeReferences('loss 0.25 at epoch 3, accuracy 97%')).toBe(
