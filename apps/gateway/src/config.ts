@@ -75,7 +75,7 @@ export interface GatewayConfig {
   bullmqPrefix: string;
   /** Deadline to receive a whole request, headers and body: a client trickling bytes is cut off (408). */
   requestTimeoutMs: number;
-  /** Deadline to receive the headers of a request (≤ `requestTimeoutMs`). */
+  /** Deadline to receive the headers of a request (≤ `requestTimeoutMs`; by default 10 s or that). */
   headersTimeoutMs: number;
   /** A body announced larger than this (or without a Content-Length) takes one of `maxLargeBodies` slots. */
   largeBodyBytes: number;
@@ -92,7 +92,12 @@ export interface GatewayConfig {
  */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const parsed = parseEnv(schema, env);
-  if (parsed.HEADERS_TIMEOUT_MS > parsed.REQUEST_TIMEOUT_MS) {
+  // The default gives way to a shorter REQUEST_TIMEOUT_MS; a value set on purpose does not.
+  const headersTimeoutSet = (env.HEADERS_TIMEOUT_MS ?? '').trim() !== '';
+  const headersTimeoutMs = headersTimeoutSet
+    ? parsed.HEADERS_TIMEOUT_MS
+    : Math.min(parsed.HEADERS_TIMEOUT_MS, parsed.REQUEST_TIMEOUT_MS);
+  if (headersTimeoutMs > parsed.REQUEST_TIMEOUT_MS) {
     throw new ConfigError([
       {
         variable: 'HEADERS_TIMEOUT_MS',
@@ -123,7 +128,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     enqueueTimeoutMs: parsed.ENQUEUE_TIMEOUT_MS,
     bullmqPrefix: parsed.BULLMQ_PREFIX,
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
-    headersTimeoutMs: parsed.HEADERS_TIMEOUT_MS,
+    headersTimeoutMs,
     largeBodyBytes: parsed.LARGE_BODY_BYTES,
     maxLargeBodies: parsed.MAX_LARGE_BODIES,
     metricsPort: parsed.GATEWAY_METRICS_PORT,

@@ -117,6 +117,13 @@ describe('loadConfig', () => {
     expect(message).toMatch(/MAX_LARGE_BODIES: "0" is not a whole number between 1 and 1000/);
   });
 
+  it('shortens the default headers deadline to a shorter request deadline', () => {
+    expect(loadConfig({ ...required, REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({
+      requestTimeoutMs: 5_000,
+      headersTimeoutMs: 5_000,
+    });
+  });
+
   it('refuses a headers deadline longer than the whole request deadline', () => {
     expect(problemsOf({ ...required, REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' })).toMatch(
       /HEADERS_TIMEOUT_MS: 6000 is longer than REQUEST_TIMEOUT_MS \(5000\).*lower it or raise REQUEST_TIMEOUT_MS/,
