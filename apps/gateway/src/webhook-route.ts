@@ -83,6 +83,9 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
   app.post(config.webhookPath, {
     // Before the body is read: a request without GitHub's headers is refused cheaply.
     onRequest: async (request, reply) => {
+      // Refused before its body is read: close the connection once answered, rather than read
+      // (and wait for) a body nobody will look at.
+      reply.header('connection', 'close');
       const missing = REQUIRED_HEADERS.filter((name) => header(request, name) === undefined);
       if (missing.length > 0) {
         return send(
@@ -110,7 +113,7 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
         const release = largeBodies.tryEnter();
         if (!release) {
           // GitHub does not retry by itself; the recovery job asks it to redeliver failed deliveries.
-          reply.header('retry-after', '10').header('connection', 'close');
+          reply.header('retry-after', '10');
           return send(
             request,
             reply,
@@ -125,6 +128,7 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
         // 'close' comes once the answer is sent or the connection is gone, whichever way it ends.
         reply.raw.once('close', release);
       }
+      reply.removeHeader('connection');
     },
     handler: async (request, reply) => {
       const eventHeader = header(request, 'x-github-event') ?? '';

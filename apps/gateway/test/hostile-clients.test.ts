@@ -145,6 +145,22 @@ describe('a slow client', () => {
     expect(await queuedDeliveryIds()).not.toContain(d.id);
   });
 
+  it('is disconnected once refused for missing headers, while it trickles an announced 26 MB body', async () => {
+    const head = [
+      `POST ${WEBHOOK_PATH} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      'Content-Type: application/json',
+      `Content-Length: ${26 * 1024 * 1024}`,
+    ];
+    const client = openRaw(publicPort, `${head.join('\r\n')}\r\n\r\n`, '{');
+    client.trickle(100);
+    const answer = await client.closed;
+    // Closed right after the refusal, not held open to read the body (then cut off with a 408
+    // after the refusal, which the body would show).
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).reason).toMatch(/Required headers missing: x-github-event/);
+  });
+
   it('is cut off with 408 when it sends its headers a byte at a time past HEADERS_TIMEOUT_MS', async () => {
     const started = performance.now();
     const client = openRaw(publicPort, `POST ${WEBHOOK_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
