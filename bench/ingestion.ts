@@ -89,6 +89,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
   const stops: (() => Promise<void>)[] = [() => redis.close()];
   try {
     const gatewayPort = await freePort();
+    const gatewayMetricsPort = await freePort();
     const gateway = await startNodeService({
       name: 'gateway',
       nodeArgs: [...NODE_FLAGS.gateway, bundlePath('gateway')],
@@ -101,10 +102,11 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         WEBHOOK_SECRET: secret,
         PORT: String(gatewayPort),
         HOST: '127.0.0.1',
+        GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
         BULLMQ_PREFIX: 'bench',
         LOG_LEVEL: 'info',
       },
-      readyUrl: `http://127.0.0.1:${gatewayPort}/readyz`,
+      readyUrl: `http://127.0.0.1:${gatewayMetricsPort}/readyz`,
       logFile: join(ctx.tmpDir, 'ingestion-gateway.log'),
     });
     stops.unshift(() => gateway.stop());

@@ -6,7 +6,8 @@ import { type GatewayMemory, runIngestion } from './ingestion.ts';
 import { startNodeService } from './node-service.ts';
 import { readRss, sampleRss } from './process-rss.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
-import { megabytes } from './stats.ts';
+import { runSlowClients } from './slow-clients.ts';
+import { count, megabytes, seconds } from './stats.ts';
 
 const MiB = 2 ** 20;
 const IDLE_SAMPLE_MS = 5_000;
@@ -62,6 +63,10 @@ export async function runMemory(
     await stack.close();
   }
   const baseline = await tsxBaselineBytes(ctx);
+  ctx.log('memory: 50 slow clients, each announcing a 25 MB delivery');
+  const slow = await runSlowClients(ctx, 50);
+  // What the large-body slots allow: each held body, and its copy while it is concatenated.
+  const slowBound = slow.idleBytes + slow.maxLargeBodies * 2 * 25 * MiB;
 
   const targets: TargetResult[] = [
     {
@@ -69,6 +74,12 @@ export async function runMemory(
       measured: megabytes(gateway.peakBytes),
       target: '≤ 150 MiB',
       met: gateway.peakBytes <= 150 * MiB,
+    },
+    {
+      name: `gateway peak RSS with ${slow.clients} slow 25 MB clients`,
+      measured: megabytes(slow.peakBytes),
+      target: `≤ ${megabytes(slowBound)} (idle + ${slow.maxLargeBodies} × 2 × 25 MiB)`,
+      met: slow.peakBytes <= slowBound,
     },
     {
       name: 'idle worker RSS',
@@ -88,7 +99,16 @@ export async function runMemory(
       megabytes(known.workerIdleAfterWorkBytes),
     ]);
   }
-  rows.push(['for scale: `bench/bare-app.ts` idle (Node 20 + tsx + Fastify)', megabytes(baseline)]);
+  const answered = Object.entries(slow.answers)
+    .map(([status, n]) => `${status === '0' ? 'closed unanswered' : status} ×${count(n)}`)
+    .join(', ');
+  rows.push(
+    [
+      `gateway, peak with ${slow.clients} slow clients each sending all but 1 KiB of a 25 MB delivery, then a byte every 5 s (answers: ${answered}; the last cut off after ${seconds(slow.lastClosedMs)})`,
+      megabytes(slow.peakBytes),
+    ],
+    ['for scale: `bench/bare-app.ts` idle (Node 20 + tsx + Fastify)', megabytes(baseline)],
+  );
   const markdown = [
     `VmRSS from \`/proc/<pid>/status\`, sampled every 100 ms, of the Node process itself, run as its image runs it: the bundle \`pnpm build\` writes (gateway: \`node ${NODE_FLAGS.gateway.join(' ')} apps/gateway/dist/main.js\`; worker: \`node apps/worker/dist/main.js\`). 1 MiB = 2^20 bytes.`,
     '',

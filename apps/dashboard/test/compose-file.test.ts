@@ -132,6 +132,22 @@ describe('docker-compose.yml', () => {
     expect(durationSeconds(services.worker.stop_grace_period)).toBeGreaterThanOrEqual(60);
   });
 
+  it("publishes only the gateway's webhook port; its /metrics and /readyz port is on the compose network only", async () => {
+    const gateway = services.gateway;
+    expect(portBindings(gateway).map((b) => b.target)).toEqual(['3000']);
+    expect(gateway.expose.map(String)).toEqual(['9465']);
+    expect(gateway.environment).toMatchObject({
+      GATEWAY_METRICS_HOST: '0.0.0.0',
+      GATEWAY_METRICS_PORT: '9465',
+    });
+    // The routes are where the compose file says: not registered by the public app.
+    const publicApp = await readFile(repoPath('apps/gateway/src/build-app.ts'), 'utf8');
+    const internalApp = await readFile(repoPath('apps/gateway/src/internal-app.ts'), 'utf8');
+    expect(publicApp).not.toMatch(/readinessRoute|'\/metrics'/);
+    expect(internalApp).toMatch(/readinessRoute/);
+    expect(internalApp).toContain("app.get('/metrics'");
+  });
+
   it('publishes the gateway on every interface and the dashboard on 127.0.0.1 only', () => {
     expect(portBindings(services.gateway)).toEqual([{ hostIp: '', published: '3000', target: '3000' }]);
     expect(services.gateway.environment).toMatchObject({ HOST: '0.0.0.0', PORT: '3000' });
@@ -157,7 +173,7 @@ describe('docker-compose.yml', () => {
     const gatewayRoutes = await readFile(repoPath('apps/gateway/src/health-routes.ts'), 'utf8');
     expect(gatewayRoutes).toContain("app.get('/healthz'");
     expect(HEALTH_PATH).toBe('/healthz');
-    const probes = { gateway: ':3000/healthz', dashboard: ':3001/healthz', worker: ':9464/metrics' };
+    const probes = { gateway: ':9465/healthz', dashboard: ':3001/healthz', worker: ':9464/metrics' };
     for (const [app, url] of Object.entries(probes)) {
       const test = services[app].healthcheck.test as string[];
       expect(test.slice(0, 3), app).toEqual(['CMD', 'node', '-e']);

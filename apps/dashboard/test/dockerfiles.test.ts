@@ -220,6 +220,7 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
   it('runs the gateway bundle with no node_modules: it verifies and enqueues a delivery', async () => {
     const dir = await imageLayout(root, 'gateway');
     const port = await freePort();
+    const metricsPort = await freePort();
     const secret = 'image-test-secret';
     const gateway = startNode([...NODE_FLAGS.gateway, 'dist/main.js'], dir, {
       REDIS_URL: redis.url,
@@ -227,10 +228,12 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
       WEBHOOK_SECRET: secret,
       HOST: '127.0.0.1',
       PORT: String(port),
+      GATEWAY_METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'warn',
     });
     try {
-      expect(await gateway.answers(`http://127.0.0.1:${port}/readyz`)).toBe(true);
+      expect(await gateway.answers(`http://127.0.0.1:${metricsPort}/readyz`)).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(404);
       const delivery = buildDelivery({ event: 'pull_request', action: 'labeled', label: 'evaluate' });
       const answer = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
         method: 'POST',

@@ -1,11 +1,14 @@
 import type { Logger } from '@evalbot/logger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
-import healthRoutes from './health-routes.ts';
+import { livenessRoute } from './health-routes.ts';
 import jobProducerPlugin from './job-producer-plugin.ts';
+import { LargeBodyGate } from './large-body-gate.ts';
 import metricsPlugin from './metrics-plugin.ts';
-import webhookRoute, { BODY_LIMIT_BYTES } from './webhook-route.ts';
+import { serverTimeouts } from './server-timeouts.ts';
+import webhookRoute from './webhook-route.ts';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -17,8 +20,10 @@ export interface GatewayDeps {
 }
 
 /**
- * The gateway as a Fastify instance, not yet listening: `await app.listen(...)` serves it,
- * `app.inject(...)` tests it, `app.close()` closes Redis. Makes no GitHub API call, runs no git.
+ * The gateway's public app as a Fastify instance, not yet listening: `await app.listen(...)`
+ * serves it, `app.inject(...)` tests it, `app.close()` closes Redis. It serves only
+ * `WEBHOOK_PATH` and `/healthz`; `/metrics` and `/readyz` are on {@link buildInternalApp}'s
+ * port. Makes no GitHub API call, runs no git.
  */
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -27,6 +32,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: BODY_LIMIT_BYTES,
+    ...serverTimeouts(config),
     // Every log line of a delivery carries its X-GitHub-Delivery.
     requestIdHeader: 'x-github-delivery',
     logController: new LogController({
@@ -42,8 +48,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     commandTimeoutMs: config.enqueueTimeoutMs,
     connection: deps.redis,
   });
-  await app.register(metricsPlugin, { scrapeTimeoutMs: Math.min(config.enqueueTimeoutMs, 1_000) });
-  await app.register(healthRoutes, { timeoutMs: Math.min(config.enqueueTimeoutMs, 1_000) });
-  await app.register(webhookRoute, { config, now: deps.now ?? (() => new Date()) });
+  const largeBodies = new LargeBodyGate(config.maxLargeBodies);
+  await app.register(metricsPlugin, {
+    scrapeTimeoutMs: Math.min(config.enqueueTimeoutMs, 1_000),
+    largeBodies,
+  });
+  await app.register(livenessRoute);
+  await app.register(webhookRoute, { config, now: deps.now ?? (() => new Date()), largeBodies });
   return app;
 }

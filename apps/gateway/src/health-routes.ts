@@ -1,13 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
+
+/** `GET /healthz`: the process answers (liveness). Served on the public and the internal port. */
+export const livenessRoute: FastifyPluginAsync = async (app) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+};
 
 /**
- * `GET /healthz`: the process answers (liveness). `GET /readyz`: Redis answers a PING within
- * `timeoutMs` (readiness: a load balancer should send deliveries elsewhere meanwhile).
+ * `GET /readyz`: Redis answers a PING within `timeoutMs` (readiness: a load balancer should send
+ * deliveries elsewhere meanwhile). Internal port only: it tells the world whether Redis is down.
  */
-const healthRoutes: FastifyPluginAsync<{ timeoutMs: number }> = async (app, opts) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+export const readinessRoute: FastifyPluginAsync<{ redis: Redis; timeoutMs: number }> = async (app, opts) => {
   app.get('/readyz', async (_request, reply) => {
-    const redis = app.jobProducer.connection;
+    const { redis } = opts;
     if (redis.status !== 'ready') {
       return reply.code(503).send({ status: 'unavailable', reason: `Redis connection is ${redis.status}` });
     }
@@ -27,5 +32,3 @@ const healthRoutes: FastifyPluginAsync<{ timeoutMs: number }> = async (app, opts
     }
   });
 };
-
-export default healthRoutes;

@@ -2,6 +2,7 @@ import { ConfigError } from '@evalbot/config';
 import { createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
+import { buildInternalApp } from './internal-app.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -15,8 +16,18 @@ try {
 
 const logger = createLogger({ service: 'gateway', level: config.logLevel });
 const app = await buildApp({ config, logger });
+const internal = config.metricsPort === 0 ? undefined : await buildInternalApp(app, { config, logger });
 await app.listen({ port: config.port, host: config.host });
-logger.info({ webhookPath: config.webhookPath, prefix: config.bullmqPrefix }, 'gateway ready for deliveries');
+// The internal port last: once /readyz answers, the webhook port listens too.
+await internal?.listen({ port: config.metricsPort, host: config.metricsHost });
+logger.info(
+  {
+    webhookPath: config.webhookPath,
+    prefix: config.bullmqPrefix,
+    metrics: internal ? `${config.metricsHost}:${config.metricsPort}` : 'off',
+  },
+  'gateway ready for deliveries',
+);
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -24,12 +35,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'closing: finishing the deliveries in flight');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'close failed');
-        process.exit(1);
-      },
-    );
+    // The internal port first: /readyz stops answering while the deliveries in flight finish.
+    Promise.resolve(internal?.close())
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'close failed');
+          process.exit(1);
+        },
+      );
   });
 }

@@ -2,6 +2,7 @@ import { QUEUE_NAMES } from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { LargeBodyGate } from './large-body-gate.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -37,10 +38,14 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * Prometheus metrics on the app's own registry (so two apps in one process do not collide):
- * deliveries by event and outcome, enqueue latency, and queue depth read from Redis on scrape
- * (bounded by `scrapeTimeoutMs`, so a slow Redis never hangs a scrape).
+ * deliveries by event and outcome, enqueue latency, large bodies in flight, and queue depth
+ * read from Redis on scrape (bounded by `scrapeTimeoutMs`, so a slow Redis never hangs a
+ * scrape). Served by the internal app (`internal-app.ts`), not on the public port.
  */
-const metricsPlugin: FastifyPluginAsync<{ scrapeTimeoutMs: number }> = async (app, opts) => {
+const metricsPlugin: FastifyPluginAsync<{ scrapeTimeoutMs: number; largeBodies: LargeBodyGate }> = async (
+  app,
+  opts,
+) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'evalbot_gateway_' });
   const deliveries = new Counter({
@@ -93,11 +98,15 @@ const metricsPlugin: FastifyPluginAsync<{ scrapeTimeoutMs: number }> = async (ap
       this.set((await readCounts()) ? 1 : 0);
     },
   });
-  app.decorate('metrics', { registry, deliveries, enqueueSeconds });
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
+  new Gauge({
+    name: 'evalbot_gateway_large_bodies_in_flight',
+    help: 'Webhook bodies over LARGE_BODY_BYTES being read or handled now (at most MAX_LARGE_BODIES)',
+    registers: [registry],
+    collect() {
+      this.set(opts.largeBodies.inFlight);
+    },
   });
+  app.decorate('metrics', { registry, deliveries, enqueueSeconds });
 };
 
 export default fp(metricsPlugin, { name: 'evalbot-metrics', dependencies: ['evalbot-job-producer'] });

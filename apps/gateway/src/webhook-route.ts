@@ -1,17 +1,18 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { actOnDelivery, type DeliveryAnswer, RedisUnavailableError } from './act-on-delivery.ts';
+import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
+import type { LargeBodyGate } from './large-body-gate.ts';
 import { routeDelivery } from './route-delivery.ts';
 import { verifySignature } from './verify-signature.ts';
-
-/** GitHub sends payloads of up to 25 MB. */
-export const BODY_LIMIT_BYTES = 25 * 1024 * 1024;
 
 const REQUIRED_HEADERS = ['x-github-event', 'x-hub-signature-256', 'x-github-delivery'] as const;
 
 export interface WebhookRouteOptions {
   config: GatewayConfig;
   now: () => Date;
+  /** Bounds the large bodies read at once (`MAX_LARGE_BODIES`). */
+  largeBodies: LargeBodyGate;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -31,7 +32,7 @@ const EVENT_NAME = /^[a-z_]{1,40}$/;
  * only then parse and route it. Registered in its own encapsulated scope, so the raw-body
  * content-type parser and error handler apply to this route alone.
  */
-const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { config, now }) => {
+const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { config, now, largeBodies }) => {
   const secrets = [config.webhookSecret, config.webhookSecretPrevious].filter((s): s is string => !!s);
 
   // Keep the bytes: the signature covers them exactly, and nothing is parsed before it is checked.
@@ -82,6 +83,9 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
   app.post(config.webhookPath, {
     // Before the body is read: a request without GitHub's headers is refused cheaply.
     onRequest: async (request, reply) => {
+      // Refused before its body is read: close the connection once answered, rather than read
+      // (and wait for) a body nobody will look at.
+      reply.header('connection', 'close');
       const missing = REQUIRED_HEADERS.filter((name) => header(request, name) === undefined);
       if (missing.length > 0) {
         return send(
@@ -99,6 +103,32 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
           rejected(400, 'X-GitHub-Delivery is longer than a delivery id'),
         );
       }
+      // Still before the body is read. Over the 25 MB limit is the body parser's 413; a body of
+      // unknown length (chunked) may grow to the limit, so it counts as large.
+      const announced = Number(request.headers['content-length']);
+      const large = Number.isNaN(announced)
+        ? request.headers['transfer-encoding'] !== undefined
+        : announced > config.largeBodyBytes && announced <= BODY_LIMIT_BYTES;
+      if (large) {
+        const release = largeBodies.tryEnter();
+        if (!release) {
+          // GitHub does not retry by itself; the recovery job asks it to redeliver failed deliveries.
+          reply.header('retry-after', '10');
+          return send(
+            request,
+            reply,
+            'unverified',
+            rejected(
+              503,
+              `${largeBodies.limit} deliveries over ${config.largeBodyBytes} bytes are being read already (MAX_LARGE_BODIES); retry later`,
+              'busy',
+            ),
+          );
+        }
+        // 'close' comes once the answer is sent or the connection is gone, whichever way it ends.
+        reply.raw.once('close', release);
+      }
+      reply.removeHeader('connection');
     },
     handler: async (request, reply) => {
       const eventHeader = header(request, 'x-github-event') ?? '';

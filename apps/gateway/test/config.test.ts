@@ -30,6 +30,12 @@ describe('loadConfig', () => {
       installId: undefined,
       enqueueTimeoutMs: 2000,
       bullmqPrefix: 'evalbot',
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      largeBodyBytes: 1024 * 1024,
+      maxLargeBodies: 4,
+      metricsPort: 9465,
+      metricsHost: '127.0.0.1',
     });
   });
 
@@ -47,6 +53,12 @@ describe('loadConfig', () => {
       INSTALL_ID: '99',
       ENQUEUE_TIMEOUT_MS: '500',
       BULLMQ_PREFIX: 'staging',
+      REQUEST_TIMEOUT_MS: '15000',
+      HEADERS_TIMEOUT_MS: '5000',
+      LARGE_BODY_BYTES: '262144',
+      MAX_LARGE_BODIES: '8',
+      GATEWAY_METRICS_PORT: '9100',
+      GATEWAY_METRICS_HOST: '0.0.0.0',
     });
     expect(config).toMatchObject({
       webhookSecretPrevious: 'old',
@@ -60,6 +72,12 @@ describe('loadConfig', () => {
       installId: 99,
       enqueueTimeoutMs: 500,
       bullmqPrefix: 'staging',
+      requestTimeoutMs: 15_000,
+      headersTimeoutMs: 5_000,
+      largeBodyBytes: 262_144,
+      maxLargeBodies: 8,
+      metricsPort: 9100,
+      metricsHost: '0.0.0.0',
     });
   });
 
@@ -83,6 +101,9 @@ describe('loadConfig', () => {
       BULLMQ_PREFIX: 'a:b',
       REDIS_URL: 'localhost:6379',
       LOG_LEVEL: 'loud',
+      REQUEST_TIMEOUT_MS: '0',
+      LARGE_BODY_BYTES: String(26 * 1024 * 1024),
+      MAX_LARGE_BODIES: '0',
     });
     expect(message).toMatch(/PORT: "eighty" is not a whole number between 0 and 65535/);
     expect(message).toMatch(/INSTALL_ID: "-3" is not an installation id/);
@@ -91,5 +112,28 @@ describe('loadConfig', () => {
     expect(message).toMatch(/BULLMQ_PREFIX: use letters, digits/);
     expect(message).toMatch(/REDIS_URL: must start with redis:\/\//);
     expect(message).toMatch(/LOG_LEVEL: use one of/);
+    expect(message).toMatch(/REQUEST_TIMEOUT_MS: "0" is not a whole number between 100 and 600000/);
+    expect(message).toMatch(/LARGE_BODY_BYTES: "27262976" is not a whole number between 1024 and 26214400/);
+    expect(message).toMatch(/MAX_LARGE_BODIES: "0" is not a whole number between 1 and 1000/);
+  });
+
+  it('shortens the default headers deadline to a shorter request deadline', () => {
+    expect(loadConfig({ ...required, REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({
+      requestTimeoutMs: 5_000,
+      headersTimeoutMs: 5_000,
+    });
+  });
+
+  it('refuses a headers deadline longer than the whole request deadline', () => {
+    expect(problemsOf({ ...required, REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' })).toMatch(
+      /HEADERS_TIMEOUT_MS: 6000 is longer than REQUEST_TIMEOUT_MS \(5000\).*lower it or raise REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it('refuses to serve /metrics and /readyz on the public webhook port', () => {
+    expect(problemsOf({ ...required, PORT: '8080', GATEWAY_METRICS_PORT: '8080' })).toMatch(
+      /GATEWAY_METRICS_PORT: 8080 is also PORT, the public webhook port; give \/metrics and \/readyz a port of their own/,
+    );
+    expect(loadConfig({ ...required, GATEWAY_METRICS_PORT: '0' }).metricsPort).toBe(0);
   });
 });

@@ -18,6 +18,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../src/build-app.ts';
 import { type GatewayConfig, loadConfig } from '../src/config.ts';
+import { buildInternalApp } from '../src/internal-app.ts';
 
 export const SECRET = 'gateway-test-secret-4f1c9a';
 export const PREVIOUS_SECRET = 'gateway-previous-secret-77b2';
@@ -26,7 +27,10 @@ export const BASE = 'b2'.repeat(20);
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
 export interface TestGateway {
+  /** The public app: the webhook path and /healthz. */
   app: FastifyInstance;
+  /** The internal app: /metrics, /readyz, /healthz. */
+  internal: FastifyInstance;
   config: GatewayConfig;
   producer: JobProducer;
   /** Every JSON log line written so far, as text. */
@@ -55,10 +59,13 @@ export async function startGateway(
   });
   const app = await buildApp({ config, logger });
   await app.ready();
+  const internal = await buildInternalApp(app, { config, logger });
+  await internal.ready();
   const producer = app.jobProducer;
   if (opts.waitForRedis !== false) await waitForRedisReady(producer.connection);
   return {
     app,
+    internal,
     config,
     producer,
     logs,
@@ -67,6 +74,7 @@ export async function startGateway(
         const keys = await producer.connection.keys(`${config.bullmqPrefix}:*`);
         if (keys.length > 0) await producer.connection.del(...keys);
       }
+      await internal.close();
       await app.close();
     },
   };
@@ -122,6 +130,9 @@ export function useGateway(
     },
     get app() {
       return gw().app;
+    },
+    get internal() {
+      return gw().internal;
     },
     get config() {
       return gw().config;

@@ -44,7 +44,7 @@ describe('GET /metrics', () => {
     await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
     await send(gw.app, delivery('push', undefined));
     await send(gw.app, delivery('ping', undefined), { secret: 'wrong-secret-000' });
-    const res = await gw.app.inject({ method: 'GET', url: '/metrics' });
+    const res = await gw.internal.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const metrics = res.body;
@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
 describe('health', () => {
   it('reports alive and ready', async () => {
     expect((await gw.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await gw.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await gw.internal.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await gw.internal.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
   });
 });

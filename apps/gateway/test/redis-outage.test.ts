@@ -11,8 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => server.close());
 
-const readyz = async (app: Parameters<typeof send>[0]) =>
-  (await app.inject({ method: 'GET', url: '/readyz' })).statusCode;
+const readyz = async (gw: { internal: Parameters<typeof send>[0] }) =>
+  (await gw.internal.inject({ method: 'GET', url: '/readyz' })).statusCode;
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -41,13 +41,13 @@ describe('when Redis is down or slow', () => {
         reason: expect.stringMatching(/^Redis is unavailable .*redeliver this delivery later$/),
       });
       expect(ms).toBeLessThan(TIMEOUT_MS + 600);
-      expect(await readyz(gw.app)).toBe(503);
+      expect(await readyz(gw)).toBe(503);
       expect((await gw.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       // Ignored events do not need Redis.
       expect((await send(gw.app, delivery('push', undefined))).statusCode).toBe(202);
 
       await server.start();
-      await waitFor(async () => (await readyz(gw.app)) === 200, { what: 'the gateway to reconnect' });
+      await waitFor(async () => (await readyz(gw)) === 200, { what: 'the gateway to reconnect' });
       const redelivered = await send(gw.app, push);
       expect(redelivered.statusCode).toBe(202);
       expect(redelivered.json().status).toBe('queued');
@@ -70,9 +70,9 @@ describe('when Redis is down or slow', () => {
       const [res, ms] = await timed(() => send(gw.app, d));
       expect(res.statusCode).toBe(503);
       expect(ms).toBeLessThan(TIMEOUT_MS + 600);
-      expect(await readyz(gw.app)).toBe(503);
+      expect(await readyz(gw)).toBe(503);
       await server.start();
-      await waitFor(async () => (await readyz(gw.app)) === 200, { what: 'the gateway to connect' });
+      await waitFor(async () => (await readyz(gw)) === 200, { what: 'the gateway to connect' });
       expect((await send(gw.app, d)).statusCode).toBe(202);
     } finally {
       await gw.close();
@@ -94,7 +94,7 @@ describe('when Redis is down or slow', () => {
       expect(res.json().reason).toMatch(/no answer within 400 ms|timed out/i);
       expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
       expect(ms).toBeLessThan(TIMEOUT_MS + 600);
-      const [scrape, scrapeMs] = await timed(() => gw.app.inject({ method: 'GET', url: '/metrics' }));
+      const [scrape, scrapeMs] = await timed(() => gw.internal.inject({ method: 'GET', url: '/metrics' }));
       expect(scrape.statusCode).toBe(200);
       expect(scrapeMs).toBeLessThan(TIMEOUT_MS + 600);
       expect(scrape.body).toMatch(/^evalbot_gateway_redis_up 0$/m);
@@ -102,7 +102,7 @@ describe('when Redis is down or slow', () => {
       process.kill(pid, 'SIGCONT');
     }
     try {
-      await waitFor(async () => (await readyz(gw.app)) === 200, { what: 'Redis to answer again' });
+      await waitFor(async () => (await readyz(gw)) === 200, { what: 'Redis to answer again' });
       const again = await send(gw.app, d);
       expect(again.statusCode).toBe(202);
     } finally {

@@ -89,12 +89,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       EVALUATE_LABEL: opts.evaluateLabel ?? 'evaluate',
     };
     const gatewayPort = await freePort();
+    // /readyz is on the gateway's internal port, apart from the webhook port.
+    const gatewayMetricsPort = await freePort();
     const gateway = await startServiceProcess({
       name: 'gateway',
       app: 'gateway',
       ...(opts.runtime ? { runtime: opts.runtime } : {}),
-      env: { ...common, PORT: String(gatewayPort), HOST: '127.0.0.1', WEBHOOK_SECRET: webhookSecret },
-      ready: () => answers(`http://127.0.0.1:${gatewayPort}/readyz`),
+      env: {
+        ...common,
+        PORT: String(gatewayPort),
+        HOST: '127.0.0.1',
+        GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
+        GATEWAY_METRICS_HOST: '127.0.0.1',
+        WEBHOOK_SECRET: webhookSecret,
+      },
+      ready: () => answers(`http://127.0.0.1:${gatewayMetricsPort}/readyz`),
       ...(opts.logDir ? { logFile: join(opts.logDir, 'gateway.log') } : {}),
     });
     started.push(() => gateway.stop());
