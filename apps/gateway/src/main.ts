@@ -13,7 +13,7 @@ try {
   process.exit(78);
 }
 
-const logger = createLogger({ service: 'gateway', level: config.logLevel });
+const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel });
 const app = await buildApp({ config, logger });
 await app.listen({ port: config.port, host: config.host });
 logger.info({ webhookPath: config.webhookPath, prefix: config.bullmqPrefix }, 'gateway ready for deliveries');
