@@ -49,7 +49,12 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   }
   const gitEnv = 'url' in opts.source ? (opts.source.gitEnv ?? {}) : {};
   const secrets = [...(opts.secrets ?? []), ...Object.values(gitEnv).filter((v) => v.length >= 8)];
-  const log = new LogCollector({ secrets, onLog: opts.onLog, limits: opts.logLimits });
+  const log = new LogCollector({
+    secrets,
+    onLog: opts.onLog,
+    onOutput: opts.onOutput,
+    limits: opts.logLimits,
+  });
   const { sha } = opts.source;
   const durations: Partial<Record<Stage, number>> = {};
   const runs: RunResult[] = [];

@@ -140,8 +140,9 @@ async function evaluateOrReuse(
       job.log(`[${p.stage}] ${p.message}`).catch(() => {});
     },
     onLog: (line) => {
-      job.log(line).catch(() => {});
+      job.logLive(line).catch(() => {});
     },
+    onOutput: (line) => job.logOutput(line),
   });
   for (const [stage, ms] of Object.entries(result.durations)) {
     deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
