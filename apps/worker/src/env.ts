@@ -1,5 +1,5 @@
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   ConfigError,
   type Env,
@@ -26,7 +26,7 @@ const schema = z.object({
   ...evaluateLabelEnv,
   WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
   EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
-  /** Whole job logs on disk; default `<EVALBOT_WORK_DIR>/job-logs`. */
+  /** Whole job logs on disk; default `evalbot-job-logs` beside EVALBOT_WORK_DIR (not in it: it holds job directories only). */
   EVALBOT_JOB_LOG_DIR: z.string().optional(),
   EVALBOT_JOB_LOG_MAX_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
   EVALBOT_JOB_LOG_FILE_MAX_MB: envInt({ default: 64, min: 1, max: 1024 * 1024 }),
@@ -116,7 +116,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     concurrency: parsed.WORKER_CONCURRENCY,
     workDir: parsed.EVALBOT_WORK_DIR,
     jobLogs: {
-      dir: parsed.EVALBOT_JOB_LOG_DIR || join(parsed.EVALBOT_WORK_DIR, 'job-logs'),
+      dir: parsed.EVALBOT_JOB_LOG_DIR || join(dirname(resolve(parsed.EVALBOT_WORK_DIR)), 'evalbot-job-logs'),
       maxFileBytes: parsed.EVALBOT_JOB_LOG_FILE_MAX_MB * 1024 * 1024,
       maxTotalBytes: parsed.EVALBOT_JOB_LOG_MAX_MB * 1024 * 1024,
     },

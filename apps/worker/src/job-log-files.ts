@@ -39,7 +39,8 @@ export class JobLogFiles {
 
   /** The file of `jobId`; a retried job appends to the same file after an `attempt` line. */
   async openJob(jobId: string, header: string): Promise<JobLogFile> {
-    await mkdir(this.opts.dir, { recursive: true });
+    // The worker's alone: other jobs' output is not for PR code, nor for other local users.
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
     const path = join(this.opts.dir, `${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
     this.open.add(path);
     await this.prune();
@@ -66,7 +67,7 @@ export class JobLogFiles {
             await rename(path, `${path}.1`);
             size = 0;
           }
-          await appendFile(path, chunk);
+          await appendFile(path, chunk, { mode: 0o600 });
           size += Buffer.byteLength(chunk);
         } catch (error) {
           this.opts.onError?.(error as Error);

@@ -87,6 +87,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       privateKey: config.app.privateKey,
       apiUrl: config.apiUrl,
       logger: logger.child({ component: 'github' }),
+      onRateLimitWait: (limit) => metrics.rateLimitWaits.inc({ limit, where: 'client' }),
     });
   const running = new RunningEvaluations();
   const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
@@ -104,6 +105,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   await subscriber.subscribe(channel);
 
+  const onRateLimited = (limit: 'primary' | 'secondary') =>
+    metrics.rateLimitWaits.inc({ limit, where: 'queue' });
   const jobLogs = new JobLogFiles({
     ...config.jobLogs,
     onError: (error) =>
@@ -123,7 +126,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         sandbox,
         evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
       }),
-    ).catch((error: unknown) => requeueOrRethrow(job, token, error));
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
   const compare: Processor = (job, token) =>
     withJobContext(job, jobLogs, (context) =>
       compareAndPublish(
@@ -145,11 +148,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           secrets: [config.app.privateKey],
         },
       ),
-    ).catch((error: unknown) => requeueOrRethrow(job, token, error));
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
   const command: Processor = (job, token) =>
     withJobContext(job, jobLogs, (context) =>
       evaluateCommand(job.data, context, { github, producer, logger }),
-    ).catch((error: unknown) => requeueOrRethrow(job, token, error));
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
   const workerOptions = {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
@@ -159,10 +162,26 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     maxStalledCount: 2,
     stalledInterval: Math.min(30_000, config.lockDurationMs),
   };
+  const counted =
+    (queue: string, processor: Processor): Processor =>
+    async (job, token) => {
+      metrics.runningJobs.inc({ queue });
+      try {
+        return await processor(job, token);
+      } finally {
+        metrics.runningJobs.dec({ queue });
+      }
+    };
   const workers = [
-    new Worker(EVALUATE_QUEUE, evaluate, { ...workerOptions, concurrency: config.concurrency }),
-    new Worker(COMPARE_QUEUE, compare, { ...workerOptions, concurrency: Math.max(2, config.concurrency) }),
-    new Worker(COMMAND_QUEUE, command, { ...workerOptions, concurrency: 2 }),
+    new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluate), {
+      ...workerOptions,
+      concurrency: config.concurrency,
+    }),
+    new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
+      ...workerOptions,
+      concurrency: Math.max(2, config.concurrency),
+    }),
+    new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
   ];
   for (const worker of workers) {
     const queue = worker.name;

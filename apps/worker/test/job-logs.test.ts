@@ -32,7 +32,12 @@ describe("a job's log", () => {
     const connection = { url: redisUrl, maxRetriesPerRequest: null };
     const queue = new Queue('evaluate', { connection, prefix });
     const events = new QueueEvents('evaluate', { connection, prefix });
-    const files = new JobLogFiles({ dir, maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 256 * 1024 * 1024 });
+    const logDir = join(dir, 'job-logs');
+    const files = new JobLogFiles({
+      dir: logDir,
+      maxFileBytes: 64 * 1024 * 1024,
+      maxTotalBytes: 256 * 1024 * 1024,
+    });
     const printed = 2_000;
     const long = `x`.repeat(3_000);
     // As evaluate-side wires a training's output: every line to disk, the live ones to Redis. A
@@ -73,7 +78,11 @@ describe("a job's log", () => {
       expect(logs.at(-4)).toBe(lineOf(printed - 1));
       expect(logs.join('\n')).not.toContain(lineOf(0));
 
-      const onDisk = (await readFile(join(dir, 'octo-mnist-12-head.log'), 'utf8')).trimEnd().split('\n');
+      const path = join(logDir, 'octo-mnist-12-head.log');
+      // Other jobs' output is for the worker's operator only.
+      expect((await stat(logDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      const onDisk = (await readFile(path, 'utf8')).trimEnd().split('\n');
       const text = onDisk.map((line) => line.replace(/^\S+ /, ''));
       expect(text[0]).toBe('[evalbot] evaluate job octo-mnist-12-head, attempt 1');
       expect(text.slice(1, 1 + printed)).toEqual(Array.from({ length: printed }, (_, i) => lineOf(i)));

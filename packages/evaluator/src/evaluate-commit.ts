@@ -227,6 +227,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         deadline,
         signal: opts.signal,
         note: (line) => log.line(line),
+        onEnvironmentCache: opts.onEnvironmentCache,
       });
       if (!prepared.ok) return prepared;
       sharedEnvDir = prepared.env.sharedDir;

@@ -143,6 +143,7 @@ async function evaluateOrReuse(
       job.logLive(line).catch(() => {});
     },
     onOutput: (line) => job.logOutput(line),
+    onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
   });
   for (const [stage, ms] of Object.entries(result.durations)) {
     deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
