@@ -39,8 +39,14 @@ export class JobLogFiles {
 
   /** The file of `jobId`; a retried job appends to the same file after an `attempt` line. */
   async openJob(jobId: string, header: string): Promise<JobLogFile> {
-    // The worker's alone: other jobs' output is not for PR code, nor for other local users.
-    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    try {
+      // The worker's alone: other jobs' output is not for PR code, nor for other local users.
+      await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      // A disk log that cannot be written must not fail the job: Redis still has its tail.
+      this.opts.onError?.(error as Error);
+      return { path: '', write: () => {}, flush: async () => {}, close: async () => {} };
+    }
     const path = join(this.opts.dir, `${jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
     this.open.add(path);
     await this.prune();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogCollector } from '@evalbot/evaluator';
@@ -117,6 +117,22 @@ describe('job log files on disk', () => {
     expect(previous).toContain('batch 1');
     expect(previous).not.toContain('batch 0');
     expect((await stat(join(dir, 'job-1.log'))).size).toBeLessThanOrEqual(10_000);
+  });
+
+  it('report a directory that cannot be made, and let the job go on without its file', async () => {
+    const errors: string[] = [];
+    const blocked = join(dir, 'a-file');
+    await writeFile(blocked, '');
+    const files = new JobLogFiles({
+      dir: join(blocked, 'job-logs'),
+      maxFileBytes: 1_000,
+      maxTotalBytes: 10_000,
+      onError: (error) => errors.push((error as NodeJS.ErrnoException).code ?? error.message),
+    });
+    const file = await files.openJob('job-1', 'header');
+    file.write('a line');
+    await file.close();
+    expect(errors).toEqual(['ENOTDIR']);
   });
 
   it('remove the oldest files to stay under the total size, never a file being written', async () => {
