@@ -64,7 +64,9 @@ export function holderState(holder: ProcessIdentity): 'alive' | 'dead' | 'elsewh
   const mine = currentProcessIdentity();
   if (holder.bootId && mine.bootId && holder.bootId !== mine.bootId) return 'dead';
   if (holder.pid === process.pid) {
-    return holder.startTime !== undefined && holder.startTime === mine.startTime ? 'alive' : 'dead';
+    // Without /proc there is no start time to compare: the pid is all there is.
+    if (mine.startTime === undefined) return 'alive';
+    return holder.startTime === mine.startTime ? 'alive' : 'dead';
   }
   if (!isProcessAlive(holder.pid)) return 'dead';
   if (holder.startTime) {
