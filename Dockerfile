@@ -9,7 +9,9 @@
 # apps/<app>/dist/main.js (`pnpm build`, packages/app-bundle): no TypeScript loader in the
 # process, and no node_modules in the gateway and worker images.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The current Node LTS (IMAGE_NODE_MAJOR in packages/app-bundle; a test keeps them equal). The
+# bundles are built for Node 20 syntax (BUNDLE_TARGET), which this runs unchanged.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # pnpm, at the version package.json pins.
 FROM ${NODE_IMAGE} AS pnpm
@@ -82,12 +84,18 @@ RUN apt-get update \
 # (50000-50999, no account of the image) and must be able to pass through them (o+x) to reach
 # its own job's directories and the environments it is given.
 RUN mkdir -p /var/cache/evalbot /var/lib/evalbot/work \
- && chmod 0711 /var/cache/evalbot /var/lib/evalbot /var/lib/evalbot/work
+ && chmod 0711 /var/cache/evalbot /var/lib/evalbot /var/lib/evalbot/work \
+ && mkdir -m 0700 /var/lib/evalbot/job-logs
+# Job directories and whole job logs on a volume, not the container's writable layer (Compose
+# gives each worker container one of its own). A job directory holds a clone, an environment
+# and what training writes; those of a worker that crashed are reaped when it starts again.
+VOLUME ["/var/lib/evalbot"]
 COPY apps/worker/package.json /app/apps/worker/package.json
 COPY --from=build /src/apps/worker/dist /app/apps/worker/dist
 WORKDIR /app/apps/worker
 ENV EVALBOT_CACHE_DIR=/var/cache/evalbot \
     EVALBOT_WORK_DIR=/var/lib/evalbot/work \
+    EVALBOT_JOB_LOG_DIR=/var/lib/evalbot/job-logs \
     WORKER_METRICS_PORT=9464
 EXPOSE 9464
 # The worker itself stays root, and only so that it can start each job's sandbox as a uid of

@@ -28,7 +28,10 @@ describe('evalbot replay', () => {
     connection = createRedisConnection(redis.url, { role: 'worker' });
     await waitForRedisReady(connection);
     const config = loadConfig({ REDIS_URL: redis.url, WEBHOOK_SECRET: SECRET, BULLMQ_PREFIX: prefix });
-    gateway = await buildApp({ config, logger: createLogger({ service: 'gateway', level: 'silent' }) });
+    gateway = await buildApp({
+      config,
+      logger: createLogger({ service: 'evalbot-gateway', level: 'silent' }),
+    });
     url = `${await gateway.listen({ host: '127.0.0.1', port: 0 })}${config.webhookPath}`;
     dir = await mkdtemp(join(tmpdir(), 'evalbot-replay-'));
   });

@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Redis } from 'ioredis';
 import { registerAuthentication, registerCrossSiteGuard } from './authenticate.ts';
 import type { DashboardConfig } from './config.ts';
+import { createDashboardMetrics } from './dashboard-metrics.ts';
 import { jobTitle, pullRequestLink } from './job-display.ts';
 
 export interface DashboardDeps {
@@ -66,6 +67,14 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
     queues: adapters,
     serverAdapter,
     options: { uiConfig: { boardTitle: 'evalbot' } },
+  });
+
+  // Behind the same authentication as the board: Prometheus sends DASHBOARD_TOKEN as a bearer
+  // token (`authorization: { credentials_file: … }`) or DASHBOARD_USER/PASSWORD (`basic_auth`).
+  const metrics = createDashboardMetrics(queues);
+  app.get(`${prefix}/metrics`, async (_request, reply) => {
+    const body = await metrics.metrics();
+    return reply.type(metrics.contentType).send(body);
   });
 
   app.get(HEALTH_PATH, async (_request, reply) => {

@@ -13,7 +13,7 @@ try {
   process.exit(78); // EX_CONFIG: tells a supervisor that the configuration, not the process, is at fault.
 }
 
-const logger = createLogger({ service: 'dashboard', level: config.logLevel });
+const logger = createLogger({ service: 'evalbot-dashboard', level: config.logLevel });
 // Fails fast while Redis is away, so the page shows an error instead of hanging.
 const connection = createRedisConnection(config.redisUrl, {
   role: 'producer',

@@ -212,6 +212,26 @@ describe('jobs', () => {
     expect(after?.counts).toMatchObject({ failed: 0, waiting: 1 });
   });
 
+  it('serves /metrics to a scraper with the credentials: queue depths by state and the process', async () => {
+    const dashboard = await start(credentials);
+    await addEvaluationFlow(connection, prefix);
+    await addCommandJob(connection, prefix);
+    expect((await dashboard.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const response = await dashboard.inject({ url: '/metrics', headers: auth });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const lines = response.body.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `evalbot_queue_jobs{queue="${EVALUATE_QUEUE}",state="waiting"} 2`,
+        `evalbot_queue_jobs{queue="${COMPARE_QUEUE}",state="waiting-children"} 1`,
+        `evalbot_queue_jobs{queue="${COMMAND_QUEUE}",state="waiting"} 1`,
+        `evalbot_queue_jobs{queue="${EVALUATE_QUEUE}",state="failed"} 0`,
+      ]),
+    );
+    expect(response.body).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+
   it('serves the board and its API under a base path', async () => {
     const dashboard = await start(credentials, '/ops/queues/');
     const page = await dashboard.inject({ url: '/ops/queues/', headers: auth });

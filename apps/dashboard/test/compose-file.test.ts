@@ -95,6 +95,18 @@ describe('docker-compose.yml', () => {
     for (const app of APPS) expect(services[app].container_name, app).toBeUndefined();
   });
 
+  it("keeps each worker's job directories and job logs on a volume of its own, not the container layer", () => {
+    const worker = services.worker;
+    const workDir = worker.environment.EVALBOT_WORK_DIR;
+    expect(workDir).toBe('/var/lib/evalbot/work');
+    // An unnamed volume: each scaled worker gets its own, kept across restarts and recreation.
+    // A named one would be shared, and a worker would reap another's live job directories.
+    const mounts = worker.volumes.map(String);
+    expect(mounts).toContain('/var/lib/evalbot');
+    for (const mount of mounts) expect(mount.split(':')[1], mount).not.toBe('/var/lib/evalbot');
+    expect(`${workDir}/`.startsWith('/var/lib/evalbot/')).toBe(true);
+  });
+
   it('runs the worker unprivileged: every capability dropped but the six that start a sandbox as a per-job uid', () => {
     const worker = services.worker;
     expect(worker.privileged ?? false).toBe(false);
@@ -261,8 +273,8 @@ describe('docker-compose.gpu.yml', () => {
       { driver: 'nvidia', count: 'all', capabilities: ['gpu'] },
     ]);
     expect(config.services.worker.environment.WORKER_CONCURRENCY).toBe('1');
-    // The base file's settings survive the override.
-    expect(config.services.worker.volumes).toHaveLength(1);
+    // The base file's settings survive the override: the shared cache and the work volume.
+    expect(config.services.worker.volumes).toHaveLength(2);
     for (const app of ['gateway', 'dashboard']) expect(config.services[app].deploy, app).toBeUndefined();
   });
 });

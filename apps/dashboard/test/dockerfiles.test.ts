@@ -5,7 +5,14 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { buildApps, bundlePath, type DeployedApp, NODE_FLAGS } from '@evalbot/app-bundle';
+import {
+  BUNDLE_TARGET,
+  buildApps,
+  bundlePath,
+  type DeployedApp,
+  IMAGE_NODE_MAJOR,
+  NODE_FLAGS,
+} from '@evalbot/app-bundle';
 import { buildDelivery, deliveryHeaders, startGitHubSim } from '@evalbot/github-sim';
 import { freePort, sharedRedis, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,12 +40,31 @@ describe('Dockerfile', () => {
     ignore = await dockerignorePatterns();
   });
 
-  it('is multi-stage, with a target per deployable on node:20-bookworm-slim', () => {
+  it('is multi-stage, with a target per deployable on the current Node LTS image', () => {
     expect(stages.length).toBeGreaterThan(APPS.length);
     for (const app of APPS) {
       const chain = stageChain(stages, app);
       expect(chain.length, app).toBeGreaterThan(0);
-      expect(chain.at(-1)?.from, app).toBe('node:20-bookworm-slim');
+      expect(chain.at(-1)?.from, app).toBe(`node:${IMAGE_NODE_MAJOR}-bookworm-slim`);
+    }
+  });
+
+  it("lets every package.json's engines admit both the images' Node and the Node development runs on", async () => {
+    const here = Number(process.versions.node.split('.')[0]);
+    for (const file of ['package.json', ...APPS.map((app) => `apps/${app}/package.json`)]) {
+      const range = (JSON.parse(await readFile(repoPath(file), 'utf8')) as { engines?: { node?: string } })
+        .engines?.node;
+      expect(range, `${file} names its Node versions in engines.node`).toBeDefined();
+      const minimum = /^>=\s*(\d+)(?:\.\d+){0,2}$/.exec(range ?? '');
+      expect(minimum, `${file}: engines.node "${range}" should be a ">=major.minor" range`).not.toBeNull();
+      const oldest = Number(minimum?.[1]);
+      expect(oldest, `${file}: the image runs Node ${IMAGE_NODE_MAJOR}`).toBeLessThanOrEqual(
+        IMAGE_NODE_MAJOR,
+      );
+      expect(oldest, `${file}: this machine runs Node ${here}`).toBeLessThanOrEqual(here);
+      expect(`node${oldest}`, `${file}: the bundles are built for the oldest Node engines admits`).toBe(
+        BUNDLE_TARGET,
+      );
     }
   });
 
@@ -215,6 +241,18 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
   afterAll(async () => {
     await redis?.close();
     if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it(`builds bundles whose syntax every Node from ${BUNDLE_TARGET} on parses, the images' Node ${IMAGE_NODE_MAJOR} included`, async () => {
+    // This machine's Node is the oldest engines admits (checked above): what it parses, the
+    // images' newer Node parses too. esbuild refuses to emit syntax above its target.
+    for (const app of APPS) {
+      const checked = await run(process.execPath, ['--check', bundlePath(app)]).then(
+        () => 'parses',
+        (error: Error & { stderr?: string }) => error.stderr ?? error.message,
+      );
+      expect(checked, app).toBe('parses');
+    }
   });
 
   it('runs the gateway bundle with no node_modules: it verifies and enqueues a delivery', async () => {

@@ -14,7 +14,7 @@ try {
   process.exit(78);
 }
 
-const logger = createLogger({ service: 'gateway', level: config.logLevel });
+const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel });
 const app = await buildApp({ config, logger });
 const internal = config.metricsPort === 0 ? undefined : await buildInternalApp(app, { config, logger });
 await app.listen({ port: config.port, host: config.host });

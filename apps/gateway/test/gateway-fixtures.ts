@@ -53,7 +53,7 @@ export async function startGateway(
   });
   const logs: string[] = [];
   const logger = createLogger({
-    service: 'gateway',
+    service: 'evalbot-gateway',
     level: 'debug',
     destination: { write: (line) => logs.push(line) },
   });

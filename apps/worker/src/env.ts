@@ -1,5 +1,5 @@
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   ConfigError,
   type Env,
@@ -26,6 +26,10 @@ const schema = z.object({
   ...evaluateLabelEnv,
   WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
   EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
+  /** Whole job logs on disk; default `evalbot-job-logs` beside EVALBOT_WORK_DIR (not in it: it holds job directories only). */
+  EVALBOT_JOB_LOG_DIR: z.string().optional(),
+  EVALBOT_JOB_LOG_MAX_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
+  EVALBOT_JOB_LOG_FILE_MAX_MB: envInt({ default: 64, min: 1, max: 1024 * 1024 }),
   // A root worker's home is not reachable by the sandbox uids that read the environments.
   EVALBOT_CACHE_DIR: z
     .string()
@@ -60,6 +64,8 @@ export interface WorkerConfig {
   concurrency: number;
   workDir: string;
   cacheDir: string;
+  /** Each job's whole log, rotated by size per file and pruned by total size. */
+  jobLogs: { dir: string; maxFileBytes: number; maxTotalBytes: number };
   maxTimeoutMs: number;
   baseCacheTtlSeconds: number;
   metricsPort: number;
@@ -109,6 +115,11 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     app,
     concurrency: parsed.WORKER_CONCURRENCY,
     workDir: parsed.EVALBOT_WORK_DIR,
+    jobLogs: {
+      dir: parsed.EVALBOT_JOB_LOG_DIR || join(dirname(resolve(parsed.EVALBOT_WORK_DIR)), 'evalbot-job-logs'),
+      maxFileBytes: parsed.EVALBOT_JOB_LOG_FILE_MAX_MB * 1024 * 1024,
+      maxTotalBytes: parsed.EVALBOT_JOB_LOG_MAX_MB * 1024 * 1024,
+    },
     cacheDir: parsed.EVALBOT_CACHE_DIR,
     maxTimeoutMs: parsed.EVALBOT_MAX_TIMEOUT_MINUTES * 60_000,
     baseCacheTtlSeconds: parsed.BASE_CACHE_TTL_HOURS * 3600,

@@ -20,16 +20,17 @@ import {
   redisKeys,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
-import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
+import { DelayedError, type Processor, Worker } from 'bullmq';
 import { BaseResultCache } from './base-result-cache.ts';
 import type { WorkerConfig } from './env.ts';
+import { JobLogFiles } from './job-log-files.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
-import type { JobContext } from './processors/job-context.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
+import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
 export interface StartWorkerOptions {
@@ -45,15 +46,6 @@ export interface RunningWorker {
   metricsServer: Server | undefined;
   /** Stop taking jobs, hand running evaluations back to the queue, close connections. */
   close(): Promise<void>;
-}
-
-function contextOf(job: Job): JobContext {
-  return {
-    id: job.id ?? 'unknown',
-    enqueuedAt: job.timestamp,
-    log: (line) => job.log(line),
-    updateProgress: (progress) => job.updateProgress(progress),
-  };
 }
 
 /**
@@ -95,6 +87,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       privateKey: config.app.privateKey,
       apiUrl: config.apiUrl,
       logger: logger.child({ component: 'github' }),
+      onRateLimitWait: (limit) => metrics.rateLimitWaits.inc({ limit, where: 'client' }),
     });
   const running = new RunningEvaluations();
   const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
@@ -112,43 +105,54 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   await subscriber.subscribe(channel);
 
+  const onRateLimited = (limit: 'primary' | 'secondary') =>
+    metrics.rateLimitWaits.inc({ limit, where: 'queue' });
+  const jobLogs = new JobLogFiles({
+    ...config.jobLogs,
+    onError: (error) =>
+      logger.warn({ err: error, dir: config.jobLogs.dir }, 'could not write a job log file'),
+  });
   const evaluate: Processor = (job, token) =>
-    evaluateSide(job.data, contextOf(job), {
-      config,
-      redis,
-      github,
-      running,
-      baseCache,
-      publisher,
-      metrics,
-      logger,
-      sandbox,
-      evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
-    }).catch((error: unknown) => requeueOrRethrow(job, token, error));
-  const compare: Processor = (job, token) =>
-    compareAndPublish(
-      job.data,
-      {
-        ...contextOf(job),
-        childrenValues: () => job.getChildrenValues(),
-        ignoredChildrenFailures: () => job.getIgnoredChildrenFailures(),
-      },
-      {
+    withJobContext(job, jobLogs, (context) =>
+      evaluateSide(job.data, context, {
+        config,
         redis,
-        prefix: config.prefix,
-        evaluateLabel: config.evaluateLabel,
         github,
+        running,
+        baseCache,
         publisher,
         metrics,
         logger,
-        now,
-        secrets: [config.app.privateKey],
-      },
-    ).catch((error: unknown) => requeueOrRethrow(job, token, error));
+        sandbox,
+        evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
+      }),
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
+  const compare: Processor = (job, token) =>
+    withJobContext(job, jobLogs, (context) =>
+      compareAndPublish(
+        job.data,
+        {
+          ...context,
+          childrenValues: () => job.getChildrenValues(),
+          ignoredChildrenFailures: () => job.getIgnoredChildrenFailures(),
+        },
+        {
+          redis,
+          prefix: config.prefix,
+          evaluateLabel: config.evaluateLabel,
+          github,
+          publisher,
+          metrics,
+          logger,
+          now,
+          secrets: [config.app.privateKey],
+        },
+      ),
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
   const command: Processor = (job, token) =>
-    evaluateCommand(job.data, contextOf(job), { github, producer, logger }).catch((error: unknown) =>
-      requeueOrRethrow(job, token, error),
-    );
+    withJobContext(job, jobLogs, (context) =>
+      evaluateCommand(job.data, context, { github, producer, logger }),
+    ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
   const workerOptions = {
     connection: { url: config.redisUrl, maxRetriesPerRequest: null },
@@ -158,10 +162,26 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     maxStalledCount: 2,
     stalledInterval: Math.min(30_000, config.lockDurationMs),
   };
+  const counted =
+    (queue: string, processor: Processor): Processor =>
+    async (job, token) => {
+      metrics.runningJobs.inc({ queue });
+      try {
+        return await processor(job, token);
+      } finally {
+        metrics.runningJobs.dec({ queue });
+      }
+    };
   const workers = [
-    new Worker(EVALUATE_QUEUE, evaluate, { ...workerOptions, concurrency: config.concurrency }),
-    new Worker(COMPARE_QUEUE, compare, { ...workerOptions, concurrency: Math.max(2, config.concurrency) }),
-    new Worker(COMMAND_QUEUE, command, { ...workerOptions, concurrency: 2 }),
+    new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluate), {
+      ...workerOptions,
+      concurrency: config.concurrency,
+    }),
+    new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
+      ...workerOptions,
+      concurrency: Math.max(2, config.concurrency),
+    }),
+    new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
   ];
   for (const worker of workers) {
     const queue = worker.name;

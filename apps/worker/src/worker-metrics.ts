@@ -1,10 +1,33 @@
 import { createServer, type Server } from 'node:http';
 import { ConfigError } from '@evalbot/config';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { QUEUE_NAMES } from '@evalbot/jobs';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of one worker process, served on WORKER_METRICS_PORT at /metrics. */
+/**
+ * Prometheus metrics of one worker process, served on WORKER_METRICS_PORT at /metrics: the
+ * process's own (CPU, memory, event-loop lag, open handles: prom-client's defaults), jobs,
+ * stages, GitHub rate-limit waits and the environment cache.
+ */
 export class WorkerMetrics {
   readonly registry = new Registry();
+  readonly runningJobs = new Gauge({
+    name: 'evalbot_worker_running_jobs',
+    help: 'Jobs this worker is processing now, by queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitWaits = new Counter({
+    name: 'evalbot_worker_github_rate_limit_waits_total',
+    help: 'Waits for a GitHub rate limit: in the client before a retry (where=client), or a job put back until the limit ends (where=queue)',
+    labelNames: ['limit', 'where'] as const,
+    registers: [this.registry],
+  });
+  readonly environmentCache = new Counter({
+    name: 'evalbot_worker_env_cache_total',
+    help: 'Shared Python environments wanted by a job: found in the cache (hit) or built (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly jobs = new Counter({
     name: 'evalbot_worker_jobs_total',
     help: 'Jobs processed, by queue and outcome',
@@ -25,6 +48,15 @@ export class WorkerMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
     registers: [this.registry],
   });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const queue of QUEUE_NAMES) this.runningJobs.set({ queue }, 0);
+    for (const result of ['hit', 'miss']) this.environmentCache.inc({ result }, 0);
+    for (const limit of ['primary', 'secondary']) {
+      for (const where of ['client', 'queue']) this.rateLimitWaits.inc({ limit, where }, 0);
+    }
+  }
 
   /**
    * Serve /metrics; resolves with the server once listening (port 0 picks a free port). A port

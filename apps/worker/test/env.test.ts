@@ -49,6 +49,28 @@ describe('worker configuration', () => {
     expect(config.pipEnv).toEqual({ PIP_INDEX_URL: 'file:///opt/pypi/simple' });
   });
 
+  it('keeps whole job logs beside the work directories unless told where, within the sizes set', () => {
+    expect(loadConfig({ ...valid, EVALBOT_WORK_DIR: '/var/lib/evalbot/work' }).jobLogs).toEqual({
+      dir: '/var/lib/evalbot/work/job-logs',
+      maxFileBytes: 64 * 1024 ** 2,
+      maxTotalBytes: 1024 ** 3,
+    });
+    const custom = loadConfig({
+      ...valid,
+      EVALBOT_JOB_LOG_DIR: '/var/log/evalbot',
+      EVALBOT_JOB_LOG_MAX_MB: '200',
+      EVALBOT_JOB_LOG_FILE_MAX_MB: '10',
+    });
+    expect(custom.jobLogs).toEqual({
+      dir: '/var/log/evalbot',
+      maxFileBytes: 10 * 1024 ** 2,
+      maxTotalBytes: 200 * 1024 ** 2,
+    });
+    expect(problemsOf({ ...valid, EVALBOT_JOB_LOG_MAX_MB: '1GB' })).toEqual([
+      expect.stringMatching(/^EVALBOT_JOB_LOG_MAX_MB: /),
+    ]);
+  });
+
   it('names every bad variable in one error, with how to fix it', () => {
     const problems = problemsOf({
       APP_ID: 'twelve',

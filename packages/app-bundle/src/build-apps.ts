@@ -28,6 +28,19 @@ export const NODE_FLAGS: Record<DeployedApp, string[]> = {
   dashboard: [],
 };
 
+/**
+ * The Node major version the images run (the Dockerfile's `NODE_IMAGE`): the current LTS.
+ * Node 20 reached its end of life in April 2026.
+ */
+export const IMAGE_NODE_MAJOR = 24;
+
+/**
+ * The oldest Node the bundles must run on: development and CI here still run Node 20 (the
+ * `engines` of package.json), and the local stack and benchmarks run the bundles under it.
+ * Newer Nodes run what an older target emits, so the images' Node runs them too.
+ */
+export const BUNDLE_TARGET = 'node20';
+
 /** The repository root (this file is packages/app-bundle/src/…). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -59,7 +72,7 @@ export async function buildApps(apps: readonly DeployedApp[] = DEPLOYED_APPS): P
       outfile,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: BUNDLE_TARGET,
       format: 'esm',
       minify: true,
       sourcemap: 'linked',

@@ -55,7 +55,12 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   }
   const gitEnv = 'url' in opts.source ? (opts.source.gitEnv ?? {}) : {};
   const secrets = [...(opts.secrets ?? []), ...Object.values(gitEnv).filter((v) => v.length >= 8)];
-  const log = new LogCollector({ secrets, onLog: opts.onLog, limits: opts.logLimits });
+  const log = new LogCollector({
+    secrets,
+    onLog: opts.onLog,
+    onOutput: opts.onOutput,
+    limits: opts.logLimits,
+  });
   const { sha } = opts.source;
   const durations: Partial<Record<Stage, number>> = {};
   const runs: RunResult[] = [];
@@ -237,6 +242,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         deadline,
         signal: opts.signal,
         note: (line) => log.line(line),
+        onEnvironmentCache: opts.onEnvironmentCache,
       });
       if (!prepared.ok) return prepared;
       sharedEnvDir = prepared.env.sharedDir;

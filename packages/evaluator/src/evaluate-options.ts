@@ -28,6 +28,10 @@ export interface EvaluateCommitOptions {
   onProgress?: (progress: Progress) => void;
   /** Live output lines, redacted, rate-limited. */
   onLog?: (line: string) => void;
+  /** Every output line, redacted, not rate-limited (the worker keeps them on its disk). */
+  onOutput?: (line: string) => void;
+  /** The shared environment was reused (`hit`) or had to be built (`miss`): for metrics. */
+  onEnvironmentCache?: (result: 'hit' | 'miss') => void;
   /** Values redacted from logs and messages (the git credential is added automatically). */
   secrets?: string[];
   /**

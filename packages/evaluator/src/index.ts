@@ -5,7 +5,7 @@ export { evaluateCommit } from './evaluate-commit.ts';
 export type { EvaluateCommitOptions, EvaluateResult, Progress } from './evaluate-options.ts';
 export type { CommitSource } from './fetch-commit.ts';
 export { InfrastructureError } from './infrastructure-error.ts';
-export type { LogLimits } from './log-collector.ts';
+export { LogCollector, type LogLimits } from './log-collector.ts';
 export { type PythonInterpreter, resolvePython } from './python-interpreter.ts';
 export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
 export {

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { removeTree } from './file-tree.ts';
+import { currentProcessIdentity, type ProcessIdentity } from './process-identity.ts';
 
 /** `evalbot-<worker pid>-<hex>`: the directory of one evaluation, and `<same>.json` its marker. */
 export const JOB_DIR_PATTERN = /^evalbot-(\d+)-([0-9a-f]+)$/;
 
 /** What the marker next to a job directory records, for {@link reapStaleWorkDirs}. */
-export interface JobMarker {
-  pid: number;
-  host: string;
+export interface JobMarker extends ProcessIdentity {
   createdAt: string;
   /** Process groups of commands running now; `startTime` identifies the group leader across pid reuse. */
   groups: { pgid: number; startTime?: string }[];
@@ -42,8 +40,7 @@ export async function createJobDir(workRoot: string): Promise<JobDir> {
   const root = join(workRoot, name);
   const markerPath = `${root}.json`;
   const marker: JobMarker = {
-    pid: process.pid,
-    host: hostname(),
+    ...currentProcessIdentity(),
     createdAt: new Date().toISOString(),
     groups: [],
   };

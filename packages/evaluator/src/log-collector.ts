@@ -45,6 +45,8 @@ export class LogCollector {
     private readonly opts: {
       secrets: readonly string[];
       onLog?: ((line: string) => void) | undefined;
+      /** Every line, redacted, not rate-limited: for a full log kept elsewhere (the worker's disk). */
+      onOutput?: ((line: string) => void) | undefined;
       limits?: LogLimits | undefined;
       now?: () => number;
     },
@@ -67,6 +69,7 @@ export class LogCollector {
       this.bytes -= Buffer.byteLength(dropped) + 1;
       this.droppedFromTail++;
     }
+    if (this.opts.onOutput) this.call(this.opts.onOutput, redactSecrets(text, this.opts.secrets));
     this.forward(text);
   }
 
@@ -132,7 +135,7 @@ export class LogCollector {
     }
     this.flushSkipped();
     this.tokens -= 1;
-    this.call(redactSecrets(line, this.opts.secrets));
+    this.call(this.opts.onLog, redactSecrets(line, this.opts.secrets));
   }
 
   private flushSkipped(): void {
@@ -140,13 +143,14 @@ export class LogCollector {
     const count = this.skipped;
     this.skipped = 0;
     this.call(
+      this.opts.onLog,
       `[evalbot] ${count} lines not forwarded to the live log (rate limit); the tail keeps the last lines`,
     );
   }
 
-  private call(line: string): void {
+  private call(callback: ((line: string) => void) | undefined, line: string): void {
     try {
-      this.opts.onLog?.(line);
+      callback?.(line);
     } catch {
       // A failing log callback must not fail the evaluation.
     }

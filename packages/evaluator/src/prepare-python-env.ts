@@ -47,6 +47,8 @@ export interface PreparePythonEnvOptions {
   deadline: number;
   signal?: AbortSignal | undefined;
   note: (line: string) => void;
+  /** Whether the shared environment was in the cache (not called for a job-only environment). */
+  onEnvironmentCache?: ((result: 'hit' | 'miss') => void) | undefined;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function preparePythonEnv(
   }
   if (cached.status === 'failed') return { ok: false, failure: cached.failure };
   opts.note(`evalbot: ${cached.reused ? 'reusing' : 'built'} the cached environment ${key}`);
+  opts.onEnvironmentCache?.(cached.reused ? 'hit' : 'miss');
 
   const sharedDir = await realpath(cached.dir);
   await createJobLayer(opts, sharedDir);

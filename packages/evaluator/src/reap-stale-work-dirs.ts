@@ -4,6 +4,7 @@ import { removeTree } from './file-tree.ts';
 import { isProcessAlive } from './is-process-alive.ts';
 import { JOB_DIR_PATTERN, type JobMarker } from './job-dir.ts';
 import { killProcessesWithEnv, killProcessGroup, liveGroupMembers } from './process-group.ts';
+import { holderState } from './process-identity.ts';
 
 export interface ReapResult {
   /** Job directories (and markers) removed. */
@@ -21,13 +22,15 @@ export interface ReapResult {
  * under `workRoot` whose owning worker is not alive, kill the process groups its marker lists
  * and any process still carrying the job's `HOME`, and remove the directory. A group whose
  * leader pid now belongs to a newer process (pid reuse, told apart by start time) is left
- * alone. `workRoot` must be private to one host.
+ * alone. A marker names its worker by pid, boot and start time, so the directories of a worker
+ * that crashed and came back with the same pid (a container restarted under tini) are reaped
+ * too. `workRoot` must be private to one host (or container): a marker from another hostname is
+ * taken for an earlier container's, whose volume this one inherited.
  */
 export async function reapStaleWorkDirs(
   workRoot: string,
   opts: { isAlive?: (pid: number) => boolean } = {},
 ): Promise<ReapResult> {
-  const isAlive = opts.isAlive ?? isProcessAlive;
   const result: ReapResult = { removed: [], killedGroups: [], killedProcesses: [], failed: [] };
   let names: string[];
   try {
@@ -41,8 +44,8 @@ export async function reapStaleWorkDirs(
   );
   for (const name of jobs) {
     const pid = Number(JOB_DIR_PATTERN.exec(name)?.[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
     const marker = await readMarker(join(workRoot, `${name}.json`));
+    if (isOwnerAlive(pid, marker, opts.isAlive)) continue;
     for (const group of marker?.groups ?? []) {
       if (await killIfOurs(group)) result.killedGroups.push(group.pgid);
     }
@@ -58,6 +61,19 @@ export async function reapStaleWorkDirs(
     }
   }
   return result;
+}
+
+/**
+ * Whether the worker that made a job directory still runs. `isAlive` (tests) decides by pid
+ * alone; so do markers written before they recorded a start time.
+ */
+function isOwnerAlive(
+  pid: number,
+  marker: JobMarker | undefined,
+  isAlive: ((pid: number) => boolean) | undefined,
+): boolean {
+  if (isAlive || !marker?.startTime) return pid === process.pid || (isAlive ?? isProcessAlive)(pid);
+  return holderState({ ...marker, pid }) === 'alive';
 }
 
 async function readMarker(path: string): Promise<JobMarker | undefined> {

@@ -11,11 +11,11 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeTree } from './file-tree.ts';
 import { isProcessAlive } from './is-process-alive.ts';
+import { currentProcessIdentity, holderState, type ProcessIdentity } from './process-identity.ts';
 
 /** What a build returned: ready, or the caller's own description of the failure. */
 export type BuildResult<F> = { ok: true } | { ok: false; failure: F };
@@ -26,9 +26,7 @@ export type EnsureVenvResult<F> =
   | { status: 'timed-out' }
   | { status: 'cancelled' };
 
-interface LockInfo {
-  pid: number;
-  host: string;
+interface LockInfo extends ProcessIdentity {
   nonce: string;
   since: number;
 }
@@ -60,7 +58,8 @@ export function requirementLines(text: string): string[] {
 /**
  * Return the cached environment `key` under `venvsDir`, building it with `build` when it is
  * not there. Safe across processes: one builder at a time per key (an `O_EXCL` lock file
- * naming its pid; a dead builder's lock is broken), and an environment becomes visible only
+ * naming its pid, boot and start time; a dead builder's lock is broken at once, even one left
+ * by an earlier run of a restarted container that got the same pid), and an environment becomes visible only
  * when complete, by an atomic symlink `<key>` → `<key>@<pid>-<nonce>` made after `build`
  * succeeded. A builder killed midway leaves a directory that the next builder removes.
  * Environments are built at their final path because venvs hold absolute paths.
@@ -88,8 +87,7 @@ export async function ensureCachedVenv<F>(opts: {
     if (opts.deadline !== undefined && Date.now() > opts.deadline) return { status: 'timed-out' };
 
     const lock: LockInfo = {
-      pid: process.pid,
-      host: hostname(),
+      ...currentProcessIdentity(),
       nonce: randomBytes(6).toString('hex'),
       since: Date.now(),
     };
@@ -198,12 +196,13 @@ async function readLock(path: string): Promise<LockInfo | 'gone' | 'unreadable'>
     (s) => Date.now() - s.mtimeMs,
     () => 0,
   );
-  return age > 60_000 ? { pid: -1, host: hostname(), nonce: '', since: 0 } : 'unreadable';
+  return age > 60_000 ? { ...currentProcessIdentity(), pid: -1, nonce: '', since: 0 } : 'unreadable';
 }
 
 function isAbandoned(holder: LockInfo, foreignStaleMs: number): boolean {
-  if (holder.host !== hostname()) return Date.now() - holder.since > foreignStaleMs;
-  return holder.pid <= 0 || !isProcessAlive(holder.pid);
+  const state = holderState(holder);
+  if (state === 'elsewhere') return Date.now() - holder.since > foreignStaleMs;
+  return state === 'dead';
 }
 
 async function releaseLock(path: string, mine: LockInfo): Promise<void> {

@@ -1,11 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { waitFor } from '@evalbot/test-utils';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reapStaleWorkDirs } from '../src/index.ts';
+import { createJobDir } from '../src/job-dir.ts';
 import { killProcessGroup } from '../src/process-group.ts';
+import { currentProcessIdentity } from '../src/process-identity.ts';
 import {
   evaluateInChild,
   fileCacheDir,
@@ -86,6 +88,22 @@ describe('reapStaleWorkDirs', () => {
       failed: [],
     });
     expect(await groupMembers(pgid)).toEqual([pgid]);
+  });
+
+  it('reaps the directories an earlier run with the same pid left (a container restarted under tini), not its own', async () => {
+    const workRoot = await tempDir('work');
+    remove(workRoot);
+    const mine = await createJobDir(workRoot);
+    const me = currentProcessIdentity();
+    const earlier = `evalbot-${process.pid}-0123456789ab`;
+    await mkdir(join(workRoot, earlier));
+    await writeFile(
+      join(workRoot, `${earlier}.json`),
+      JSON.stringify({ ...me, startTime: String(Number(me.startTime) - 1), groups: [] }),
+    );
+    const reaped = await reapStaleWorkDirs(workRoot);
+    expect(reaped.removed).toEqual([join(workRoot, earlier)]);
+    expect((await readdir(workRoot)).sort()).toEqual([basename(mine.root), `${basename(mine.root)}.json`]);
   });
 
   it('returns nothing to do for a work root that does not exist yet', async () => {

@@ -50,6 +50,8 @@ export interface GitHubAppOptions {
   tokenRefreshMarginMs?: number;
   /** Milliseconds since the epoch (default Date.now): JWT times and token expiry follow it. */
   clock?: () => number;
+  /** Called each time a request waits out a rate limit before trying again (for metrics). */
+  onRateLimitWait?: (limit: 'primary' | 'secondary', retryAfterSeconds: number) => void;
 }
 
 /** One GitHub App in this process: one token cache shared by every installation client. */
@@ -114,6 +116,7 @@ export function createGitHubApp(opts: GitHubAppOptions): GitHubApp {
             { route: `${options.method} ${options.url}`, retryAfter, retryCount, again },
             'GitHub secondary rate limit',
           );
+          if (again) opts.onRateLimitWait?.('secondary', retryAfter);
           return again;
         },
         onRateLimit: (retryAfter, options, _octokit, retryCount) => {
@@ -124,6 +127,7 @@ export function createGitHubApp(opts: GitHubAppOptions): GitHubApp {
             { route: `${options.method} ${options.url}`, retryAfter, retryCount, again },
             'GitHub rate limit',
           );
+          if (again) opts.onRateLimitWait?.('primary', retryAfter);
           return again;
         },
       },

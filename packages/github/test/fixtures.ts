@@ -18,7 +18,7 @@ export function captureLogger(): { logger: Logger; lines: () => string[] } {
       done();
     },
   });
-  const logger = createLogger({ service: 'github-test', level: 'trace', destination });
+  const logger = createLogger({ service: 'evalbot-github-test', level: 'trace', destination });
   return { logger, lines: () => chunks.join('').split('\n').filter(Boolean) };
 }
 

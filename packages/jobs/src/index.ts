@@ -12,7 +12,12 @@ export {
   type EnqueueEvaluationResult,
   enqueueEvaluation,
 } from './enqueue-evaluation.ts';
-export { COMMAND_JOB_OPTIONS, COMPARE_JOB_OPTIONS, EVALUATE_JOB_OPTIONS } from './job-options.ts';
+export {
+  COMMAND_JOB_OPTIONS,
+  COMPARE_JOB_OPTIONS,
+  EVALUATE_JOB_OPTIONS,
+  JOB_LOG_LIMITS,
+} from './job-options.ts';
 export { createJobProducer, type JobProducer } from './job-producer.ts';
 export {
   type CompareJob,

@@ -3,6 +3,14 @@ import type { JobsOptions } from 'bullmq';
 const DAY_SECONDS = 24 * 3600;
 
 /**
+ * A job's log in Redis is a bounded tail: BullMQ keeps the last `keptLines` entries
+ * (`keepLogs`) and the worker cuts each to `lineChars`, so a chatty training costs at most
+ * ~300 KB of Redis however long it runs. The whole output is on the worker's disk
+ * (EVALBOT_JOB_LOG_DIR), rotated.
+ */
+export const JOB_LOG_LIMITS = { keptLines: 300, lineChars: 1_000 } as const;
+
+/**
  * One side's evaluation. Only infrastructure errors are thrown (the PR's own failures are a
  * returned `SideOutcome`), so retries with back-off are for clone 5xx, Redis blips and the like.
  * After its last attempt the child is moved to the parent's failed dependencies instead of
@@ -13,8 +21,11 @@ export const EVALUATE_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 5_000 },
   ignoreDependencyOnFailure: true,
+  keepLogs: JOB_LOG_LIMITS.keptLines,
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
-  removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
+  // Fewer than the other queues: a failed training can hold a full log tail (~300 KB), and 1,000
+  // of them fit the sizing in docs/operations.md; 5,000 would not fit a 1 GB Redis.
+  removeOnFail: { age: 30 * DAY_SECONDS, count: 1_000 },
 } satisfies JobsOptions;
 
 /**
@@ -25,6 +36,7 @@ export const EVALUATE_JOB_OPTIONS = {
 export const COMPARE_JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 5_000 },
+  keepLogs: JOB_LOG_LIMITS.keptLines,
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
   removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
 } satisfies JobsOptions;
@@ -33,6 +45,7 @@ export const COMPARE_JOB_OPTIONS = {
 export const COMMAND_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2_000 },
+  keepLogs: JOB_LOG_LIMITS.keptLines,
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
   removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
 } satisfies JobsOptions;

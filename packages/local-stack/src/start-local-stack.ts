@@ -39,6 +39,8 @@ export interface LocalStack {
   workers: ServiceProcess[];
   /** Work directories of the workers (one per process). */
   workDirs: string[];
+  /** Each worker's `/metrics` URL, in the order of `workers`. */
+  metricsUrls: string[];
   /** Start one more worker process. */
   addWorker(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
   /** Sign and send a delivery to the gateway, as GitHub would. */
@@ -112,6 +114,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const workers: ServiceProcess[] = [];
     const workDirs: string[] = [];
+    const metricsUrls: string[] = [];
     let workerCount = 0;
     const addWorker = async (extraEnv: Record<string, string> = {}) => {
       workerCount += 1;
@@ -145,6 +148,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       });
       workers.push(worker);
       workDirs.push(workDir);
+      metricsUrls.push(`http://127.0.0.1:${metricsPort}/metrics`);
       started.push(() => worker.stop());
       return worker;
     };
@@ -160,6 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       gateway,
       workers,
       workDirs,
+      metricsUrls,
       addWorker,
       deliver: (delivery) => sendDelivery(webhookUrl, delivery, webhookSecret),
       close,

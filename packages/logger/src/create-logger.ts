@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -26,20 +27,26 @@ export const REDACTED_PATHS = [
   'headers["x-hub-signature-256"]',
 ];
 
+/** Every app logs as `evalbot-<app>` (`evalbot-gateway`, `evalbot-worker`, …), as Redis knows its connections. */
+export type ServiceName = `evalbot-${string}`;
+
 export interface CreateLoggerOptions {
-  service: string;
+  service: ServiceName;
   level?: string;
   /** Where lines go; stdout by default. Tests pass a stream to read what was logged. */
   destination?: DestinationStream;
 }
 
+/**
+ * A JSON logger whose every line carries `service`, `pid` and `hostname`, so the lines of
+ * scaled workers (each a container with its own hostname) are told apart.
+ */
 export function createLogger(opts: CreateLoggerOptions): Logger {
   return pino(
     {
-      name: opts.service,
       level: opts.level ?? 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      base: { service: opts.service },
+      base: { service: opts.service, pid: process.pid, hostname: hostname() },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     opts.destination,

@@ -1,2 +1,8 @@
-export { type CreateLoggerOptions, createLogger, type Logger, REDACTED_PATHS } from './create-logger.ts';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  REDACTED_PATHS,
+  type ServiceName,
+} from './create-logger.ts';
 export { redactSecrets } from './redact-secrets.ts';

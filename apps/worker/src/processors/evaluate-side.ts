@@ -145,8 +145,10 @@ async function evaluateOrReuse(
       job.log(`[${p.stage}] ${p.message}`).catch(() => {});
     },
     onLog: (line) => {
-      job.log(line).catch(() => {});
+      job.logLive(line).catch(() => {});
     },
+    onOutput: (line) => job.logOutput(line),
+    onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
   });
   for (const [stage, ms] of Object.entries(result.durations)) {
     deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
