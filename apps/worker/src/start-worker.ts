@@ -18,6 +18,8 @@ import {
   EVALUATE_QUEUE,
   pullRequestEventSchema,
   redisKeys,
+  redisTlsOptions,
+  verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DelayedError, type Job, type Processor, Worker } from 'bullmq';
@@ -72,6 +74,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     logger.warn(reaped, 'cleaned up after a worker that died mid-job');
   }
 
+  // Credentials Redis refuses end the start here (RedisAccessError, which main.ts reports in one
+  // line) rather than in BullMQ's reconnect loop; a Redis that is down is waited for.
+  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+    logger.warn('Redis is not reachable yet; waiting for it');
+  }
+
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
   const metrics = new WorkerMetrics();
   const metricsServer =
@@ -82,10 +90,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     role: 'worker',
     connectionName: 'evalbot-worker',
     logger: connectionLogger,
+    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
   });
   const subscriber = createRedisConnection(config.redisUrl, {
     role: 'worker',
     connectionName: 'evalbot-worker-events',
+    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
   });
   const producer = createJobProducer({ connection: redis, prefix: config.prefix });
   const github =
@@ -151,7 +161,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     );
 
   const workerOptions = {
-    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    connection: { ...redisTlsOptions(config.redisTlsCa), url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.prefix,
     lockDuration: config.lockDurationMs,
     // A job whose worker died is retried; twice more before it is failed as stalled.
