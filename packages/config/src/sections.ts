@@ -98,8 +98,8 @@ export interface GitHubAppCredentials {
 }
 
 /**
- * Read the App's id and private key (`PRIVATE_KEY`, or `PRIVATE_KEY_PATH` to a PEM file).
- * Keys pasted into `.env` with literal `\n` are accepted, as Probot accepts them.
+ * Read the App's id and private key (`PRIVATE_KEY`, or `PRIVATE_KEY_PATH` to a PEM file; both
+ * set is refused). Keys pasted into `.env` with literal `\n` are accepted, as Probot accepts them.
  */
 export function loadGitHubAppCredentials(env: Env): GitHubAppCredentials {
   const problems: { variable: string; problem: string }[] = [];
@@ -111,7 +111,15 @@ export function loadGitHubAppCredentials(env: Env): GitHubAppCredentials {
     problems.push({ variable: 'APP_ID', problem: `"${rawId}" is not a positive whole number` });
 
   let privateKey = env.PRIVATE_KEY?.trim() ?? '';
-  if (!privateKey && env.PRIVATE_KEY_PATH?.trim()) {
+  if (privateKey && env.PRIVATE_KEY_PATH?.trim()) {
+    // Neither may silently win: a rotation that changed one and not the other would keep the old key.
+    problems.push({
+      variable: 'PRIVATE_KEY/PRIVATE_KEY_PATH',
+      problem:
+        'are both set; keep one: PRIVATE_KEY_PATH for a key file (what docs/operations.md rotates), or PRIVATE_KEY inline, and remove the other',
+    });
+    privateKey = '';
+  } else if (!privateKey && env.PRIVATE_KEY_PATH?.trim()) {
     try {
       privateKey = readFileSync(env.PRIVATE_KEY_PATH.trim(), 'utf8').trim();
     } catch (error) {

@@ -76,6 +76,30 @@ describe('loadGitHubAppCredentials', () => {
   });
 });
 
+describe('loadGitHubAppCredentials with both PRIVATE_KEY and PRIVATE_KEY_PATH', () => {
+  it('refuses them rather than letting one silently win, and says to keep one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evalbot-config-'));
+    try {
+      const path = join(dir, 'new-key.pem');
+      await writeFile(path, '-----BEGIN RSA PRIVATE KEY-----\nNEW\n-----END RSA PRIVATE KEY-----\n');
+      const message = messageOf(() =>
+        loadGitHubAppCredentials({ APP_ID: '7', PRIVATE_KEY: PEM_ON_ONE_LINE, PRIVATE_KEY_PATH: path }),
+      );
+      expect(message).toMatch(/- PRIVATE_KEY\/PRIVATE_KEY_PATH: are both set; keep one/);
+      // The message names the variables, never the key.
+      expect(message).not.toContain('MIIE');
+      // Either alone is read.
+      expect(loadGitHubAppCredentials({ APP_ID: '7', PRIVATE_KEY_PATH: path }).privateKey).toContain('NEW');
+      expect(
+        loadGitHubAppCredentials({ APP_ID: '7', PRIVATE_KEY: PEM_ON_ONE_LINE, PRIVATE_KEY_PATH: ' ' })
+          .privateKey,
+      ).toContain('MIIE');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('redisEnv and redisTargetOf', () => {
   const schema = z.object(redisEnv);
   const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
