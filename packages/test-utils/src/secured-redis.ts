@@ -14,6 +14,8 @@ export interface SecuredRedisOptions {
   password?: string;
   /** ACL users, each as `redis-server --user` takes it: `['gateway', 'on', '>pw', '~evalbot:*', '+@all']`. */
   users?: string[][];
+  /** More `redis-server` arguments, after those above (e.g. docker-compose.yml's whole command). */
+  args?: string[];
   /** Serve TLS only (no plain port), with a certificate for 127.0.0.1 and localhost signed by a CA made here. */
   tls?: boolean;
 }
@@ -98,6 +100,7 @@ export async function startSecuredRedis(opts: SecuredRedisOptions): Promise<Secu
   }
   if (opts.password) args.push('--requirepass', opts.password);
   for (const user of opts.users ?? []) args.push('--user', ...user);
+  args.push(...(opts.args ?? []));
   const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => {
