@@ -5,29 +5,7 @@ import { processesWithArg, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
-
-/**
- * A stand-in for ml-demo that trains instantly: the same learning-rate line (the demo's PR
- * raises it), metrics that follow it, and `marker` on its command line (it re-executes itself
- * with it: the sandbox shows it nothing of the host to write its pid to) so the test can check
- * that no training outlives the demo. `sleep` makes it train "forever" instead.
- */
-const fakeModel = (marker: string, opts: { sleep?: boolean } = {}) => `import json, os, sys, time
-if sys.argv[1:] != [${JSON.stringify(marker)}]:
-    os.execv(sys.executable, [sys.executable, "demo.py", ${JSON.stringify(marker)}])
-
-def positive_float(text):
-    return float(text)
-
-OPTIONS = [
-    ("--learning-rate", "LEARNING_RATE", positive_float, 0.003, "Adam's learning rate"),
-]
-print("training", flush=True)
-${opts.sleep ? 'time.sleep(300)\n' : ''}lr = OPTIONS[0][3]
-with open("result.txt", "w") as f:
-    json.dump({"accuracy": 0.9 + lr, "loss": 0.5 - 10 * lr}, f)
-print("trained with learning rate", lr)
-`;
+import { fakeModel } from './fake-model.ts';
 
 /** Live (not zombie) direct children of this process. */
 async function liveChildren(): Promise<number[]> {

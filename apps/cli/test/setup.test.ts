@@ -7,10 +7,16 @@ import { loadGitHubAppCredentials } from '@evalbot/config';
 import { type GitHubSim, startGitHubSim } from '@evalbot/github-sim';
 import { browserSkipReason, launchChromium, waitFor } from '@evalbot/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// The compose file as docker-compose reads it, and the apps' own configuration loaders: setup's
+// promise is that `docker compose up` follows.
+import { loadConfig as loadDashboardConfig } from '../../dashboard/src/config.ts';
+import { composeConfig } from '../../dashboard/test/deploy-files.ts';
+import { loadConfig as loadGatewayConfig } from '../../gateway/src/config.ts';
 import { CliError } from '../src/cli-context.ts';
 import { runCli } from '../src/program.ts';
 import { APP_EVENTS, APP_PERMISSIONS, type AppManifest } from '../src/setup/app-manifest.ts';
 import { completeAppSetup } from '../src/setup/complete-app-setup.ts';
+import { SERVICE_SECRETS } from '../src/setup/service-secrets.ts';
 import { captureCli } from './capture-cli.ts';
 
 const WEBHOOK_URL = 'https://evalbot.example.com/api/github/webhooks';
@@ -107,7 +113,17 @@ describe('evalbot setup', () => {
     expect(envText.startsWith('# mine\nREDIS_URL=redis://redis:6379\n')).toBe(true);
     const env = parseEnv(envText);
     expect(env).toMatchObject({ APP_ID: String(sim.appId), WEBHOOK_SECRET: 'sim-webhook-secret' });
+    // The key in a file of its own beside .env, which compose mounts into the worker.
+    const pemPath = join(dir, 'github-app.private-key.pem');
+    expect(env.PRIVATE_KEY_PATH).toBe(pemPath);
+    expect(env.PRIVATE_KEY).toBeUndefined();
+    expect((await stat(pemPath)).mode & 0o777).toBe(0o600);
     expect(loadGitHubAppCredentials(env).privateKey).toBe(sim.privateKey?.trim());
+    expect(setup.cli.stdout()).toContain(`Wrote the private key to ${pemPath} (mode 0600)`);
+    // What `docker compose up` needs besides: a password per Redis user, a dashboard token.
+    for (const name of SERVICE_SECRETS) expect(env[name], name).toMatch(/^[0-9a-f]{48}$/);
+    expect(new Set(SERVICE_SECRETS.map((name) => env[name])).size).toBe(SERVICE_SECRETS.length);
+    expect(setup.cli.stdout()).toContain('docker compose up -d');
     expect((await stat(join(dir, '.env'))).mode & 0o777).toBe(0o600);
     expect(sim.requestsMatching('POST /app-manifests/:code/conversions')).toHaveLength(1);
   });
@@ -155,19 +171,85 @@ describe('evalbot setup', () => {
   });
 
   it('explains a code GitHub does not know', async () => {
-    const attempt = completeAppSetup({ apiUrl: sim.url, code: 'expired-code', envFile: join(dir, '.env') });
+    const attempt = completeAppSetup({
+      apiUrl: sim.url,
+      code: 'expired-code',
+      envFile: join(dir, '.env'),
+      privateKeyFile: join(dir, 'app.pem'),
+    });
     await expect(attempt).rejects.toBeInstanceOf(CliError);
     await expect(attempt).rejects.toThrow(
       /HTTP 404 \(the code is unknown, already used or more than an hour old/,
     );
     expect(existsSync(join(dir, '.env'))).toBe(false);
+    expect(existsSync(join(dir, 'app.pem'))).toBe(false);
   });
 
   it('converts a code registered with the GitHub stand-in', async () => {
     const code = sim.registerManifestCode({ name: 'evalbot-direct' });
-    const done = await completeAppSetup({ apiUrl: sim.url, code, envFile: join(dir, '.env') });
+    const done = await completeAppSetup({
+      apiUrl: sim.url,
+      code,
+      envFile: join(dir, '.env'),
+      privateKeyFile: join(dir, 'app.pem'),
+    });
     expect(done.app).toMatchObject({ id: sim.appId, name: 'evalbot-direct' });
-    expect(done.keys).toEqual(['APP_ID', 'PRIVATE_KEY', 'WEBHOOK_SECRET']);
+    expect(done.keys).toEqual([
+      'APP_ID',
+      'PRIVATE_KEY_PATH',
+      'WEBHOOK_SECRET',
+      'REDIS_GATEWAY_PASSWORD',
+      'REDIS_WORKER_PASSWORD',
+      'REDIS_DASHBOARD_PASSWORD',
+      'DASHBOARD_TOKEN',
+    ]);
+  });
+
+  it('keeps the Redis passwords and the dashboard token .env already has when run again', async () => {
+    await writeFile(
+      join(dir, '.env'),
+      'REDIS_GATEWAY_PASSWORD=kept-gateway\nREDIS_WORKER_PASSWORD=kept-worker\nDASHBOARD_TOKEN=kept-token-0123456789\n',
+    );
+    const code = sim.registerManifestCode({ name: 'evalbot-again' });
+    await completeAppSetup({
+      apiUrl: sim.url,
+      code,
+      envFile: join(dir, '.env'),
+      privateKeyFile: join(dir, 'k.pem'),
+    });
+    const env = parseEnv(await readFile(join(dir, '.env'), 'utf8'));
+    expect(env).toMatchObject({
+      REDIS_GATEWAY_PASSWORD: 'kept-gateway',
+      REDIS_WORKER_PASSWORD: 'kept-worker',
+      DASHBOARD_TOKEN: 'kept-token-0123456789',
+    });
+    // Only the missing one is made.
+    expect(env.REDIS_DASHBOARD_PASSWORD).toMatch(/^[0-9a-f]{48}$/);
+  });
+
+  it('writes a .env that docker compose up starts every service from: no missing variable, no dashboard crash loop', async () => {
+    const code = sim.registerManifestCode({ name: 'evalbot-compose' });
+    const pemPath = join(dir, 'github-app.private-key.pem');
+    await completeAppSetup({ apiUrl: sim.url, code, envFile: join(dir, '.env'), privateKeyFile: pemPath });
+    const envText = await readFile(join(dir, '.env'), 'utf8');
+    const env = parseEnv(envText);
+    // Compose itself refuses a .env without the Redis passwords or the key file.
+    const { services, secrets } = await composeConfig(['docker-compose.yml'], envText);
+    // Each app's own configuration, as its container gets it, is accepted.
+    const dashboard = loadDashboardConfig(services.dashboard.environment);
+    expect(dashboard.credentials.token).toBe(env.DASHBOARD_TOKEN);
+    expect(loadGatewayConfig(services.gateway.environment).webhookSecret).toBe('sim-webhook-secret');
+    // The worker reads the key from the mounted file, which is the one setup wrote.
+    expect(secrets['github-app-private-key'].file).toBe(pemPath);
+    const workerEnv = { ...services.worker.environment, PRIVATE_KEY_PATH: pemPath };
+    expect(loadGitHubAppCredentials(workerEnv).appId).toBe(sim.appId);
+    // Each app's REDIS_URL carries the password its Redis user is started with.
+    const command = (services.redis.command as string[]).map(String);
+    for (const app of ['gateway', 'worker', 'dashboard']) {
+      const password = env[`REDIS_${app.toUpperCase()}_PASSWORD`] ?? '';
+      expect(services[app].environment.REDIS_URL, app).toBe(`redis://${app}:${password}@redis:6379`);
+      expect(command[command.indexOf(app) + 2], app).toBe(`>${password}`);
+    }
   });
 
   it.skipIf(browserSkipReason() !== undefined)(

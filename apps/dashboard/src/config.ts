@@ -1,4 +1,13 @@
-import { ConfigError, type Env, envInt, logEnv, parseEnv, prefixEnv, redisEnv } from '@evalbot/config';
+import {
+  ConfigError,
+  type Env,
+  envInt,
+  logEnv,
+  parseEnv,
+  prefixEnv,
+  redisEnv,
+  redisTargetOf,
+} from '@evalbot/config';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -28,6 +37,8 @@ export interface DashboardCredentials {
 
 export interface DashboardConfig {
   redisUrl: string;
+  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
+  redisTlsCa?: string;
   prefix: string;
   host: string;
   port: number;
@@ -94,9 +105,11 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
   }
   if (!parsed || problems.length > 0) throw new ConfigError(problems);
 
+  const redis = redisTargetOf(parsed);
   const base = parsed.DASHBOARD_BASE_PATH.replace(/\/+$/, '');
   return {
-    redisUrl: parsed.REDIS_URL,
+    redisUrl: redis.url,
+    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
     prefix: parsed.BULLMQ_PREFIX,
     host: parsed.DASHBOARD_HOST,
     port: parsed.DASHBOARD_PORT,

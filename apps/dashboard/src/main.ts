@@ -1,5 +1,5 @@
 import { ConfigError } from '@evalbot/config';
-import { createRedisConnection } from '@evalbot/jobs';
+import { createRedisConnection, RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
@@ -14,12 +14,24 @@ try {
 }
 
 const logger = createLogger({ service: 'evalbot-dashboard', level: config.logLevel });
+// Credentials Redis refuses stop the dashboard here, with one message; a Redis that is down is
+// waited for (the page shows the error meanwhile).
+try {
+  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+    logger.warn('Redis is not reachable yet; the board shows an error until it is');
+  }
+} catch (error) {
+  if (!(error instanceof RedisAccessError)) throw error;
+  console.error(`evalbot dashboard: ${error.message}`);
+  process.exit(78);
+}
 // Fails fast while Redis is away, so the page shows an error instead of hanging.
 const connection = createRedisConnection(config.redisUrl, {
   role: 'producer',
   commandTimeoutMs: 5_000,
   connectionName: 'evalbot-dashboard',
   logger,
+  ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
 });
 
 const app = await buildApp({ config, connection, logger });

@@ -8,6 +8,7 @@ import {
   type ComposeConfig,
   composeConfig,
   durationSeconds,
+  networksOf,
   parseDockerfile,
   portBindings,
   repoPath,
@@ -16,16 +17,47 @@ import {
 
 const APPS = ['gateway', 'worker', 'dashboard'] as const;
 const FILES = ['docker-compose.yml', 'docker-compose.gpu.yml'];
-// A .env as `evalbot setup` writes it: the private key on one line with \n escapes.
+// A .env as `evalbot setup` writes it: the App's key in a file, a password per Redis user, a
+// dashboard token.
 const ENV = [
   'APP_ID=12345',
-  'PRIVATE_KEY="-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"',
+  'PRIVATE_KEY_PATH=/srv/evalbot/github-app.private-key.pem',
   'WEBHOOK_SECRET=0123456789abcdef',
   'REDIS_URL=redis://localhost:6379',
-  'DASHBOARD_USER=admin',
-  'DASHBOARD_PASSWORD=hunter2-but-longer',
+  'REDIS_GATEWAY_PASSWORD=gateway-pw-0123456789abcdef',
+  'REDIS_WORKER_PASSWORD=worker-pw-0123456789abcdef',
+  'REDIS_DASHBOARD_PASSWORD=dashboard-pw-0123456789abcdef',
+  'DASHBOARD_TOKEN=0123456789abcdef0123456789abcdef',
   '',
 ].join('\n');
+// Every secret .env can hold, and the one service whose environment may carry it (undefined:
+// none; the key file is mounted, not passed).
+const SECRETS: Record<string, string | undefined> = {
+  APP_ID: 'worker',
+  PRIVATE_KEY: undefined,
+  PRIVATE_KEY_PATH: undefined,
+  WEBHOOK_SECRET: 'gateway',
+  WEBHOOK_SECRET_PREVIOUS: 'gateway',
+  DASHBOARD_USER: 'dashboard',
+  DASHBOARD_PASSWORD: 'dashboard',
+  DASHBOARD_TOKEN: 'dashboard',
+  REDIS_GATEWAY_PASSWORD: 'gateway',
+  REDIS_WORKER_PASSWORD: 'worker',
+  REDIS_DASHBOARD_PASSWORD: 'dashboard',
+};
+
+/** The `--user NAME rule…` directives of the redis service's command, by user name. */
+function redisUsers(redis: ComposeConfig): Map<string, string[]> {
+  const command = (redis.command as unknown[]).map(String);
+  const users = new Map<string, string[]>();
+  command.forEach((word, i) => {
+    if (word !== '--user') return;
+    const end = command.findIndex((w, j) => j > i && w.startsWith('--'));
+    const [name = '', ...rules] = command.slice(i + 1, end === -1 ? undefined : end);
+    users.set(name, rules);
+  });
+  return users;
+}
 
 describe('docker-compose.yml', () => {
   let config: ComposeConfig;
@@ -42,7 +74,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('keeps Redis on a named volume with AOF and noeviction, checked with redis-cli ping', () => {
+  it('keeps Redis on a named volume with AOF and noeviction, its health a PING that must answer PONG', () => {
     const redis = services.redis;
     const command = (Array.isArray(redis.command) ? redis.command : String(redis.command).split(/\s+/)).map(
       String,
@@ -51,28 +83,113 @@ describe('docker-compose.yml', () => {
     expect(command[command.indexOf('--appendonly') + 1]).toBe('yes');
     expect(command[command.indexOf('--maxmemory-policy') + 1]).toBe('noeviction');
     expect(command[command.indexOf('--maxmemory') + 1]).toBe('1gb');
-    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    // redis-cli exits 0 on NOAUTH too: only PONG may count as healthy.
+    expect(redis.healthcheck.test).toEqual([
+      'CMD-SHELL',
+      'redis-cli --user healthcheck --pass unused --no-auth-warning ping | grep -qx PONG',
+    ]);
+    expect(redisUsers(redis).get('healthcheck')).toEqual(['on', 'nopass', '-@all', '+ping']);
     const dataVolume = String(redis.volumes[0]).split(':');
     expect(dataVolume.slice(0, 2)).toEqual(['redis-data', '/data']);
     expect(Object.keys(config.volumes)).toContain('redis-data');
   });
 
-  it('starts each app once Redis is healthy, configured from .env, with REDIS_URL on the redis service', () => {
+  it('lets no client into Redis without a password: the default user is off, each app has its own user', () => {
+    const users = redisUsers(services.redis);
+    expect([...users.keys()].sort()).toEqual(['dashboard', 'default', 'gateway', 'healthcheck', 'worker']);
+    expect(users.get('default')).toEqual(['off']);
     for (const app of APPS) {
-      const service = services[app];
-      expect(service.depends_on, app).toEqual({ redis: { condition: 'service_healthy' } });
-      expect(service.environment.REDIS_URL, app).toBe('redis://redis:6379');
-      // .env reached the container, the private key with its line breaks.
-      expect(service.environment.APP_ID, app).toBe('12345');
-      expect(service.cap_drop, app).toEqual(['ALL']);
-      expect(service.security_opt, app).toContain('no-new-privileges:true');
+      const rules = users.get(app) ?? [];
+      expect(rules[0], app).toBe('on');
+      // The password of .env, and the keys and channels of evalbot's prefix only.
+      expect(rules, app).toContain(`>${app}-pw-0123456789abcdef`);
+      expect(rules, app).toContain('~evalbot:*');
+      expect(rules, app).toContain('&evalbot:*');
+      expect(rules, app).not.toContain('nopass');
+      expect(rules, app).not.toContain('~*');
+      expect(rules, app).not.toContain('allkeys');
+      // No FLUSHALL, CONFIG, KEYS, ACL, DEBUG …: every @dangerous command is taken away after +@all.
+      expect(rules.indexOf('-@dangerous'), app).toBeGreaterThan(rules.indexOf('+@all'));
+      expect(services[app].environment.REDIS_URL, app).toBe(
+        `redis://${app}:${app}-pw-0123456789abcdef@redis:6379`,
+      );
     }
   });
 
-  it('hands the private key from .env to the containers with its line breaks', () => {
-    expect(services.worker.environment.PRIVATE_KEY).toBe(
-      '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
+  it("follows BULLMQ_PREFIX in the Redis users' key and channel patterns", async () => {
+    const moved = await composeConfig(['docker-compose.yml'], `${ENV}BULLMQ_PREFIX=acme\n`);
+    const rules = redisUsers(moved.services.redis).get('worker') ?? [];
+    expect(rules).toContain('~acme:*');
+    expect(rules).toContain('&acme:*');
+    expect(moved.services.worker.environment.BULLMQ_PREFIX).toBe('acme');
+  });
+
+  it('refuses to start without the Redis passwords or the key file, and says to run evalbot setup', async () => {
+    for (const missing of ['REDIS_GATEWAY_PASSWORD', 'REDIS_WORKER_PASSWORD', 'REDIS_DASHBOARD_PASSWORD']) {
+      const env = ENV.split('\n')
+        .filter((line) => !line.startsWith(`${missing}=`))
+        .join('\n');
+      await expect(composeConfig(['docker-compose.yml'], env), missing).rejects.toThrow(
+        new RegExp(`${missing}[\\s\\S]*evalbot setup`),
+      );
+    }
+    const noKey = ENV.split('\n')
+      .filter((line) => !line.startsWith('PRIVATE_KEY_PATH='))
+      .join('\n');
+    await expect(composeConfig(['docker-compose.yml'], noKey)).rejects.toThrow(
+      /PRIVATE_KEY_PATH[\s\S]*\.pem/,
     );
+  });
+
+  it('puts Redis on an internal network that only its apps join, and publishes no Redis port', () => {
+    expect(config.networks.redis.internal).toBe(true);
+    const onRedisNetwork = Object.entries(services)
+      .filter(([, service]) => Object.keys(networksOf(service)).includes('redis'))
+      .map(([name]) => name)
+      .sort();
+    expect(onRedisNetwork).toEqual(['dashboard', 'gateway', 'redis', 'worker']);
+    expect(Object.keys(networksOf(services.redis))).toEqual(['redis']);
+    expect(services.redis.ports).toBeUndefined();
+  });
+
+  it('starts each app once Redis is healthy, without an env_file: only the variables listed for it', () => {
+    for (const app of APPS) {
+      const service = services[app];
+      expect(service.depends_on, app).toEqual({ redis: { condition: 'service_healthy' } });
+      expect(service.env_file, app).toBeUndefined();
+      expect(service.cap_drop, app).toEqual(['ALL']);
+      expect(service.security_opt, app).toContain('no-new-privileges:true');
+    }
+    expect(services.worker.environment.APP_ID).toBe('12345');
+    expect(services.gateway.environment.WEBHOOK_SECRET).toBe('0123456789abcdef');
+    expect(services.dashboard.environment.DASHBOARD_TOKEN).toBe('0123456789abcdef0123456789abcdef');
+  });
+
+  it("hands each secret to the one service that needs it: the App's key and id only to the worker", async () => {
+    // Every secret set to a value of its own, so that any service handed one shows it.
+    const secretOf = (name: string) => `s3cret-${name.toLowerCase()}`;
+    const env = Object.keys(SECRETS)
+      .map((name) => `${name}=${secretOf(name)}`)
+      .join('\n');
+    const everything = await composeConfig(['docker-compose.yml'], `${env}\n`);
+    for (const app of [...APPS, 'redis']) {
+      const environment = JSON.stringify(everything.services[app].environment ?? {});
+      for (const [name, owner] of Object.entries(SECRETS)) {
+        if (owner === app) expect(environment, `${app} needs ${name}`).toContain(secretOf(name));
+        else expect(environment, `${app} must not get ${name}`).not.toContain(secretOf(name));
+      }
+    }
+  });
+
+  it("mounts the App's private key file into the worker alone, as a secret at PRIVATE_KEY_PATH", () => {
+    expect(config.secrets['github-app-private-key'].file).toBe('/srv/evalbot/github-app.private-key.pem');
+    const mounted = (services.worker.secrets as (string | ComposeConfig)[]).map((s) =>
+      typeof s === 'string' ? s : s.source,
+    );
+    expect(mounted).toEqual(['github-app-private-key']);
+    expect(services.worker.environment.PRIVATE_KEY_PATH).toBe('/run/secrets/github-app-private-key');
+    expect(services.worker.environment.PRIVATE_KEY).toBeUndefined();
+    for (const app of ['gateway', 'dashboard', 'redis']) expect(services[app].secrets, app).toBeUndefined();
   });
 
   it('builds each app from its target of the root Dockerfile', async () => {

@@ -168,12 +168,14 @@ const HAS_DOCKER_COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-co
 // biome-ignore lint/suspicious/noExplicitAny: a compose file is free-form YAML; tests read what they check.
 export type ComposeConfig = Record<string, any>;
 
-/** `${VAR}` and `${VAR:-default}`, as compose interpolates them. */
+/** `${VAR}`, `${VAR:-default}` and `${VAR:?error}`, as compose interpolates them. */
 function interpolate(text: string, env: Record<string, string>): string {
-  return text.replace(
-    /\$\{(\w+)(?::?-([^}]*))?\}/g,
-    (_, name: string, fallback?: string) => env[name] || fallback || '',
-  );
+  return text.replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_, name: string, op?: string, word?: string) => {
+    const value = env[name];
+    if (value) return value;
+    if (op === '?') throw new Error(`required variable ${name} is missing a value: ${word}`);
+    return op === '-' ? (word ?? '') : '';
+  });
 }
 
 /**
@@ -213,6 +215,8 @@ export async function composeConfig(files: string[], envText: string): Promise<C
         };
       }
       merged.volumes = { ...merged.volumes, ...doc.volumes };
+      merged.networks = { ...merged.networks, ...doc.networks };
+      merged.secrets = { ...merged.secrets, ...doc.secrets };
     }
     return merged;
   } finally {
@@ -235,6 +239,12 @@ export function portBindings(
     const published = parts.pop() ?? '';
     return { hostIp: parts.join(':'), published, target };
   });
+}
+
+/** A service's networks as name → settings, from either the list or the map syntax. */
+export function networksOf(service: ComposeConfig): Record<string, unknown> {
+  const networks = service.networks ?? {};
+  return Array.isArray(networks) ? Object.fromEntries(networks.map((n: string) => [n, null])) : networks;
 }
 
 /** A service's `security_opt` as key → value (`no-new-privileges:true`, `seccomp=path`, …). */

@@ -8,6 +8,7 @@ import {
   parseEnv,
   prefixEnv,
   redisEnv,
+  redisTargetOf,
 } from '@evalbot/config';
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES } from './body-limits.ts';
@@ -60,6 +61,8 @@ export interface GatewayConfig {
   /** Also accepted while rotating the secret; unset once GitHub uses the new one. */
   webhookSecretPrevious?: string;
   redisUrl: string;
+  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
+  redisTlsCa?: string;
   port: number;
   host: string;
   webhookPath: string;
@@ -113,10 +116,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       },
     ]);
   }
+  const redis = redisTargetOf(parsed);
   return {
     webhookSecret: parsed.WEBHOOK_SECRET,
     webhookSecretPrevious: parsed.WEBHOOK_SECRET_PREVIOUS,
-    redisUrl: parsed.REDIS_URL,
+    redisUrl: redis.url,
+    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
     port: parsed.PORT,
     host: parsed.HOST,
     webhookPath: parsed.WEBHOOK_PATH,

@@ -12,6 +12,8 @@ declare module 'fastify' {
 
 export interface JobProducerPluginOptions {
   redisUrl: string;
+  /** PEM of the CA that signed a `rediss://` Redis's certificate. */
+  redisTlsCa?: string;
   prefix: string;
   /** Bound on one Redis command, so a slow Redis gives 503 instead of a hung delivery. */
   commandTimeoutMs: number;
@@ -28,6 +30,7 @@ const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (a
       commandTimeoutMs: opts.commandTimeoutMs,
       connectionName: 'evalbot-gateway',
       logger: app.log,
+      ...(opts.redisTlsCa ? { tlsCa: opts.redisTlsCa } : {}),
     });
   const producer = createJobProducer({ connection, prefix: opts.prefix });
   app.decorate('jobProducer', producer);

@@ -1,4 +1,5 @@
 import { ConfigError } from '@evalbot/config';
+import { RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
@@ -15,6 +16,18 @@ try {
 }
 
 const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel });
+// A wrong password or an untrusted certificate stops the gateway here, with one message, instead
+// of answering every delivery 503 while it reconnects forever. A Redis that is merely down is
+// waited for: the gateway answers 503 until it is back.
+try {
+  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+    logger.warn('Redis is not reachable yet; answering 503 until it is');
+  }
+} catch (error) {
+  if (!(error instanceof RedisAccessError)) throw error;
+  process.stderr.write(`evalbot gateway: ${error.message}\n`);
+  process.exit(78);
+}
 const app = await buildApp({ config, logger });
 const internal = config.metricsPort === 0 ? undefined : await buildInternalApp(app, { config, logger });
 await app.listen({ port: config.port, host: config.host });

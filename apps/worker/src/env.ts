@@ -11,7 +11,9 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
+  type RedisTarget,
   redisEnv,
+  redisTargetOf,
   type SandboxSettingsFromEnv,
   sandboxEnv,
   sandboxSettingsOf,
@@ -55,6 +57,8 @@ const schema = z.object({
 
 export interface WorkerConfig {
   redisUrl: string;
+  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
+  redisTlsCa?: string;
   prefix: string;
   logLevel: string;
   apiUrl: string;
@@ -99,14 +103,24 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (!parsed || !app) throw new ConfigError(problems);
+  let redis: RedisTarget | undefined;
+  if (parsed) {
+    try {
+      redis = redisTargetOf(parsed);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (!parsed || !app || !redis) throw new ConfigError(problems);
   const pipEnv: Record<string, string> = {};
   for (const key of PIP_PASSTHROUGH) {
     const value = env[key];
     if (value) pipEnv[key] = value;
   }
   return {
-    redisUrl: parsed.REDIS_URL,
+    redisUrl: redis.url,
+    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
     prefix: parsed.BULLMQ_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     apiUrl: parsed.GITHUB_API_URL,

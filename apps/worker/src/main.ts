@@ -1,5 +1,6 @@
 import { ConfigError } from '@evalbot/config';
 import { SandboxUnavailableError } from '@evalbot/evaluator';
+import { RedisAccessError } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { loadConfig } from './env.ts';
 import { startWorker } from './start-worker.ts';
@@ -19,8 +20,13 @@ let worker: Awaited<ReturnType<typeof startWorker>>;
 try {
   worker = await startWorker({ config, logger });
 } catch (error) {
-  // Either is the operator's to fix, and the message says how; a stack trace would hide it.
-  if (!(error instanceof ConfigError) && !(error instanceof SandboxUnavailableError)) throw error;
+  // Each is the operator's to fix, and the message says how; a stack trace would hide it.
+  if (
+    !(error instanceof ConfigError) &&
+    !(error instanceof SandboxUnavailableError) &&
+    !(error instanceof RedisAccessError)
+  )
+    throw error;
   process.stderr.write(`evalbot worker: ${error.message}\n`);
   process.exit(78);
 }

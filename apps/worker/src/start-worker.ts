@@ -18,6 +18,8 @@ import {
   EVALUATE_QUEUE,
   pullRequestEventSchema,
   redisKeys,
+  redisTlsOptions,
+  verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DelayedError, type Processor, Worker } from 'bullmq';
@@ -64,6 +66,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     logger.warn(reaped, 'cleaned up after a worker that died mid-job');
   }
 
+  // Credentials Redis refuses end the start here (RedisAccessError, which main.ts reports in one
+  // line) rather than in BullMQ's reconnect loop; a Redis that is down is waited for.
+  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+    logger.warn('Redis is not reachable yet; waiting for it');
+  }
+
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
   const metrics = new WorkerMetrics();
   const metricsServer =
@@ -74,10 +82,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     role: 'worker',
     connectionName: 'evalbot-worker',
     logger: connectionLogger,
+    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
   });
   const subscriber = createRedisConnection(config.redisUrl, {
     role: 'worker',
     connectionName: 'evalbot-worker-events',
+    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
   });
   const producer = createJobProducer({ connection: redis, prefix: config.prefix });
   const github =
@@ -155,7 +165,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
   const workerOptions = {
-    connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+    connection: { ...redisTlsOptions(config.redisTlsCa), url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.prefix,
     lockDuration: config.lockDurationMs,
     // A job whose worker died is retried; twice more before it is failed as stalled.

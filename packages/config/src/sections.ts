@@ -4,12 +4,65 @@ import { ConfigError } from './config-error.ts';
 import { envHttpUrl, envInt, logLevelSchema } from './fields.ts';
 import type { Env } from './parse-env.ts';
 
-/** Redis connection, shared by every app. */
+/**
+ * Redis connection, shared by every app: `REDIS_URL` (with the password, and `rediss://` for
+ * TLS) and `REDIS_TLS_CA_FILE`, the CA that signed a TLS Redis's certificate when it is not one
+ * Node trusts already. Turn the parsed values into a {@link RedisTarget} with `redisTargetOf`.
+ */
 export const redisEnv = {
   REDIS_URL: z
-    .string({ error: 'is required; set it to the Redis server, e.g. redis://localhost:6379' })
-    .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://'),
+    .string({ error: 'is required; set it to the Redis server, e.g. redis://:PASSWORD@localhost:6379' })
+    .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss:// (TLS)')
+    .refine(
+      (v) => URL.canParse(v),
+      'is not a valid URL; write it as redis://USER:PASSWORD@HOST:PORT and percent-encode any "@", ":", "/" or "%" in the password',
+    ),
+  REDIS_TLS_CA_FILE: z
+    .string()
+    .optional()
+    .transform((path, ctx) => {
+      if (path === undefined) return undefined;
+      try {
+        const pem = readFileSync(path.trim(), 'utf8');
+        if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+        ctx.addIssue({
+          code: 'custom',
+          message: `${path} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`,
+        });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    }),
 };
+
+/** Where Redis is and how to trust it; what `createRedisConnection` in `@evalbot/jobs` takes. */
+export interface RedisTarget {
+  /** `redis://` or `rediss://`, with user and password when Redis asks for them. */
+  url: string;
+  /** PEM of the CA that signed Redis's TLS certificate, when Node's own CAs do not cover it. */
+  tlsCa?: string;
+}
+
+/**
+ * The {@link RedisTarget} of a parsed `redisEnv`. A CA file with a plain `redis://` URL is
+ * refused rather than silently turning TLS on: the URL alone says whether the link is encrypted.
+ */
+export function redisTargetOf(parsed: {
+  REDIS_URL: string;
+  REDIS_TLS_CA_FILE?: string | undefined;
+}): RedisTarget {
+  if (parsed.REDIS_TLS_CA_FILE && !parsed.REDIS_URL.startsWith('rediss://')) {
+    throw new ConfigError([
+      {
+        variable: 'REDIS_TLS_CA_FILE',
+        problem:
+          'is set but REDIS_URL starts with redis:// (no TLS); use rediss:// for a TLS Redis, or unset REDIS_TLS_CA_FILE',
+      },
+    ]);
+  }
+  return { url: parsed.REDIS_URL, ...(parsed.REDIS_TLS_CA_FILE ? { tlsCa: parsed.REDIS_TLS_CA_FILE } : {}) };
+}
 
 export const logEnv = { LOG_LEVEL: logLevelSchema };
 
@@ -45,8 +98,8 @@ export interface GitHubAppCredentials {
 }
 
 /**
- * Read the App's id and private key (`PRIVATE_KEY`, or `PRIVATE_KEY_PATH` to a PEM file).
- * Keys pasted into `.env` with literal `\n` are accepted, as Probot accepts them.
+ * Read the App's id and private key (`PRIVATE_KEY`, or `PRIVATE_KEY_PATH` to a PEM file; both
+ * set is refused). Keys pasted into `.env` with literal `\n` are accepted, as Probot accepts them.
  */
 export function loadGitHubAppCredentials(env: Env): GitHubAppCredentials {
   const problems: { variable: string; problem: string }[] = [];
@@ -58,7 +111,15 @@ export function loadGitHubAppCredentials(env: Env): GitHubAppCredentials {
     problems.push({ variable: 'APP_ID', problem: `"${rawId}" is not a positive whole number` });
 
   let privateKey = env.PRIVATE_KEY?.trim() ?? '';
-  if (!privateKey && env.PRIVATE_KEY_PATH?.trim()) {
+  if (privateKey && env.PRIVATE_KEY_PATH?.trim()) {
+    // Neither may silently win: a rotation that changed one and not the other would keep the old key.
+    problems.push({
+      variable: 'PRIVATE_KEY/PRIVATE_KEY_PATH',
+      problem:
+        'are both set; keep one: PRIVATE_KEY_PATH for a key file (what docs/operations.md rotates), or PRIVATE_KEY inline, and remove the other',
+    });
+    privateKey = '';
+  } else if (!privateKey && env.PRIVATE_KEY_PATH?.trim()) {
     try {
       privateKey = readFileSync(env.PRIVATE_KEY_PATH.trim(), 'utf8').trim();
     } catch (error) {

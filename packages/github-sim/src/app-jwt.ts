@@ -13,7 +13,8 @@ export const JWT_MESSAGES = {
 export type JwtCheck = { ok: true } | { ok: false; message: string };
 
 export interface JwtExpectations {
-  publicKey: KeyObject;
+  /** The App's keys: a JWT signed with any of them is accepted. */
+  publicKeys: KeyObject[];
   appId: number;
   /** GitHub also accepts the App's client id as `iss`. */
   clientId?: string;
@@ -32,11 +33,13 @@ export function verifyAppJwt(token: string, expected: JwtExpectations): JwtCheck
   const header = decodeJson(headerPart);
   const payload = decodeJson(payloadPart);
   if (!header || !payload || header.alg !== 'RS256') return undecodable;
-  const signatureOk = verify(
-    'RSA-SHA256',
-    Buffer.from(`${headerPart}.${payloadPart}`),
-    expected.publicKey,
-    Buffer.from(signaturePart, 'base64url'),
+  const signatureOk = expected.publicKeys.some((publicKey) =>
+    verify(
+      'RSA-SHA256',
+      Buffer.from(`${headerPart}.${payloadPart}`),
+      publicKey,
+      Buffer.from(signaturePart, 'base64url'),
+    ),
   );
   // A JWT for another App, or signed with another key, is indistinguishable to GitHub from garbage.
   if (!signatureOk || !issuerMatches(payload.iss, expected)) return undecodable;

@@ -24,7 +24,7 @@ export function identifyCaller(authorization: string | undefined, state: SimStat
   if (credential === undefined) return { kind: 'anonymous' };
   if (looksLikeJwt(credential)) {
     const check = verifyAppJwt(credential, {
-      publicKey: state.app.publicKey,
+      publicKeys: state.app.publicKeys,
       appId: state.app.id,
       clientId: state.app.clientId,
       nowSeconds: Math.floor(state.clock() / 1000),

@@ -127,7 +127,11 @@ export interface SimApp {
   owner: SimAccount;
   bot: SimAccount;
   createdAt: number;
-  publicKey: KeyObject;
+  /**
+   * The public halves of the App's private keys. GitHub lets an App have several at once (so a
+   * key can be rotated without downtime) and accepts a JWT signed with any of them.
+   */
+  publicKeys: KeyObject[];
   /** Known when the sim was given (or generated) the private key; needed for manifest conversions. */
   privateKeyPem?: string;
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +88,13 @@ export type GitHubSim = Omit<Scenario, 'repoOf' | 'pullOf'> & {
   /** Where webhook deliveries for this App go (read by the delivery helpers). */
   setWebhookTarget(target: { url: string; secret?: string }): void;
   readonly webhookTarget: { url: string; secret: string } | undefined;
+  /**
+   * The App settings' **Generate a private key**: a new key GitHub accepts beside the others
+   * (an App may hold several, so a key can be rotated without downtime); returns its PEM.
+   */
+  generatePrivateKey(): string;
+  /** The App settings' **Delete** on a key: JWTs signed with it are refused from now on. */
+  deletePrivateKey(privateKeyPem: string): void;
   /** Make every installation token issued so far expire now. */
   expireInstallationTokens(): void;
   /** The raw state, for assertions the helpers do not cover. */
@@ -112,7 +119,7 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     owner: { login: opts.owner ?? 'evalbot-dev', id: 9_000_001, type: 'User' },
     bot: { login: `${slug}[bot]`, id: 41_000_000 + appId, type: 'Bot' },
     createdAt: clock(),
-    publicKey: createPublicKey(keys.publicKey),
+    publicKeys: [createPublicKey(keys.publicKey)],
     ...(keys.privateKey ? { privateKeyPem: keys.privateKey } : {}),
   };
   const state = new SimState(app, clock);
@@ -162,6 +169,20 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
       return requests.entries;
     },
     requestsMatching: (route) => requests.matching(route),
+    generatePrivateKey: () => {
+      const pair = generateAppKeyPair();
+      app.publicKeys.push(createPublicKey(pair.publicKey));
+      return pair.privateKey;
+    },
+    deletePrivateKey: (privateKeyPem) => {
+      const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+      const target = spki(createPublicKey(createPrivateKey(privateKeyPem)));
+      const kept = app.publicKeys.filter((key) => spki(key) !== target);
+      if (kept.length === app.publicKeys.length) throw new Error('github-sim: the App has no such key');
+      // GitHub keeps an App from deleting its last key.
+      if (kept.length === 0) throw new Error('github-sim: an App must keep at least one private key');
+      app.publicKeys.splice(0, app.publicKeys.length, ...kept);
+    },
     clearRequests: () => requests.clear(),
     injectFault: (spec) => faults.add(spec),
     clearFaults: () => faults.clear(),

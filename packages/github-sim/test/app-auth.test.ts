@@ -154,3 +154,32 @@ describe('App manifest conversion', () => {
     expect(((await conversion.json()) as { name: string }).name).toBe('from-browser');
   });
 });
+
+describe('an App with several private keys, as during a key rotation', () => {
+  it("accepts a JWT signed with any of the App's keys, and refuses one signed with a deleted key", async () => {
+    const rotating = await startGitHubSim({ appId: 5151 });
+    try {
+      rotating.createInstallation({ id: 88, account: 'octo-org' });
+      const mint = async (pem: string) =>
+        (
+          await fetch(`${rotating.url}/app/installations/88/access_tokens`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${signJwt(goodClaims(5151), pem)}` },
+          })
+        ).status;
+      const old = rotating.privateKey ?? '';
+      const generated = rotating.generatePrivateKey();
+      expect(generated).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+      expect(await mint(old)).toBe(201);
+      expect(await mint(generated)).toBe(201);
+
+      rotating.deletePrivateKey(old);
+      expect(await mint(old)).toBe(401);
+      expect(await mint(generated)).toBe(201);
+      // GitHub keeps an App from deleting its last key.
+      expect(() => rotating.deletePrivateKey(generated)).toThrow(/at least one private key/);
+    } finally {
+      await rotating.close();
+    }
+  });
+});

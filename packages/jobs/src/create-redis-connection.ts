@@ -21,6 +21,17 @@ export interface CreateRedisConnectionOptions {
   connectionName?: string;
   /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
   logger?: ConnectionLogger;
+  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
+  tlsCa?: string;
+}
+
+/**
+ * The TLS options for a Redis whose certificate a private CA signed; `{}` otherwise, where a
+ * `rediss://` URL checks the certificate against Node's own CAs. For BullMQ's own connections
+ * (`new Worker(…, { connection: { url, ...redisTlsOptions(ca) } })`).
+ */
+export function redisTlsOptions(tlsCa: string | undefined): RedisOptions {
+  return tlsCa ? { tls: { ca: tlsCa } } : {};
 }
 
 /**
@@ -41,7 +52,7 @@ export function createRedisConnection(url: string, opts: CreateRedisConnectionOp
           commandTimeout: opts.commandTimeoutMs ?? 2_000,
           connectTimeout: Math.max(opts.commandTimeoutMs ?? 2_000, 1_000),
         };
-  const redis = new Redis(url, { ...common, ...roleOptions });
+  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTlsOptions(opts.tlsCa) });
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;

@@ -4,6 +4,7 @@ export {
   type ConnectionLogger,
   type CreateRedisConnectionOptions,
   createRedisConnection,
+  redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';
 export { type EnqueueCommandResult, enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
@@ -53,6 +54,7 @@ export {
   QUEUE_NAMES,
   type QueueName,
 } from './queue-names.ts';
+export { RedisAccessError } from './redis-access-error.ts';
 export { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
 export {
   type RemovedEvaluations,
@@ -71,3 +73,4 @@ export {
   sideSuccessSchema,
   stageSchema,
 } from './side-outcome.ts';
+export { describeRedisUrl, type VerifyRedisAccessOptions, verifyRedisAccess } from './verify-redis-access.ts';

@@ -10,12 +10,16 @@ import { type AppRuntime, answers, type ServiceProcess, startServiceProcess } fr
 export interface LocalStackOptions {
   /** Use this Redis; default a private redis-server started (and stopped) by the stack. */
   redisUrl?: string;
+  /** The CA file of a `rediss://` `redisUrl`, as the apps take it (`REDIS_TLS_CA_FILE`). */
+  redisTlsCaFile?: string;
   /** Worker processes to start. Default 2. */
   workers?: number;
   /** Shared by the workers: cached virtual environments and pip's cache. */
   cacheDir: string;
   /** BullMQ key prefix; default a fresh one, so stacks never see each other's jobs. */
   prefix?: string;
+  /** Extra environment for the gateway (e.g. a `REDIS_URL` with a Redis user of its own). */
+  gatewayEnv?: Record<string, string>;
   /** Extra environment for every worker (e.g. `WORKER_LOCK_DURATION_MS`, `PIP_INDEX_URL`). */
   workerEnv?: Record<string, string>;
   /** Where each service appends its output; default none (kept in memory). */
@@ -84,6 +88,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       HOME: process.env.HOME,
       LANG: process.env.LANG,
       REDIS_URL: redisUrl,
+      ...(opts.redisTlsCaFile ? { REDIS_TLS_CA_FILE: opts.redisTlsCaFile } : {}),
       BULLMQ_PREFIX: prefix,
       GITHUB_API_URL: sim.url,
       GITHUB_URL: sim.gitUrl,
@@ -104,6 +109,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
         GATEWAY_METRICS_HOST: '127.0.0.1',
         WEBHOOK_SECRET: webhookSecret,
+        ...opts.gatewayEnv,
       },
       ready: () => answers(`http://127.0.0.1:${gatewayMetricsPort}/readyz`),
       ...(opts.logDir ? { logFile: join(opts.logDir, 'gateway.log') } : {}),

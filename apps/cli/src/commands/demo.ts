@@ -13,6 +13,7 @@ interface DemoCommandOptions {
   cacheDir?: string;
   logDir?: string;
   redisUrl?: string;
+  redisCaFile?: string;
   keepRunning: boolean;
 }
 
@@ -59,8 +60,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     )
     .option(
       '--redis-url <url>',
-      'use this Redis (a fresh key prefix) instead of starting a private redis-server',
+      'use this Redis (a fresh key prefix) instead of starting a private redis-server; redis://USER:PASSWORD@HOST:PORT, rediss:// for TLS',
     )
+    .option('--redis-ca-file <path>', "the PEM file of the CA that signed a rediss:// Redis's certificate")
     .option('--keep-running', 'after the report, keep everything running until Ctrl-C', false)
     .addHelpText(
       'after',
@@ -81,6 +83,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           cacheDir,
           logDir,
           ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+          ...(opts.redisCaFile ? { redisTlsCaFile: resolve(ctx.cwd, opts.redisCaFile) } : {}),
           keepRunning: opts.keepRunning,
         },
         ctx,

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { githubEndpointEnv, parseEnv } from '@evalbot/config';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
@@ -49,8 +49,10 @@ export function registerSetup(program: Command, ctx: CliContext): void {
     .summary('create the GitHub App and write its credentials to .env')
     .description(
       "Create evalbot's GitHub App with GitHub's App-manifest flow: open the page this command serves " +
-        'on loopback, confirm on GitHub, and GitHub sends you back here. evalbot then writes APP_ID, ' +
-        'PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET to .env, keeping its other lines.\n\n' +
+        'on loopback, confirm on GitHub, and GitHub sends you back here. evalbot then writes the private ' +
+        'key to a 0600 file, and APP_ID, PRIVATE_KEY_PATH, WEBHOOK_SECRET and, unless .env has them, a ' +
+        'password per Redis user and a DASHBOARD_TOKEN to .env, keeping its other lines: `docker compose ' +
+        'up` can follow.\n\n' +
         'Permissions: pull requests, issues and checks write; contents and metadata read. ' +
         'Events: pull_request, issue_comment. GITHUB_URL and GITHUB_API_URL select GitHub Enterprise Server.\n\n' +
         'To create the App by hand instead, see docs/github-app-setup.md and app.yml.',
@@ -75,7 +77,7 @@ export function registerSetup(program: Command, ctx: CliContext): void {
     .option('--env-file <path>', 'the .env file to update', '.env')
     .option(
       '--private-key-file <path>',
-      'write the key to this PEM file (mode 0600) and PRIVATE_KEY_PATH to .env',
+      'the PEM file (mode 0600) to write the key to, named by PRIVATE_KEY_PATH in .env (default: github-app.private-key.pem beside the .env file)',
     )
     .option('--github-url <url>', 'GitHub web URL (default: $GITHUB_URL, else https://github.com)', httpUrl)
     .option(
@@ -89,7 +91,9 @@ export function registerSetup(program: Command, ctx: CliContext): void {
         GITHUB_API_URL: opts.githubApiUrl ?? ctx.env.GITHUB_API_URL,
       });
       const envFile = resolve(ctx.cwd, opts.envFile);
-      const privateKeyFile = opts.privateKeyFile ? resolve(ctx.cwd, opts.privateKeyFile) : undefined;
+      const privateKeyFile = opts.privateKeyFile
+        ? resolve(ctx.cwd, opts.privateKeyFile)
+        : resolve(dirname(envFile), 'github-app.private-key.pem');
 
       const server = await startSetupServer({
         host: opts.host,
@@ -109,7 +113,7 @@ export function registerSetup(program: Command, ctx: CliContext): void {
             apiUrl: endpoints.GITHUB_API_URL,
             code,
             envFile,
-            ...(privateKeyFile ? { privateKeyFile } : {}),
+            privateKeyFile,
           }),
       });
       ctx.stderr.write(`Open ${server.url} in a browser to create the GitHub App (Ctrl-C to cancel).\n`);
@@ -131,15 +135,15 @@ export function registerSetup(program: Command, ctx: CliContext): void {
       const { app } = done;
       ctx.stdout.write(`Created the GitHub App "${app.name}" (id ${app.id}): ${app.htmlUrl}\n`);
       ctx.stdout.write(`Wrote ${done.keys.join(', ')} to ${done.envFile}\n`);
-      if (done.privateKeyFile)
-        ctx.stdout.write(`Wrote the private key to ${done.privateKeyFile} (mode 0600)\n`);
+      ctx.stdout.write(`Wrote the private key to ${done.privateKeyFile} (mode 0600)\n`);
       if (!app.webhookSecret) {
         ctx.stdout.write(
           `GitHub returned no webhook secret: set one in the App settings (${app.htmlUrl}) and in WEBHOOK_SECRET.\n`,
         );
       }
       ctx.stdout.write(
-        `Next: install the App on the repositories to evaluate: ${app.htmlUrl}/installations/new\n`,
+        `Next: install the App on the repositories to evaluate: ${app.htmlUrl}/installations/new\n` +
+          'Then start evalbot: docker compose up -d\n',
       );
     });
 }

@@ -29,12 +29,15 @@ interface SideProgressData {
  */
 export function watchJobProgress(opts: {
   redisUrl: string;
+  /** PEM of the CA of a `rediss://` Redis. */
+  tlsCa?: string;
   prefix: string;
   progress: Progress;
 }): JobProgress {
   const connection = createRedisConnection(opts.redisUrl, {
     role: 'producer',
     connectionName: 'evalbot-demo',
+    ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
   });
   const evaluate = new Queue(EVALUATE_QUEUE, { connection, prefix: opts.prefix });
   const compare = new Queue(COMPARE_QUEUE, { connection, prefix: opts.prefix });

@@ -1,5 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { describeRedisUrl, RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
 import { type CliContext, CliError } from '../cli-context.ts';
 import { createProgress } from '../progress.ts';
@@ -16,6 +17,8 @@ export interface DemoOptions {
   logDir: string;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl?: string;
+  /** The CA file of a `rediss://` `redisUrl`. */
+  redisTlsCaFile?: string;
   /** After the report, keep everything running until Ctrl-C. */
   keepRunning: boolean;
 }
@@ -78,6 +81,8 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
   const logHint = `logs: ${opts.logDir}`;
   let stack: LocalStack | undefined;
   let jobs: ReturnType<typeof watchJobProgress> | undefined;
+  const tlsCa = opts.redisTlsCaFile ? await readCaFile(opts.redisTlsCaFile) : undefined;
+  if (opts.redisUrl) await checkRedis(opts.redisUrl, tlsCa);
   try {
     const starting = progress.task(
       `Starting evalbot: ${opts.redisUrl ? 'Redis at --redis-url' : 'redis-server'}, the GitHub stand-in, the gateway, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}`,
@@ -88,6 +93,7 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
         cacheDir: opts.cacheDir,
         logDir: opts.logDir,
         ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+        ...(opts.redisTlsCaFile ? { redisTlsCaFile: opts.redisTlsCaFile } : {}),
         workerEnv: { EVALBOT_MAX_TIMEOUT_MINUTES: String(Math.max(1, Math.ceil(opts.timeoutMinutes))) },
       });
     } catch (error) {
@@ -116,7 +122,12 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
     );
     if (answer.status !== 202) throw new CliError(`the gateway did not queue the evaluation (${logHint})`);
 
-    jobs = watchJobProgress({ redisUrl: stack.redisUrl, prefix: stack.prefix, progress });
+    jobs = watchJobProgress({
+      redisUrl: stack.redisUrl,
+      ...(tlsCa ? { tlsCa } : {}),
+      prefix: stack.prefix,
+      progress,
+    });
     const report = await waitForReport({
       stack,
       pr,
@@ -157,4 +168,34 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
       await stack.close();
     }
   }
+}
+
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`--redis-ca-file: cannot read ${path}: ${(error as Error).message}`, 78);
+  }
+}
+
+/**
+ * A --redis-url that refuses its password or whose certificate cannot be trusted stops the demo
+ * before anything starts, with what to fix, rather than as a gateway that never gets ready.
+ */
+async function checkRedis(url: string, tlsCa: string | undefined): Promise<void> {
+  try {
+    if (await verifyRedisAccess(url, tlsCa ? { tlsCa } : {})) return;
+  } catch (error) {
+    if (error instanceof RedisAccessError) {
+      throw new CliError(
+        `--redis-url: ${error.message.replace(/REDIS_URL/g, '--redis-url').replace(/REDIS_TLS_CA_FILE/g, '--redis-ca-file')}`,
+        78,
+      );
+    }
+    throw error;
+  }
+  throw new CliError(
+    `--redis-url: no Redis answers at ${describeRedisUrl(url)}; start it or fix the URL`,
+    69,
+  );
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { CliError } from '../cli-context.ts';
 
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -88,4 +89,14 @@ export async function updateEnvFile(path: string, updates: Record<string, string
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await writeSecretFile(path, mergeEnv(current, updates));
+}
+
+/** The variables of the .env file at `path`, as compose reads them; empty when it does not exist. */
+export async function readEnvFile(path: string): Promise<Record<string, string | undefined>> {
+  try {
+    return parseEnv(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
 }

@@ -1,0 +1,74 @@
+import { freePort, type SecuredRedis, spawnApp, startSecuredRedis, waitFor } from '@evalbot/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The gateway's process as `pnpm start:gateway` runs it, against a Redis locked down as in
+// production: a password (an ACL user), TLS with a private CA.
+describe('the gateway and a Redis that asks for a password over TLS', () => {
+  let redis: SecuredRedis;
+  beforeAll(async () => {
+    redis = await startSecuredRedis({
+      tls: true,
+      users: [
+        ['gateway', 'on', '>gateway-pw-1234', '~evalbot:*', '&evalbot:*', '+@all', '-@dangerous', '+info'],
+      ],
+    });
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  const env = (url: string, port: number) => ({
+    REDIS_URL: url,
+    REDIS_TLS_CA_FILE: redis.caFile ?? '',
+    WEBHOOK_SECRET: 'gateway-secret',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  });
+
+  it('connects with the password and the CA file, and is ready for deliveries', async () => {
+    const port = await freePort();
+    const gateway = spawnApp(
+      'gateway',
+      env(redis.url({ user: 'gateway', password: 'gateway-pw-1234' }), port),
+    );
+    try {
+      await waitFor(
+        async () => {
+          if (gateway.child.exitCode !== null) throw new Error(`exited: ${gateway.stderr()}`);
+          return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+        },
+        { timeoutMs: 20_000, what: 'the gateway to be ready over TLS' },
+      );
+      expect(gateway.stdout()).not.toContain('gateway-pw-1234');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('stops at start with one line that names REDIS_URL when Redis refuses the password', async () => {
+    const port = await freePort();
+    const gateway = spawnApp('gateway', env(redis.url({ user: 'gateway', password: 'wrong-pw-5678' }), port));
+    expect(await gateway.exited).toBe(78);
+    expect(gateway.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^evalbot gateway: Redis at rediss:\/\/gateway:\*\*\*@127\.0\.0\.1:\d+ refused the credentials in REDIS_URL \(WRONGPASS/,
+      ),
+    ]);
+    // No reconnect loop, no listening socket: it stopped before either.
+    expect(gateway.stdout()).not.toContain('reconnecting');
+    expect(gateway.stdout()).not.toContain('gateway ready');
+    expect(gateway.stderr() + gateway.stdout()).not.toContain('wrong-pw-5678');
+  });
+
+  it('stops at start and says to set REDIS_TLS_CA_FILE when the certificate cannot be verified', async () => {
+    const port = await freePort();
+    const { REDIS_TLS_CA_FILE: _, ...withoutCa } = env(
+      redis.url({ user: 'gateway', password: 'gateway-pw-1234' }),
+      port,
+    );
+    const gateway = spawnApp('gateway', withoutCa);
+    expect(await gateway.exited).toBe(78);
+    expect(gateway.stderr()).toContain('presented a TLS certificate that cannot be trusted');
+    expect(gateway.stderr()).toContain('Set REDIS_TLS_CA_FILE');
+  });
+});
