@@ -27,7 +27,13 @@ import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
 import type { JobContext } from './processors/job-context.ts';
-import { ReportPublisher } from './report-publisher.ts';
+import {
+  CheckRunOutput,
+  CommentOutput,
+  type PublishOutput,
+  PullRequestGate,
+  ReportPublisher,
+} from './publishing/index.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -97,7 +103,18 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       logger: logger.child({ component: 'github' }),
     });
   const running = new RunningEvaluations();
-  const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
+  // Where an evaluation is shown, in the order each moment is written: the comment first, so
+  // whoever sees the check run finished finds the comment already updated.
+  const outputs: PublishOutput[] = [
+    new CommentOutput(),
+    new CheckRunOutput({ redis, prefix: config.prefix }),
+  ];
+  const publisher = new ReportPublisher({
+    github,
+    gate: new PullRequestGate({ redis, prefix: config.prefix }),
+    outputs,
+    now,
+  });
   const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {

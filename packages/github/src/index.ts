@@ -21,7 +21,7 @@ export { getPermission, type RepoPermission } from './get-permission.ts';
 export { getPullRequest, type PullRequestInfo, type PullRequestSide } from './get-pull-request.ts';
 export { gitAuthHeader, gitCredentialEnv } from './git-credential-env.ts';
 export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } from './github-errors.ts';
-export { EVALBOT_COMMENT_MARKER } from './list-report-comments.ts';
+export { EVALBOT_COMMENT_MARKER, listReportComments, type ReportComment } from './list-report-comments.ts';
 export { removeLabel } from './remove-label.ts';
 export { replyToPullRequest } from './reply-to-pull-request.ts';
 export {

@@ -14,7 +14,7 @@ import type { BaseResultCache } from '../base-result-cache.ts';
 import type { WorkerConfig } from '../env.ts';
 import { mayRunHead } from '../fork-guard.ts';
 import { HandBackError } from '../hand-back-error.ts';
-import type { ReportPublisher } from '../report-publisher.ts';
+import type { ReportPublisher } from '../publishing/index.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
