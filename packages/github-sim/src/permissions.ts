@@ -3,7 +3,7 @@ import { githubError } from './http-kit.ts';
 export type PermissionLevel = 'read' | 'write';
 export type Permissions = Record<string, PermissionLevel>;
 
-/** The App's permissions (as app.yml asks for them), which every installation granted. */
+/** The App's permissions (as app.yml asks for them); installations grant them by default. */
 export const APP_PERMISSIONS: Readonly<Permissions> = {
   checks: 'write',
   contents: 'read',
@@ -18,9 +18,22 @@ export const APP_PERMISSIONS: Readonly<Permissions> = {
  */
 export type PermissionNeed = readonly (readonly [name: string, level: PermissionLevel])[];
 
-/** Whether a token with `granted` (null: every permission of the installation) meets `need`. */
-export function grants(granted: Permissions | null, need: PermissionNeed): boolean {
-  const have = granted ?? APP_PERMISSIONS;
+/**
+ * Whether a token meets `need`: its own permissions (null when not narrowed) within what its
+ * installation granted now (an owner may have taken a permission back since it was minted).
+ */
+export function tokenGrants(
+  token: { permissions: Permissions | null },
+  installation: { permissions: Permissions },
+  need: PermissionNeed,
+): boolean {
+  return (
+    grants(installation.permissions, need) && (token.permissions === null || grants(token.permissions, need))
+  );
+}
+
+/** Whether `have` meets `need`. */
+export function grants(have: Permissions, need: PermissionNeed): boolean {
   return need.some(([name, level]) => {
     // A token scoped to some permissions still reads the repositories' metadata, as on GitHub.
     const got = have[name] ?? (name === 'metadata' ? 'read' : undefined);
@@ -31,9 +44,12 @@ export function grants(granted: Permissions | null, need: PermissionNeed): boole
 /**
  * The `permissions` of `POST /app/installations/{id}/access_tokens`, or null when none were
  * asked (the token gets all of the installation's). Asking for more than the installation
- * has is refused with GitHub's 422.
+ * granted is refused with GitHub's 422.
  */
-export function requestedPermissions(body: Record<string, unknown>): Permissions | null {
+export function requestedPermissions(
+  body: Record<string, unknown>,
+  granted: Permissions,
+): Permissions | null {
   const asked = body.permissions;
   if (asked === undefined) return null;
   if (typeof asked !== 'object' || asked === null || Array.isArray(asked)) {
@@ -47,7 +63,7 @@ export function requestedPermissions(body: Record<string, unknown>): Permissions
         `Invalid request.\n\n${JSON.stringify(level)} is not a permission level of ${name}.`,
       );
     }
-    if (!grants(APP_PERMISSIONS, [[name, level]])) {
+    if (!grants(granted, [[name, level]])) {
       throw githubError(422, 'The permissions requested are not granted to this installation.');
     }
     out[name] = level;

@@ -55,7 +55,7 @@ export const appRoutes: ApiRoute[] = [
       const installation = state.installations.get(Number(params.installation_id));
       if (!installation) throw notFound();
       const repos = narrowRepositories(state, installation.id, body);
-      const permissions = requestedPermissions(body);
+      const permissions = requestedPermissions(body, installation.permissions);
       const now = state.clock();
       const token = {
         token: newInstallationToken(),
@@ -71,7 +71,7 @@ export const appRoutes: ApiRoute[] = [
         body: {
           token: token.token,
           expires_at: isoTime(token.expiresAt),
-          permissions: permissions ?? appJson(state.app, urls).permissions,
+          permissions: permissions ?? { ...installation.permissions },
           repository_selection: repos ? 'selected' : installation.repositorySelection,
           ...(repos ? { repositories: repos.map((r) => repositoryJson(r, urls)) } : {}),
         },

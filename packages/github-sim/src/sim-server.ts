@@ -13,7 +13,7 @@ import type { FaultEffect, FaultInjector } from './faults.ts';
 import { serveGitCgi } from './git-http-backend.ts';
 import type { GitRepos } from './git-repos.ts';
 import { type ApiResult, parseJsonBody, readBody, SimHttpError } from './http-kit.ts';
-import { grants, type PermissionNeed } from './permissions.ts';
+import { type PermissionNeed, tokenGrants } from './permissions.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { authKind, loggableHeaders, type RequestLog } from './request-log.ts';
 import type { SimState, SimUrls } from './sim-state.ts';
@@ -162,7 +162,7 @@ async function serveGit(
     token &&
     installation &&
     tokenCovers(token, installation, repo) &&
-    grants(token.permissions, CONTENTS_READ);
+    tokenGrants(token, installation, CONTENTS_READ);
   if ((credential !== undefined && !allowed) || (repo.private && !allowed)) {
     res.setHeader('www-authenticate', 'Basic realm="GitHub"');
     return sendText(

@@ -106,6 +106,8 @@ export interface SimInstallation {
   repositorySelection: 'all' | 'selected';
   /** For `selected`: the repositories it may touch. */
   repoIds: Set<number>;
+  /** What the installation granted the App: every token's ceiling. */
+  permissions: Permissions;
   createdAt: number;
 }
 

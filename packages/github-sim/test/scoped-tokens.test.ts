@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GitHubSim, startGitHubSim } from '../src/index.ts';
+import { APP_PERMISSIONS, type GitHubSim, startGitHubSim } from '../src/index.ts';
 import { runGit, tokenHeaderEnv } from './git-helpers.ts';
 import { goodClaims, installationToken, signJwt } from './jwt-helpers.ts';
 
@@ -100,5 +100,23 @@ describe('a scoped installation token', () => {
     expect(await tooMuch.json()).toMatchObject({
       message: 'The permissions requested are not granted to this installation.',
     });
+  });
+
+  it('loses what its installation no longer grants, and none is minted for it', async () => {
+    const token = await installationToken(sim, 5, {
+      repositories: ['model'],
+      permissions: { issues: 'write' },
+    });
+    const post = () => api(token, 'POST', '/repos/octo/model/issues/1/comments', { body: 'again' });
+    expect((await post()).status).toBe(201);
+    sim.setInstallationPermissions(5, { checks: 'write', contents: 'read', metadata: 'read' });
+    try {
+      expect((await post()).status).toBe(403);
+      await expect(
+        installationToken(sim, 5, { repositories: ['model'], permissions: { issues: 'write' } }),
+      ).rejects.toThrow(/422.*not granted/);
+    } finally {
+      sim.setInstallationPermissions(5, APP_PERMISSIONS);
+    }
   });
 });

@@ -24,6 +24,7 @@ export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } fro
 export { EVALBOT_COMMENT_MARKER, listReportComments, type ReportComment } from './list-report-comments.ts';
 export { removeLabel } from './remove-label.ts';
 export { replyToPullRequest } from './reply-to-pull-request.ts';
+export { type AppPermission, cloneScope, type TokenScope } from './token-scope.ts';
 export {
   type UpsertCommentOptions,
   type UpsertCommentResult,

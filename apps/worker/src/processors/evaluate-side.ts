@@ -1,5 +1,5 @@
 import { evaluateCommit, type Sandbox, toSideOutcome } from '@evalbot/evaluator';
-import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
+import { cloneScope, type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
   type EvaluateJob,
   evaluateJobSchema,
@@ -117,7 +117,8 @@ async function evaluateOrReuse(
   const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
   if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
 
-  const token = await deps.github.installationToken(pr.installationId);
+  // Enough to fetch this one repository, and nothing else.
+  const token = await deps.github.installationToken(pr.installationId, cloneScope(pr.repo));
   const result = await evaluateCommit({
     source: {
       url: pr.cloneUrl,

@@ -14,6 +14,7 @@ import type { PublishTurn } from './publish-turn.ts';
 import { refusalNote } from './refusal-note.ts';
 
 export const CHECK_RUN_NAME = 'evalbot';
+const CHECK_RUN_PERMISSIONS = { checks: 'write' } as const;
 const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
@@ -37,7 +38,7 @@ export class CheckRunOutput implements PublishOutput {
       await this.open(turn, output);
       return;
     }
-    await updateCheckRun(turn.octokit, {
+    await updateCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
       repo: pr.repo,
       checkRunId: Number(stored),
@@ -79,7 +80,7 @@ export class CheckRunOutput implements PublishOutput {
   /** Create the evaluation's check run (in progress, showing `output` if given) and store its id. */
   private async open(turn: PublishTurn, output?: { title: string; summary: string }): Promise<number> {
     const { pr, evaluationId } = turn.ctx;
-    const { id } = await createCheckRun(turn.octokit, {
+    const { id } = await createCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
       repo: pr.repo,
       headSha: pr.headSha,
@@ -100,7 +101,7 @@ export class CheckRunOutput implements PublishOutput {
     const { pr } = turn.ctx;
     const stored = await this.deps.redis.get(this.key(turn));
     const checkRunId = stored ? Number(stored) : await this.open(turn);
-    await completeCheckRun(turn.octokit, {
+    await completeCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
       repo: pr.repo,
       checkRunId,

@@ -1,7 +1,7 @@
 import { upsertPullRequestComment } from '@evalbot/github';
 import { type Report, renderCancelledComment, renderForkRefusal, renderPending } from '@evalbot/report';
 import type { CancelledInput, Notice, PendingInput, PublishOutput } from './publish-output.ts';
-import type { PublishTurn } from './publish-turn.ts';
+import { COMMENT_PERMISSIONS, type PublishTurn } from './publish-turn.ts';
 import { refusalNote } from './refusal-note.ts';
 
 /**
@@ -66,7 +66,7 @@ export class CommentOutput implements PublishOutput {
 
   private async write(turn: PublishTurn, rendered: string): Promise<void> {
     const { pr, log } = turn.ctx;
-    const result = await upsertPullRequestComment(turn.octokit, {
+    const result = await upsertPullRequestComment(turn.octokit(COMMENT_PERMISSIONS), {
       owner: pr.owner,
       repo: pr.repo,
       issueNumber: pr.number,

@@ -4,9 +4,13 @@ import {
   type GitHubClient,
   listReportComments,
   type ReportComment,
+  type TokenScope,
 } from '@evalbot/github';
 import { type HistoryEntry, parseReportHistory } from '@evalbot/report';
 import type { PublishContext, Refusal } from './publish-output.ts';
+
+/** What reading and writing the PR's comment needs. */
+export const COMMENT_PERMISSIONS: TokenScope['permissions'] = { issues: 'write' };
 
 /**
  * One turn of publishing under the per-PR lock: what the outputs share, each read at most once
@@ -16,15 +20,29 @@ import type { PublishContext, Refusal } from './publish-output.ts';
  */
 export class PublishTurn {
   readonly refusals: Refusal[] = [];
-  readonly octokit: GitHubClient;
   private listing: Promise<ReportComment[]> | undefined;
+  private readonly clients = new Map<string, GitHubClient>();
 
   constructor(
     readonly ctx: PublishContext,
     readonly now: Date,
     private readonly github: GitHubApp,
-  ) {
-    this.octokit = github.installationOctokit(ctx.pr.installationId, ctx.log);
+  ) {}
+
+  /**
+   * A client whose token covers only the PR's repository and `permissions`: an output writes
+   * with what it needs, and an installation that lacks one output's permission still lets the
+   * others write.
+   */
+  octokit(permissions: TokenScope['permissions']): GitHubClient {
+    const key = JSON.stringify(Object.entries(permissions).sort());
+    let client = this.clients.get(key);
+    if (!client) {
+      const scope = { repositories: [this.ctx.pr.repo], permissions };
+      client = this.github.installationOctokit(this.ctx.pr.installationId, this.ctx.log, scope);
+      this.clients.set(key, client);
+    }
+    return client;
   }
 
   botLogin(): Promise<string> {
@@ -34,7 +52,7 @@ export class PublishTurn {
   /** The PR's report comments by the App, oldest first (read once). */
   reportComments(): Promise<ReportComment[]> {
     this.listing ??= this.botLogin().then((botLogin) =>
-      listReportComments(this.octokit, {
+      listReportComments(this.octokit(COMMENT_PERMISSIONS), {
         owner: this.ctx.pr.owner,
         repo: this.ctx.pr.repo,
         issueNumber: this.ctx.pr.number,

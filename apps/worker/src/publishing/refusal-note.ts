@@ -9,13 +9,13 @@ export function refusalNote(refusals: readonly Refusal[]): string {
   return refusals
     .map(({ channel, permission, error }) => {
       const answer = `GitHub answered ${error.status ?? 'an error'}: _${oneLine(error.message)}_`;
-      return `⚠️ **evalbot could not write its ${channel} on this pull request.** ${answer}. ${remedy(error.status, permission)}`;
+      return `⚠️ **evalbot could not write its ${channel} on this pull request.** ${answer}. ${remedy(error.status, error.message, permission)}`;
     })
     .join('\n\n');
 }
 
-function remedy(status: number | undefined, permission: string): string {
-  if (status === 403) {
+function remedy(status: number | undefined, message: string, permission: string): string {
+  if (status === 403 || (status === 422 && /permission/i.test(message))) {
     return `The App lacks the **${permission}** permission on this repository, or an organization policy restricts the App. The App's owner grants it under Settings → Developer settings → GitHub Apps → the App → Permissions & events; the owner of this repository's account then accepts it under Settings → GitHub Apps → the App → Configure (an organization owner also lifts any restriction there). Then add the evaluate label again or comment \`/evaluate\`.`;
   }
   if (status === 404) {

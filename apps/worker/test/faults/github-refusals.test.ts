@@ -81,6 +81,32 @@ describe('a PR evaluation GitHub refuses for good', { timeout: 150_000 }, () => 
     await expectNothingLeftBehind(fault, [marker]);
   });
 
+  it('fails at once when the installation has not granted the comment’s permission, and the check run says so', async () => {
+    const { stack } = fault;
+    const { pr, marker } = await goodPullRequest('issues-not-granted');
+    const granted = { ...stack.sim.state.installations.get(pr.installationId)?.permissions };
+    // An owner has not accepted the App's issues and pull_requests permissions.
+    stack.sim.setInstallationPermissions(pr.installationId, {
+      checks: 'write',
+      contents: 'read',
+      metadata: 'read',
+    });
+    try {
+      await deliverOk(stack, pr.labeledDelivery());
+      const job = await failedCompareJob(pr);
+      expect(job.attemptsMade).toBe(1);
+    } finally {
+      stack.sim.setInstallationPermissions(pr.installationId, granted);
+    }
+    expect(botComments(stack, pr)).toEqual([]);
+    const runs = checkRunsOf(stack, pr, pr.headSha);
+    expect(runs.map((r) => [r.status, r.conclusion])).toEqual([['completed', 'neutral']]);
+    const summary = runs[0]?.output.summary ?? '';
+    expect(summary).toContain('The permissions requested are not granted to this installation');
+    expect(summary).toContain('**Issues: Read and write**');
+    await expectNothingLeftBehind(fault, [marker]);
+  });
+
   it('fails at once when the check run is refused, and the comment says so', async () => {
     const { stack } = fault;
     const repo = 'no-checks-permission';
@@ -157,6 +183,25 @@ it('waits out a secondary rate limit on the comment as GitHub asks, and posts it
   expect((postedAt ?? 0) - (limitedAt ?? 0)).toBeGreaterThanOrEqual(2000);
   const body = await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
   expect(body).toMatch(GOOD_REPORT);
+  await expectNothingLeftBehind(fault, [marker]);
+}, 150_000);
+
+it('clones and writes with tokens that reach only the PR’s repository and what each step needs', async () => {
+  const { stack } = fault;
+  const before = new Set(stack.sim.state.tokens.keys());
+  const { pr, marker } = await goodPullRequest('scoped-tokens');
+  await deliverOk(stack, pr.labeledDelivery());
+
+  await waitForReport(fault, pr, pr.headSha);
+  await expectOneReport(fault, pr, pr.headSha, { conclusion: 'neutral' });
+  const repoId = stack.sim.state.repo(pr.owner, pr.repo)?.id;
+  const minted = [...stack.sim.state.tokens.values()].filter((t) => !before.has(t.token));
+  expect(minted.map((t) => [...(t.repoIds ?? ['every repository'])])).toEqual(minted.map(() => [repoId]));
+  // Each worker process mints its own, so a scope may come more than once.
+  const scopes = new Set(minted.map((t) => JSON.stringify(t.permissions)));
+  expect([...scopes].sort()).toEqual(
+    [{ checks: 'write' }, { contents: 'read' }, { issues: 'write' }].map((p) => JSON.stringify(p)),
+  );
   await expectNothingLeftBehind(fault, [marker]);
 }, 150_000);
 
