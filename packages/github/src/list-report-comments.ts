@@ -1,7 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-
-/** The hidden line that marks evalbot's report comment (same as `COMMENT_MARKER` in @evalbot/report). */
-export const EVALBOT_COMMENT_MARKER = '<!-- evalbot:report -->';
+import { EVALBOT_COMMENT_MARKER } from './github-facts.ts';
 
 /** One of evalbot's report comments, as GitHub lists it. */
 export interface ReportComment {

@@ -1,7 +1,8 @@
 import type { Octokit } from '@octokit/rest';
+import { EVALBOT_COMMENT_MARKER, GITHUB_LIMITS } from './github-facts.ts';
 import { withKeyedLock } from './keyed-lock.ts';
-import { EVALBOT_COMMENT_MARKER, listReportComments, type ReportComment } from './list-report-comments.ts';
-import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
+import { listReportComments, type ReportComment } from './list-report-comments.ts';
+import { truncateForGitHub } from './truncate-for-github.ts';
 
 export interface UpsertCommentOptions {
   owner: string;

@@ -1,7 +1,6 @@
-import { completeCheckRun, createCheckRun, updateCheckRun } from '@evalbot/github';
+import { type CheckRunResult, completeCheckRun, createCheckRun, updateCheckRun } from '@evalbot/github';
 import { redisKeys } from '@evalbot/jobs';
 import {
-  type CheckRunOutput as CheckRunResult,
   type Report,
   renderCancelled,
   renderForkRefusalCheckRun,
