@@ -80,7 +80,10 @@ export async function compareAndPublish(
 
   const guard = { github: deps.github, redis: deps.redis, prefix: deps.prefix, log };
   if (!(await mayRunHead(guard, { pr, request, evaluationKey: data.evaluationKey }))) {
-    const octokit = deps.github.installationOctokit(pr.installationId, log);
+    const octokit = deps.github.installationOctokit(pr.installationId, log, {
+      repositories: [pr.repo],
+      permissions: { issues: 'write' },
+    });
     await removeLabel(octokit, {
       owner: pr.owner,
       repo: pr.repo,
