@@ -103,6 +103,7 @@ describe('a PR evaluation GitHub refuses for good', { timeout: 150_000 }, () => 
     expect(runs.map((r) => [r.status, r.conclusion])).toEqual([['completed', 'neutral']]);
     const summary = runs[0]?.output.summary ?? '';
     expect(summary).toContain('The permissions requested are not granted to this installation');
+    expect(summary).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
     expect(summary).toContain('**Issues: Read and write**');
     await expectNothingLeftBehind(fault, [marker]);
   });
@@ -202,6 +203,8 @@ it('clones and writes with tokens that reach only the PR’s repository and what
   expect([...scopes].sort()).toEqual(
     [{ checks: 'write' }, { contents: 'read' }, { issues: 'write' }].map((p) => JSON.stringify(p)),
   );
+  // One listing of the PR's comments per publish: the ⏳ comment, then the report.
+  expect(stack.sim.requestsMatching(`GET /repos/${pr.owner}/${pr.repo}/issues/:n/comments`)).toHaveLength(2);
   await expectNothingLeftBehind(fault, [marker]);
 }, 150_000);
 
