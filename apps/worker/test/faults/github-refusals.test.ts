@@ -161,6 +161,38 @@ describe('a PR evaluation GitHub refuses for good', { timeout: 150_000 }, () => 
   });
 });
 
+it('fails an /evaluate at once when GitHub refuses the commenter’s permission check for good', async () => {
+  const { stack } = fault;
+  const { pr } = await goodPullRequest('evaluate-refused');
+  const refused = stack.sim.injectFault({
+    route: `GET /repos/octo-org/${pr.repo}/collaborators/:username/permission`,
+    kind: 'error',
+    status: 403,
+    message: NOT_ACCESSIBLE,
+    times: 10,
+  });
+  const comment = stack.sim.addIssueComment({ ...pr, body: '/evaluate', user: 'mona' });
+  await deliverOk(
+    stack,
+    pr.delivery({
+      event: 'issue_comment',
+      action: 'created',
+      comment: { id: comment.id, body: '/evaluate', author: 'mona' },
+      sender: 'mona',
+    }),
+  );
+
+  const job = await waitFor(async () => (await jobsOfPullRequest(fault.queues.command, pr, ['failed']))[0], {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    what: 'the failed /evaluate job',
+  });
+  expect(job.attemptsMade).toBe(1);
+  expect(job.failedReason).toContain('GitHub answered 403');
+  expect(refused.hits).toBe(1);
+  expect(await jobsOfPullRequest(fault.queues.command, pr, ['delayed', 'wait', 'active'])).toEqual([]);
+}, 60_000);
+
 it('waits out a secondary rate limit on the comment as GitHub asks, and posts it once', async () => {
   const { stack } = fault;
   const repo = 'secondary-limit-comment';
