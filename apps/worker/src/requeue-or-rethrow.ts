@@ -1,4 +1,4 @@
-import { classifyGitHubError } from '@evalbot/github';
+import { permanentGitHubError } from '@evalbot/github';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { HandBackError } from './hand-back-error.ts';
 import { rateLimitedUntil } from './rate-limited-until.ts';
@@ -29,8 +29,8 @@ export async function requeueOrRethrow(job: Job, token: string | undefined, erro
 
 function permanentAsUnrecoverable(error: unknown): unknown {
   if (error instanceof UnrecoverableError) return error;
-  const info = classifyGitHubError(error);
-  if (info.retryable || info.status === undefined || info.status < 400 || info.status >= 500) return error;
+  const info = permanentGitHubError(error);
+  if (!info) return error;
   const failure = new UnrecoverableError(
     `GitHub answered ${info.status} (${info.message}${info.requestId ? `, request ${info.requestId}` : ''}); not retried: the same request would be refused again`,
   );

@@ -18,7 +18,12 @@ export { type FoundComment, findPullRequestComment } from './find-pull-request-c
 export { getPermission, type RepoPermission } from './get-permission.ts';
 export { getPullRequest, type PullRequestInfo, type PullRequestSide } from './get-pull-request.ts';
 export { gitAuthHeader, gitCredentialEnv } from './git-credential-env.ts';
-export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } from './github-errors.ts';
+export {
+  classifyGitHubError,
+  type GitHubErrorInfo,
+  isRetryableGitHubError,
+  permanentGitHubError,
+} from './github-errors.ts';
 export {
   type CheckRunConclusion,
   type CheckRunOutput,

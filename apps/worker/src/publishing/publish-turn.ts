@@ -1,8 +1,8 @@
 import {
-  classifyGitHubError,
   type GitHubApp,
   type GitHubClient,
   listReportComments,
+  permanentGitHubError,
   type ReportComment,
   type TokenScope,
 } from '@evalbot/github';
@@ -76,8 +76,7 @@ export class PublishTurn {
       const [ours] = await this.reportComments();
       return parseReportHistory(ours?.body);
     } catch (error) {
-      if (classifyGitHubError(error).retryable || classifyGitHubError(error).status === undefined)
-        throw error;
+      if (!permanentGitHubError(error)) throw error;
       return [];
     }
   }

@@ -1,4 +1,4 @@
-import { classifyGitHubError, type GitHubApp } from '@evalbot/github';
+import { type GitHubApp, permanentGitHubError } from '@evalbot/github';
 import { type BuildReportInput, buildReport } from '@evalbot/report';
 import type { Notice, PublishContext, PublishOutput } from './publish-output.ts';
 import { PublishRefusedError } from './publish-refused-error.ts';
@@ -143,8 +143,8 @@ export class ReportPublisher {
       await write(output);
       return true;
     } catch (error) {
-      const info = classifyGitHubError(error);
-      if (info.retryable || info.status === undefined) throw error;
+      const info = permanentGitHubError(error);
+      if (!info) throw error;
       turn.refusals.push({ channel: output.channel, permission: output.permission, error: info });
       turn.ctx.log.warn(
         { channel: output.channel, status: info.status, requestId: info.requestId, err: error },
