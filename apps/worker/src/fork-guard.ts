@@ -20,7 +20,10 @@ export async function mayRunHead(
   const key = redisKeys.forkGuard(deps.prefix, opts.evaluationKey);
   const cached = await deps.redis.get(key);
   if (cached) return cached === 'allowed';
-  const octokit = deps.github.installationOctokit(pr.installationId, deps.log);
+  const octokit = deps.github.installationOctokit(pr.installationId, deps.log, {
+    repositories: [pr.repo],
+    permissions: { metadata: 'read' },
+  });
   const permission = await getPermission(octokit, { owner: pr.owner, repo: pr.repo, username: pr.author });
   const decision = permission.canWrite ? 'allowed' : 'refused';
   await deps.redis.set(key, decision, 'EX', DECISION_TTL_SECONDS);

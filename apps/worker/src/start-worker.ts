@@ -29,7 +29,13 @@ import { JobLogFiles } from './job-log-files.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
-import { ReportPublisher } from './report-publisher.ts';
+import {
+  CheckRunOutput,
+  CommentOutput,
+  type PublishOutput,
+  PullRequestGate,
+  ReportPublisher,
+} from './publishing/index.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
@@ -100,7 +106,18 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       onRateLimitWait: (limit) => metrics.rateLimitWaits.inc({ limit, where: 'client' }),
     });
   const running = new RunningEvaluations();
-  const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
+  // Where an evaluation is shown, in the order each moment is written: the comment first, so
+  // whoever sees the check run finished finds the comment already updated.
+  const outputs: PublishOutput[] = [
+    new CommentOutput(),
+    new CheckRunOutput({ redis, prefix: config.prefix }),
+  ];
+  const publisher = new ReportPublisher({
+    github,
+    gate: new PullRequestGate({ redis, prefix: config.prefix }),
+    outputs,
+    now,
+  });
   const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {

@@ -1,6 +1,7 @@
 import { type Caller, requireApp, tokenCovers } from './caller-auth.ts';
 import type { GitRepos } from './git-repos.ts';
 import { type ApiResult, githubError, notFound } from './http-kit.ts';
+import { type PermissionNeed, tokenGrants } from './permissions.ts';
 import { type CompiledPattern, compilePathPattern, matchPath } from './route-pattern.ts';
 import type { SimRepo, SimState, SimUrls } from './sim-state.ts';
 
@@ -31,6 +32,8 @@ export interface ApiRoute {
   method: string;
   path: string;
   access: Access;
+  /** What an installation token needs on `repo` routes; refused with GitHub's 403 otherwise. */
+  permission?: PermissionNeed;
   handle(ctx: RouteContext & { repo: SimRepo }): ApiResult | Promise<ApiResult>;
 }
 
@@ -85,6 +88,9 @@ function authorize(route: ApiRoute, ctx: RouteContext): SimRepo | undefined {
       if (caller.kind === 'app') throw githubError(403, 'Resource not accessible by integration');
       // GitHub hides repositories a token cannot see behind 404, never 403.
       if (!repo || !tokenCovers(caller.token, caller.installation, repo)) throw notFound();
+      if (route.permission && !tokenGrants(caller.token, caller.installation, route.permission)) {
+        throw githubError(403, 'Resource not accessible by integration');
+      }
       return repo;
     }
   }

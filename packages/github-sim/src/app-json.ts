@@ -1,3 +1,4 @@
+import { APP_PERMISSIONS } from './permissions.ts';
 import { nodeId, userJson } from './repository-json.ts';
 import { isoTime, type SimApp, type SimInstallation, type SimState, type SimUrls } from './sim-state.ts';
 
@@ -16,13 +17,7 @@ export function appJson(app: SimApp, urls: SimUrls) {
     html_url: `${urls.web}/apps/${app.slug}`,
     created_at: isoTime(app.createdAt),
     updated_at: isoTime(app.createdAt),
-    permissions: {
-      checks: 'write',
-      contents: 'read',
-      issues: 'write',
-      metadata: 'read',
-      pull_requests: 'write',
-    },
+    permissions: { ...APP_PERMISSIONS },
     events: ['issue_comment', 'pull_request'],
     installations_count: 0,
   };
@@ -41,7 +36,7 @@ export function installationJson(installation: SimInstallation, state: SimState,
     client_id: state.app.clientId,
     target_id: installation.account.id,
     target_type: installation.account.type,
-    permissions: appJson(state.app, urls).permissions,
+    permissions: { ...installation.permissions },
     events: appJson(state.app, urls).events,
     created_at: isoTime(installation.createdAt),
     updated_at: isoTime(installation.createdAt),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ApiRoute } from './api-router.ts';
 import { appJson, installationJson } from './app-json.ts';
 import { githubError, notFound, paginate } from './http-kit.ts';
+import { requestedPermissions } from './permissions.ts';
 import { repositoryJson, userJson } from './repository-json.ts';
 import { installationCovers, isoTime, type SimRepo, type SimState } from './sim-state.ts';
 
@@ -54,6 +55,7 @@ export const appRoutes: ApiRoute[] = [
       const installation = state.installations.get(Number(params.installation_id));
       if (!installation) throw notFound();
       const repos = narrowRepositories(state, installation.id, body);
+      const permissions = requestedPermissions(body, installation.permissions);
       const now = state.clock();
       const token = {
         token: newInstallationToken(),
@@ -61,6 +63,7 @@ export const appRoutes: ApiRoute[] = [
         createdAt: now,
         expiresAt: now + settings.tokenLifetimeMs,
         repoIds: repos ? new Set(repos.map((r) => r.id)) : null,
+        permissions,
       };
       state.tokens.set(token.token, token);
       return {
@@ -68,7 +71,7 @@ export const appRoutes: ApiRoute[] = [
         body: {
           token: token.token,
           expires_at: isoTime(token.expiresAt),
-          permissions: appJson(state.app, urls).permissions,
+          permissions: permissions ?? { ...installation.permissions },
           repository_selection: repos ? 'selected' : installation.repositorySelection,
           ...(repos ? { repositories: repos.map((r) => repositoryJson(r, urls)) } : {}),
         },

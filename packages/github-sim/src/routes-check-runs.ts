@@ -1,5 +1,6 @@
 import type { ApiRoute, RouteContext } from './api-router.ts';
 import { githubError, invalidRequest, notFound, paginate } from './http-kit.ts';
+import { CHECKS_READ, CHECKS_WRITE } from './permissions.ts';
 import { checkRunJson } from './pull-request-json.ts';
 import type { SimCheckRun, SimRepo } from './sim-state.ts';
 
@@ -25,6 +26,7 @@ export const checkRunRoutes: ApiRoute[] = [
     method: 'POST',
     path: '/repos/:owner/:repo/check-runs',
     access: 'repo',
+    permission: CHECKS_WRITE,
     handle: async (ctx) => {
       const { body } = ctx;
       if (typeof body.name !== 'string' || body.name === '') throw invalidRequest('"name" wasn\'t supplied.');
@@ -55,6 +57,7 @@ export const checkRunRoutes: ApiRoute[] = [
     method: 'PATCH',
     path: '/repos/:owner/:repo/check-runs/:check_run_id',
     access: 'repo',
+    permission: CHECKS_WRITE,
     handle: (ctx) => {
       const run = checkRunOf(ctx);
       // Validate on a copy so a refused update changes nothing.
@@ -68,12 +71,14 @@ export const checkRunRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/check-runs/:check_run_id',
     access: 'repo',
+    permission: CHECKS_READ,
     handle: (ctx) => ({ status: 200, body: checkRunJson(checkRunOf(ctx), ctx.state, ctx.urls) }),
   },
   {
     method: 'GET',
     path: '/repos/:owner/:repo/commits/:ref/check-runs',
     access: 'repo',
+    permission: CHECKS_READ,
     handle: (ctx) => {
       const ref = ctx.params.ref ?? '';
       const sha = ctx.repo.branches.get(ref) ?? ref;

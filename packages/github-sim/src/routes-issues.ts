@@ -1,5 +1,6 @@
 import type { ApiRoute, RouteContext } from './api-router.ts';
 import { githubError, invalidRequest, notFound, paginate, validationFailed } from './http-kit.ts';
+import { ISSUES_READ, ISSUES_WRITE } from './permissions.ts';
 import { commentJson, reactionJson } from './pull-request-json.ts';
 import { labelJson } from './repository-json.ts';
 import type { SimAccount, SimComment, SimPullRequest, SimRepo } from './sim-state.ts';
@@ -14,12 +15,14 @@ export const issueRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/issues/comments/:comment_id',
     access: 'repo',
+    permission: ISSUES_READ,
     handle: (ctx) => ({ status: 200, body: commentJson(commentOf(ctx), ctx.state, ctx.urls) }),
   },
   {
     method: 'PATCH',
     path: '/repos/:owner/:repo/issues/comments/:comment_id',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       const comment = commentOf(ctx);
       comment.body = bodyOf(ctx);
@@ -31,6 +34,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'DELETE',
     path: '/repos/:owner/:repo/issues/comments/:comment_id',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       ctx.state.comments.delete(commentOf(ctx).id);
       return { status: 204 };
@@ -40,6 +44,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/issues/comments/:comment_id/reactions',
     access: 'repo',
+    permission: ISSUES_READ,
     handle: (ctx) => {
       const page = paginate(commentOf(ctx).reactions, ctx.url);
       return { status: 200, body: page.items.map((r) => reactionJson(r, ctx.urls)), headers: page.headers };
@@ -49,6 +54,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'POST',
     path: '/repos/:owner/:repo/issues/comments/:comment_id/reactions',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       const comment = commentOf(ctx);
       const content = ctx.body.content;
@@ -67,6 +73,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/issues/:issue_number/comments',
     access: 'repo',
+    permission: ISSUES_READ,
     handle: (ctx) => {
       const pr = pullOf(ctx);
       const comments = [...ctx.state.comments.values()]
@@ -84,6 +91,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'POST',
     path: '/repos/:owner/:repo/issues/:issue_number/comments',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       const pr = pullOf(ctx);
       const now = ctx.state.clock();
@@ -106,12 +114,14 @@ export const issueRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/issues/:issue_number/labels',
     access: 'repo',
+    permission: ISSUES_READ,
     handle: (ctx) => ({ status: 200, body: labelsJson(ctx.repo, pullOf(ctx), ctx) }),
   },
   {
     method: 'POST',
     path: '/repos/:owner/:repo/issues/:issue_number/labels',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       const pr = pullOf(ctx);
       const names = Array.isArray(ctx.body.labels) ? ctx.body.labels.map(String) : undefined;
@@ -124,6 +134,7 @@ export const issueRoutes: ApiRoute[] = [
     method: 'DELETE',
     path: '/repos/:owner/:repo/issues/:issue_number/labels/:name',
     access: 'repo',
+    permission: ISSUES_WRITE,
     handle: (ctx) => {
       const pr = pullOf(ctx);
       const wanted = (ctx.params.name ?? '').toLowerCase();

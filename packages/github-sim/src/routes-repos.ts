@@ -1,5 +1,6 @@
 import type { ApiRoute } from './api-router.ts';
 import { notFound, paginate } from './http-kit.ts';
+import { METADATA_READ, PULLS_READ } from './permissions.ts';
 import { pullRequestJson } from './pull-request-json.ts';
 import { repositoryJson, userJson } from './repository-json.ts';
 import type { RepoRole, SimRepo } from './sim-state.ts';
@@ -10,12 +11,14 @@ export const repoRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo',
     access: 'repo',
+    permission: METADATA_READ,
     handle: ({ repo, urls }) => ({ status: 200, body: repositoryJson(repo, urls) }),
   },
   {
     method: 'GET',
     path: '/repos/:owner/:repo/pulls',
     access: 'repo',
+    permission: PULLS_READ,
     handle: ({ repo, state, urls, url }) => {
       const wanted = url.searchParams.get('state') ?? 'open';
       const pulls = state
@@ -30,6 +33,7 @@ export const repoRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/pulls/:pull_number',
     access: 'repo',
+    permission: PULLS_READ,
     handle: ({ repo, state, urls, params }) => {
       const pr = state.pull(repo, Number(params.pull_number));
       if (!pr) throw notFound();
@@ -40,6 +44,7 @@ export const repoRoutes: ApiRoute[] = [
     method: 'GET',
     path: '/repos/:owner/:repo/collaborators/:username/permission',
     access: 'repo',
+    permission: METADATA_READ,
     handle: ({ repo, state, urls, params }) => {
       const user = state.account(params.username ?? '');
       const role = roleOf(repo, user.login);

@@ -1,4 +1,5 @@
 import type { FileChanges, GitAuthor } from './git-repos.ts';
+import type { Permissions } from './permissions.ts';
 import type { pullRequestJson } from './pull-request-json.ts';
 
 /** What a test passes to the sim's scenario helpers. */
@@ -11,6 +12,11 @@ export interface CreateInstallationOptions {
   accountType?: 'User' | 'Organization';
   /** `all` (default): every repository of the account; `selected`: only those created with this installation id. */
   repositorySelection?: 'all' | 'selected';
+  /**
+   * What the installation granted (default: all the App's permissions). Less when an owner has
+   * not accepted a permission the App added later; change it with `sim.setInstallationPermissions`.
+   */
+  permissions?: Permissions;
 }
 
 export interface CreateRepoOptions {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { GitRepos } from './git-repos.ts';
+import { APP_PERMISSIONS } from './permissions.ts';
 import { commentJson, pullRequestJson } from './pull-request-json.ts';
 import { addLabel } from './routes-issues.ts';
 import type {
@@ -99,6 +100,7 @@ export function createScenario({ state, git, gitRoot, urls }: ScenarioDeps) {
         account: state.account(opts.account, opts.accountType ?? 'Organization'),
         repositorySelection: opts.repositorySelection ?? 'all',
         repoIds: new Set(),
+        permissions: { ...(opts.permissions ?? APP_PERMISSIONS) },
         createdAt: state.clock(),
       };
       state.installations.set(id, installation);

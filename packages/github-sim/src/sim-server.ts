@@ -13,10 +13,14 @@ import type { FaultEffect, FaultInjector } from './faults.ts';
 import { serveGitCgi } from './git-http-backend.ts';
 import type { GitRepos } from './git-repos.ts';
 import { type ApiResult, parseJsonBody, readBody, SimHttpError } from './http-kit.ts';
+import { type PermissionNeed, tokenGrants } from './permissions.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { authKind, loggableHeaders, type RequestLog } from './request-log.ts';
 import type { SimState, SimUrls } from './sim-state.ts';
 import { serveWebRoute } from './web-routes.ts';
+
+/** What a token needs to clone: `contents: read`. */
+const CONTENTS_READ: PermissionNeed = [['contents', 'read']];
 
 export const API_PREFIX = '/api/v3';
 const GIT_PATH =
@@ -154,7 +158,11 @@ async function serveGit(
   const credential = credentialOf(req.headers.authorization);
   const token = credential === undefined ? undefined : installationTokenOf(credential, deps.state);
   const installation = token && deps.state.installations.get(token.installationId);
-  const allowed = token && installation && tokenCovers(token, installation, repo);
+  const allowed =
+    token &&
+    installation &&
+    tokenCovers(token, installation, repo) &&
+    tokenGrants(token, installation, CONTENTS_READ);
   if ((credential !== undefined && !allowed) || (repo.private && !allowed)) {
     res.setHeader('www-authenticate', 'Basic realm="GitHub"');
     return sendText(

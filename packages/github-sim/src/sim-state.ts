@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { Permissions } from './permissions.ts';
 
 /** A user, organization or bot account. */
 export interface SimAccount {
@@ -105,6 +106,8 @@ export interface SimInstallation {
   repositorySelection: 'all' | 'selected';
   /** For `selected`: the repositories it may touch. */
   repoIds: Set<number>;
+  /** What the installation granted the App: every token's ceiling. */
+  permissions: Permissions;
   createdAt: number;
 }
 
@@ -114,6 +117,8 @@ export interface SimToken {
   expiresAt: number;
   /** Narrowed at creation (`repositories` / `repository_ids`), else every repository of the installation. */
   repoIds: Set<number> | null;
+  /** Narrowed at creation (`permissions`), else null: every permission of the installation. */
+  permissions: Permissions | null;
   createdAt: number;
 }
 

@@ -10,6 +10,7 @@ import { appJson, installationJson } from './app-json.ts';
 import { FaultInjector, type FaultSpec, type InjectedFault } from './faults.ts';
 import { createGitRepos } from './git-repos.ts';
 import { generateAppKeyPair } from './key-pair.ts';
+import type { Permissions } from './permissions.ts';
 import { checkRunJson, commentJson, pullRequestJson, reactionJson } from './pull-request-json.ts';
 import { RateLimits } from './rate-limits.ts';
 import { repositoryJson, userJson } from './repository-json.ts';
@@ -97,6 +98,11 @@ export type GitHubSim = Omit<Scenario, 'repoOf' | 'pullOf'> & {
   deletePrivateKey(privateKeyPem: string): void;
   /** Make every installation token issued so far expire now. */
   expireInstallationTokens(): void;
+  /**
+   * What an installation grants from now on, as when an owner has not accepted (or takes back)
+   * a permission: tokens asking for more are refused (422), live tokens lose what it lost (403).
+   */
+  setInstallationPermissions(installationId: number, permissions: Permissions): void;
   /** The raw state, for assertions the helpers do not cover. */
   state: SimState;
   close(): Promise<void>;
@@ -220,6 +226,11 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     },
     expireInstallationTokens: () => {
       for (const token of state.tokens.values()) token.expiresAt = Math.min(token.expiresAt, clock());
+    },
+    setInstallationPermissions: (installationId, permissions) => {
+      const installation = state.installations.get(installationId);
+      if (!installation) throw new Error(`github-sim: no installation ${installationId}`);
+      installation.permissions = { ...permissions };
     },
     state,
     close: async () => {

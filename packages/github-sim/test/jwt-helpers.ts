@@ -19,11 +19,14 @@ export function goodClaims(appId: number, nowSeconds = Math.floor(Date.now() / 1
 export async function installationToken(
   sim: { url: string; appId: number; privateKey: string | undefined },
   installationId: number,
+  /** `repositories`, `repository_ids`, `permissions`: a token narrowed to them. */
+  scope?: Record<string, unknown>,
 ): Promise<string> {
   const jwt = signJwt(goodClaims(sim.appId), sim.privateKey ?? '');
   const res = await fetch(`${sim.url}/app/installations/${installationId}/access_tokens`, {
     method: 'POST',
     headers: { authorization: `Bearer ${jwt}` },
+    ...(scope ? { body: JSON.stringify(scope) } : {}),
   });
   if (res.status !== 201) throw new Error(`token mint failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;

@@ -1,11 +1,5 @@
-import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
-
-/** A check run's title, summary and details (Markdown). */
-export interface CheckRunOutput {
-  title: string;
-  summary: string;
-  text?: string;
-}
+import { type CheckRunOutput, GITHUB_LIMITS } from './github-facts.ts';
+import { truncateForGitHub } from './truncate-for-github.ts';
 
 /** The output, cut to GitHub's limits so it is posted rather than refused. */
 export function fitCheckRunOutput(output: CheckRunOutput): CheckRunOutput {

@@ -1,16 +1,7 @@
 import type { Octokit } from '@octokit/rest';
-import { type CheckRunOutput, fitCheckRunOutput } from './check-run-output.ts';
+import { fitCheckRunOutput } from './check-run-output.ts';
 import type { CheckRunRef } from './create-check-run.ts';
-
-export type CheckRunConclusion =
-  | 'success'
-  | 'failure'
-  | 'neutral'
-  | 'cancelled'
-  | 'skipped'
-  | 'timed_out'
-  | 'action_required'
-  | 'stale';
+import type { CheckRunConclusion, CheckRunOutput } from './github-facts.ts';
 
 export interface CompleteCheckRunOptions {
   owner: string;

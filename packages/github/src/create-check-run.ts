@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
-import { type CheckRunOutput, fitCheckRunOutput } from './check-run-output.ts';
+import { fitCheckRunOutput } from './check-run-output.ts';
+import type { CheckRunOutput } from './github-facts.ts';
 
 export interface CreateCheckRunOptions {
   owner: string;

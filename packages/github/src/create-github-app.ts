@@ -6,7 +6,9 @@ import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
 import { createAppJwt, parsePrivateKey } from './app-jwt.ts';
 import { logRequests, octokitLog } from './octokit-logging.ts';
+import { createScopedTokenAuth } from './scoped-token-auth.ts';
 import { createTokenCache } from './token-cache.ts';
+import type { TokenScope } from './token-scope.ts';
 
 /** Octokit with GitHub's recommended retry (5xx) and throttling (rate limits, write pacing). */
 const EvalbotOctokit = Octokit.plugin(throttling, retry);
@@ -65,9 +67,12 @@ export interface GitHubApp {
    * logger carrying the delivery id; tokens come from the shared cache and are refreshed
    * before they expire.
    */
-  installationOctokit(installationId: number, log?: Logger): GitHubClient;
-  /** A live installation token, e.g. for git (see `gitCredentialEnv`). Never log it. */
-  installationToken(installationId: number): Promise<string>;
+  installationOctokit(installationId: number, log?: Logger, scope?: TokenScope): GitHubClient;
+  /**
+   * A live installation token, e.g. for git (see `gitCredentialEnv`). Never log it. With
+   * `scope`, narrowed to those repositories and permissions (cached per scope).
+   */
+  installationToken(installationId: number, scope?: TokenScope): Promise<string>;
   /** `<app-slug>[bot]`, the login the App's comments are posted as (from `GET /app`, cached). */
   botLogin(): Promise<string>;
 }
@@ -83,19 +88,25 @@ export function createGitHubApp(opts: GitHubAppOptions): GitHubApp {
     createAppJwt(opts.appId, key, Math.floor(clock() / 1000) + timeDifference);
   const throttleGroups = writeGroups(opts.throttle?.writeIntervalMs);
 
-  const makeClient = (log: Logger, installationId?: number): GitHubClient => {
+  const makeClient = (log: Logger, installationId?: number, scope?: TokenScope): GitHubClient => {
     const octokit = new EvalbotOctokit({
       baseUrl: apiUrl,
       userAgent: 'evalbot',
       log: octokitLog(log),
-      authStrategy: createAppAuth,
-      auth: {
-        appId: opts.appId,
-        createJwt,
-        // auth-app types its cache's `get` as always returning a string; ours returns undefined on a miss, as its own LRU does.
-        cache: cache as { get(key: string): string; set(key: string, value: string): void },
-        ...(installationId === undefined ? {} : { installationId }),
-      },
+      // auth-app's hook always mints the installation's full token: a scoped client asks the
+      // App client for its narrowed token (same cache) on every request instead.
+      ...(scope && installationId !== undefined
+        ? { authStrategy: createScopedTokenAuth, auth: { token: () => scopedToken(installationId, scope) } }
+        : {
+            authStrategy: createAppAuth,
+            auth: {
+              appId: opts.appId,
+              createJwt,
+              // auth-app types its cache's `get` as always returning a string; ours returns undefined on a miss, as its own LRU does.
+              cache: cache as { get(key: string): string; set(key: string, value: string): void },
+              ...(installationId === undefined ? {} : { installationId }),
+            },
+          }),
       retry: {
         retries: opts.retry?.retries ?? 3,
         retryAfterBaseValue: opts.retry?.retryAfterBaseValue ?? 1000,
@@ -138,14 +149,24 @@ export function createGitHubApp(opts: GitHubAppOptions): GitHubApp {
 
   const appOctokit = makeClient(logger);
   let botLogin: Promise<string> | undefined;
+  const scopedToken = async (installationId: number, scope: TokenScope): Promise<string> => {
+    const auth = (await appOctokit.auth({
+      type: 'installation',
+      installationId,
+      repositoryNames: [...scope.repositories],
+      permissions: { ...scope.permissions },
+    })) as { token: string };
+    return auth.token;
+  };
 
   return {
     appId: opts.appId,
     apiUrl,
     appOctokit,
-    installationOctokit: (installationId, log = logger) =>
-      makeClient(log.child({ installationId }), installationId),
-    async installationToken(installationId) {
+    installationOctokit: (installationId, log = logger, scope) =>
+      makeClient(log.child({ installationId }), installationId, scope),
+    async installationToken(installationId, scope) {
+      if (scope) return scopedToken(installationId, scope);
       const auth = (await appOctokit.auth({ type: 'installation', installationId })) as { token: string };
       return auth.token;
     },

@@ -50,6 +50,18 @@ export function classifyGitHubError(error: unknown): GitHubErrorInfo {
   };
 }
 
+/**
+ * GitHub's answer when asking again would get the same (401, 403 without a rate limit, 404,
+ * 422…): fail at once and say so. Undefined for anything that may pass later, and for errors
+ * that are not GitHub answers.
+ */
+export function permanentGitHubError(error: unknown): GitHubErrorInfo | undefined {
+  const info = classifyGitHubError(error);
+  if (info.retryable || info.status === undefined || info.status < 400 || info.status >= 500)
+    return undefined;
+  return info;
+}
+
 /** True when trying the same call again later may succeed (5xx, rate limits, network). */
 export function isRetryableGitHubError(error: unknown): boolean {
   return classifyGitHubError(error).retryable;

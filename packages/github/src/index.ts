@@ -1,7 +1,5 @@
 export { addReaction, type ReactionContent } from './add-reaction.ts';
-export type { CheckRunOutput } from './check-run-output.ts';
 export {
-  type CheckRunConclusion,
   type CompleteCheckRunOptions,
   completeCheckRun,
   type UpdateCheckRunOptions,
@@ -20,10 +18,23 @@ export { type FoundComment, findPullRequestComment } from './find-pull-request-c
 export { getPermission, type RepoPermission } from './get-permission.ts';
 export { getPullRequest, type PullRequestInfo, type PullRequestSide } from './get-pull-request.ts';
 export { gitAuthHeader, gitCredentialEnv } from './git-credential-env.ts';
-export { classifyGitHubError, type GitHubErrorInfo, isRetryableGitHubError } from './github-errors.ts';
-export { EVALBOT_COMMENT_MARKER } from './list-report-comments.ts';
+export {
+  classifyGitHubError,
+  type GitHubErrorInfo,
+  isRetryableGitHubError,
+  permanentGitHubError,
+} from './github-errors.ts';
+export {
+  type CheckRunConclusion,
+  type CheckRunOutput,
+  type CheckRunResult,
+  EVALBOT_COMMENT_MARKER,
+  GITHUB_LIMITS,
+} from './github-facts.ts';
+export { listReportComments, type ReportComment } from './list-report-comments.ts';
 export { removeLabel } from './remove-label.ts';
 export { replyToPullRequest } from './reply-to-pull-request.ts';
+export { type AppPermission, cloneScope, type TokenScope } from './token-scope.ts';
 export {
   type UpsertCommentOptions,
   type UpsertCommentResult,

@@ -1,7 +1,12 @@
 import type { Octokit } from '@octokit/rest';
+import { EVALBOT_COMMENT_MARKER } from './github-facts.ts';
 
-/** The hidden line that marks evalbot's report comment (same as `COMMENT_MARKER` in @evalbot/report). */
-export const EVALBOT_COMMENT_MARKER = '<!-- evalbot:report -->';
+/** One of evalbot's report comments, as GitHub lists it. */
+export interface ReportComment {
+  id: number;
+  body?: string;
+  html_url: string;
+}
 
 /**
  * The PR's report comments, oldest first, read over every page: those carrying `marker` AND
@@ -10,7 +15,7 @@ export const EVALBOT_COMMENT_MARKER = '<!-- evalbot:report -->';
 export async function listReportComments(
   octokit: Octokit,
   opts: { owner: string; repo: string; issueNumber: number; botLogin: string; marker?: string },
-) {
+): Promise<ReportComment[]> {
   const marker = opts.marker ?? EVALBOT_COMMENT_MARKER;
   const bot = opts.botLogin.toLowerCase();
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {

@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
-import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
+import { GITHUB_LIMITS } from './github-facts.ts';
+import { truncateForGitHub } from './truncate-for-github.ts';
 
 /**
  * Post a one-off comment on a PR (e.g. refusing an `/evaluate` from a user without write

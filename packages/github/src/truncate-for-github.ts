@@ -1,6 +1,3 @@
-/** GitHub's limits: an issue comment body, and a check run's `output.summary` / `output.text`. */
-export const GITHUB_LIMITS = { commentBody: 65_536, checkRunOutput: 65_535 } as const;
-
 /**
  * Cut `text` to at most `limit` characters, ending with a note that it was cut, so an oversized
  * report is posted shortened rather than refused with 422.

@@ -1,7 +1,8 @@
 import type { Octokit } from '@octokit/rest';
+import { EVALBOT_COMMENT_MARKER, GITHUB_LIMITS } from './github-facts.ts';
 import { withKeyedLock } from './keyed-lock.ts';
-import { EVALBOT_COMMENT_MARKER, listReportComments } from './list-report-comments.ts';
-import { GITHUB_LIMITS, truncateForGitHub } from './truncate-for-github.ts';
+import { listReportComments, type ReportComment } from './list-report-comments.ts';
+import { truncateForGitHub } from './truncate-for-github.ts';
 
 export interface UpsertCommentOptions {
   owner: string;
@@ -13,12 +14,19 @@ export interface UpsertCommentOptions {
   /** The App's own login, `<slug>[bot]` (`GitHubApp.botLogin()`): a user quoting the marker is never edited. */
   botLogin: string;
   marker?: string;
+  /**
+   * The PR's report comments (`listReportComments`) as the caller just read them under its own
+   * cross-process lock: saves listing every page again. Without it they are listed here.
+   */
+  listed?: readonly ReportComment[];
 }
 
 export interface UpsertCommentResult {
   id: number;
   htmlUrl: string;
   action: 'created' | 'updated' | 'unchanged';
+  /** The body as it now is on GitHub (marker added, cut to the limit). */
+  body: string;
   /** Extra copies (from a race in another process) that were deleted. */
   duplicatesDeleted: number;
 }
@@ -43,7 +51,7 @@ export async function upsertPullRequestComment(
   const key = `${octokit.request.endpoint.DEFAULTS.baseUrl}/${owner}/${repo}#${issueNumber}`.toLowerCase();
 
   return withKeyedLock(key, async () => {
-    const [kept, ...duplicates] = await listReportComments(octokit, { ...opts, marker });
+    const [kept, ...duplicates] = opts.listed ?? (await listReportComments(octokit, { ...opts, marker }));
     if (!kept) {
       const { data } = await octokit.rest.issues.createComment({
         owner,
@@ -51,7 +59,7 @@ export async function upsertPullRequestComment(
         issue_number: issueNumber,
         body,
       });
-      return { id: data.id, htmlUrl: data.html_url, action: 'created', duplicatesDeleted: 0 };
+      return { id: data.id, htmlUrl: data.html_url, action: 'created', body, duplicatesDeleted: 0 };
     }
     let action: UpsertCommentResult['action'] = 'unchanged';
     if (kept.body !== body) {
@@ -65,6 +73,6 @@ export async function upsertPullRequestComment(
           if ((error as { status?: number }).status !== 404) throw error;
         });
     }
-    return { id: kept.id, htmlUrl: kept.html_url, action, duplicatesDeleted: duplicates.length };
+    return { id: kept.id, htmlUrl: kept.html_url, action, body, duplicatesDeleted: duplicates.length };
   });
 }

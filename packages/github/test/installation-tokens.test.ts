@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGitHubApp, getPullRequest } from '../src/index.ts';
+import { cloneScope, createGitHubApp, getPullRequest } from '../src/index.ts';
 import { captureLogger, mintsByInstallation, type Stage, startStage } from './fixtures.ts';
 
 let stage: Stage | undefined;
@@ -32,6 +32,39 @@ describe('installation tokens', () => {
     expect(one).not.toBe(two);
     expect(mintsByInstallation(sim)).toEqual({ '1': 1, '2': 1 });
     expect(sim.requestsMatching('GET /repos/:o/:r/pulls/:n')).toHaveLength(13);
+  });
+
+  it('narrows a scoped client to its repository and permissions, with one token per scope', async () => {
+    stage = await startStage();
+    const { sim, app, pr } = stage;
+    await sim.createRepo({ owner: 'octo', name: 'other' });
+    const commentScope = { repositories: ['model'], permissions: { issues: 'write' } } as const;
+    const commenter = app.installationOctokit(1, undefined, commentScope);
+    await commenter.rest.issues.createComment({ owner: 'octo', repo: 'model', issue_number: 1, body: 'hi' });
+    await app
+      .installationOctokit(1, undefined, commentScope)
+      .rest.issues.createComment({ owner: 'octo', repo: 'model', issue_number: 1, body: 'again' });
+    expect(sim.comments('octo', 'model', 1).map((c) => c.body)).toEqual(['hi', 'again']);
+
+    const refused = await commenter.rest.checks
+      .create({ owner: 'octo', repo: 'model', name: 'x', head_sha: pr.headSha })
+      .catch((error: { status: number; message: string }) => error);
+    expect(refused).toMatchObject({
+      status: 403,
+      message: expect.stringContaining('Resource not accessible'),
+    });
+    const elsewhere = await commenter.rest.repos
+      .get({ owner: 'octo', repo: 'other' })
+      .catch((error: { status: number }) => error);
+    expect(elsewhere).toMatchObject({ status: 404 });
+
+    const cloneToken = await app.installationToken(1, cloneScope('model'));
+    expect(sim.state.tokens.get(cloneToken)?.permissions).toEqual({ contents: 'read' });
+    // Two scopes, two tokens; the same scope again is served from the cache.
+    expect(await app.installationToken(1, cloneScope('model'))).toBe(cloneToken);
+    expect(mintsByInstallation(sim)).toEqual({ '1': 2 });
+    const minted = sim.requestsMatching('POST /app/installations/:id/access_tokens');
+    expect(minted.map((r) => r.status)).toEqual([201, 201]);
   });
 
   it('refreshes the token before it expires, so a job running over an hour can still post', async () => {

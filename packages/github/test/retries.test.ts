@@ -4,6 +4,7 @@ import {
   createCheckRun,
   getPullRequest,
   isRetryableGitHubError,
+  permanentGitHubError,
   upsertPullRequestComment,
 } from '../src/index.ts';
 import { type Stage, startStage } from './fixtures.ts';
@@ -126,5 +127,37 @@ describe('retries and rate limits', () => {
     expect(isRetryableGitHubError({ status: 403, message: 'Resource not accessible by integration' })).toBe(
       false,
     );
+  });
+
+  it('names a missing permission a permanent answer at once, without retrying it', async () => {
+    const route = 'POST /repos/:owner/:repo/issues/:number/comments';
+    const before = stage.sim.requestsMatching(route).length;
+    stage.sim.injectFault({
+      route,
+      kind: 'error',
+      status: 403,
+      message: 'Resource not accessible by integration',
+      times: 10,
+    });
+    const error = await stage.app
+      .installationOctokit(1)
+      .rest.issues.createComment({ owner: 'octo', repo: 'model', issue_number: 1, body: 'x' })
+      .catch((e: unknown) => e);
+    stage.sim.clearFaults();
+    expect(attempts(route, before)).toBe(1);
+    expect(permanentGitHubError(error)).toMatchObject({
+      status: 403,
+      message: expect.stringContaining('Resource not accessible by integration'),
+    });
+    // What may pass later is not permanent: a rate limit, a 5xx, a network failure.
+    expect(
+      permanentGitHubError({
+        status: 403,
+        message: 'x',
+        response: { headers: { 'x-ratelimit-remaining': '0' } },
+      }),
+    ).toBeUndefined();
+    expect(permanentGitHubError({ status: 502, message: 'Bad Gateway' })).toBeUndefined();
+    expect(permanentGitHubError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBeUndefined();
   });
 });

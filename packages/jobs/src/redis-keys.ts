@@ -16,6 +16,9 @@ export const redisKeys = {
   /** The check run of one evaluation (compare-job id). */
   evaluationCheckRun: (prefix: string, evaluationId: string) =>
     `${prefix}:evaluation-run:${evaluationId}:check-run`,
+  /** Set once an evaluation has shown that it started (⏳ comment, check run in progress). */
+  evaluationStarted: (prefix: string, evaluationId: string) =>
+    `${prefix}:evaluation-run:${evaluationId}:started`,
   /** Compare-job ids enqueued for a PR, so closing or superseding it can find its pending work. */
   pullRequestJobs: (prefix: string, prKey: string) => `${prefix}:pr:${prKey}:jobs`,
   /** Channel of {@link PullRequestEvent} messages. */

@@ -1,3 +1,4 @@
+import type { CheckRunResult } from '@evalbot/github/facts';
 import type { PullRequestRef, SideOutcome } from '@evalbot/jobs';
 import type { RepoConfig } from '@evalbot/repo-config';
 import { COMMENT_MARKER, shortSha } from './comment-marker.ts';
@@ -24,7 +25,7 @@ import {
   serializeReportHistory,
 } from './report-history.ts';
 import { keyRows, summaryLine } from './summary-line.ts';
-import { type Conclusion, decideVerdict, type Verdict } from './verdict.ts';
+import { decideVerdict, type Verdict } from './verdict.ts';
 
 export interface BuildReportInput {
   /** The PR; only its web URL is needed (commit links). */
@@ -46,18 +47,11 @@ export interface BuildReportInput {
   secrets?: readonly string[];
 }
 
-/** A check run's conclusion and `output`, ready for `checks.update`. */
-export interface CheckRunOutput {
-  conclusion: Conclusion | 'cancelled';
-  title: string;
-  summary: string;
-  text: string;
-}
-
 export interface Report {
   /** The PR comment, starting with {@link COMMENT_MARKER}, at most 65,536 characters. */
   markdown: string;
-  checkRun: CheckRunOutput;
+  /** Its conclusion and `output`, ready for `checks.update`. */
+  checkRun: CheckRunResult;
   verdict: Verdict;
   /** The one-line summary (also the check run's title). */
   summaryLine: string;

@@ -1,9 +1,11 @@
+import { GITHUB_LIMITS } from '@evalbot/github/facts';
+
 /** GitHub refuses an issue comment body longer than this. */
-export const COMMENT_LIMIT = 65_536;
+export const COMMENT_LIMIT = GITHUB_LIMITS.commentBody;
 /** GitHub's limit for a check run's `output.summary`. */
-export const CHECK_SUMMARY_LIMIT = 65_535;
+export const CHECK_SUMMARY_LIMIT = GITHUB_LIMITS.checkRunOutput;
 /** GitHub's limit for a check run's `output.text`. */
-export const CHECK_TEXT_LIMIT = 65_535;
+export const CHECK_TEXT_LIMIT = GITHUB_LIMITS.checkRunOutput;
 
 /** How much of each optional part a rendering may use. */
 export interface Budget {

@@ -1,4 +1,4 @@
-export { type BuildReportInput, buildReport, type CheckRunOutput, type Report } from './build-report.ts';
+export { type BuildReportInput, buildReport, type Report } from './build-report.ts';
 export { COMMENT_MARKER, isReportComment, shortSha } from './comment-marker.ts';
 export {
   type Budget,

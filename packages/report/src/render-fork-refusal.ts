@@ -1,5 +1,5 @@
+import type { CheckRunResult } from '@evalbot/github/facts';
 import type { PullRequestRef } from '@evalbot/jobs';
-import type { CheckRunOutput } from './build-report.ts';
 import { COMMENT_MARKER, shortSha } from './comment-marker.ts';
 import { commitLink, escapeMarkdown } from './markdown-text.ts';
 import { type HistoryEntry, renderHistory, serializeReportHistory } from './report-history.ts';
@@ -33,7 +33,7 @@ export function renderForkRefusal(input: ForkRefusalInput): string {
 /** The check run for the same case: neutral, so it does not block, but says what is needed. */
 export function renderForkRefusalCheckRun(
   input: Pick<ForkRefusalInput, 'headSha' | 'label'>,
-): CheckRunOutput {
+): CheckRunResult {
   return {
     conclusion: 'neutral',
     title: 'Not run: a maintainer must approve these fork commits',

@@ -1,5 +1,5 @@
+import type { CheckRunResult } from '@evalbot/github/facts';
 import type { PullRequestRef, Stage } from '@evalbot/jobs';
-import type { CheckRunOutput } from './build-report.ts';
 import { COMMENT_MARKER, shortSha } from './comment-marker.ts';
 import { formatTime } from './format-number.ts';
 import { commitLink, escapeMarkdown, truncate } from './markdown-text.ts';
@@ -67,7 +67,7 @@ export function renderPendingCheckRun(input: Pick<PendingInput, 'headSha' | 'bas
 }
 
 /** Check-run output for an evaluation replaced by a newer push. */
-export function renderSuperseded(input: { headSha: string; newHeadSha: string }): CheckRunOutput {
+export function renderSuperseded(input: { headSha: string; newHeadSha: string }): CheckRunResult {
   return {
     conclusion: 'cancelled',
     title: `Superseded by ${shortSha(input.newHeadSha)}`,
@@ -89,7 +89,7 @@ export function renderCancelled(input: {
   headSha: string;
   reason: CancelReason;
   label?: string;
-}): CheckRunOutput {
+}): CheckRunResult {
   const words = cancelWords(input.reason, input.label);
   return {
     conclusion: 'cancelled',

@@ -2,16 +2,10 @@ import type { GitHubApp } from '@evalbot/github';
 import { removeLabel } from '@evalbot/github';
 import { compareJobSchema, type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
-import {
-  baseConfigOf,
-  buildReport,
-  configErrorsOf,
-  renderForkRefusal,
-  renderForkRefusalCheckRun,
-} from '@evalbot/report';
+import { baseConfigOf, configErrorsOf } from '@evalbot/report';
 import type { Redis } from 'ioredis';
 import { mayRunHead } from '../fork-guard.ts';
-import type { ReportPublisher } from '../report-publisher.ts';
+import type { ReportPublisher } from '../publishing/index.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
@@ -86,25 +80,17 @@ export async function compareAndPublish(
 
   const guard = { github: deps.github, redis: deps.redis, prefix: deps.prefix, log };
   if (!(await mayRunHead(guard, { pr, request, evaluationKey: data.evaluationKey }))) {
-    const octokit = deps.github.installationOctokit(pr.installationId, log);
+    const octokit = deps.github.installationOctokit(pr.installationId, log, {
+      repositories: [pr.repo],
+      permissions: { issues: 'write' },
+    });
     await removeLabel(octokit, {
       owner: pr.owner,
       repo: pr.repo,
       issueNumber: pr.number,
       name: deps.evaluateLabel,
     });
-    await deps.publisher.notice(
-      ctx,
-      (previousRuns) =>
-        renderForkRefusal({
-          pr,
-          headSha: pr.headSha,
-          author: pr.author,
-          label: deps.evaluateLabel,
-          previousRuns,
-        }),
-      renderForkRefusalCheckRun({ headSha: pr.headSha, label: deps.evaluateLabel }),
-    );
+    await deps.publisher.notice(ctx, { kind: 'fork-refused', author: pr.author, label: deps.evaluateLabel });
     await job.log(`fork push by ${pr.author} not run; label "${deps.evaluateLabel}" removed`);
     return 'fork-refused';
   }
@@ -115,18 +101,15 @@ export async function compareAndPublish(
   await job.log(
     `head: ${head.ok ? 'ok' : `failed at ${head.stage}`}; base: ${base.ok ? 'ok' : `failed at ${base.stage}`}`,
   );
-  const result = await deps.publisher.published(ctx, (previousRuns) =>
-    buildReport({
-      pr,
-      head,
-      base,
-      baseConfig: baseConfigOf(base),
-      configErrors: configErrorsOf(head, base),
-      previousRuns,
-      now: deps.now(),
-      secrets: deps.secrets,
-    }),
-  );
+  const result = await deps.publisher.published(ctx, {
+    pr,
+    head,
+    base,
+    baseConfig: baseConfigOf(base),
+    configErrors: configErrorsOf(head, base),
+    now: deps.now(),
+    secrets: deps.secrets,
+  });
   await job.updateProgress({ stage: 'published', percent: 100 });
   return result;
 }

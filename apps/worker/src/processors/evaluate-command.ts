@@ -31,7 +31,11 @@ export async function evaluateCommand(
 ): Promise<CommandResult> {
   const { pr: target, request } = evaluateCommandJobSchema.parse(raw);
   const log = deps.logger.child({ deliveryId: request.deliveryId, jobId: job.id });
-  const octokit = deps.github.installationOctokit(target.installationId, log);
+  // The commenter's permission, the 👀 reaction or the reply, the PR's head: this repository only.
+  const octokit = deps.github.installationOctokit(target.installationId, log, {
+    repositories: [target.repo],
+    permissions: { metadata: 'read', issues: 'write', pull_requests: 'read' },
+  });
   const where = { owner: target.owner, repo: target.repo };
 
   const permission = await getPermission(octokit, { ...where, username: request.sender });

@@ -1,5 +1,5 @@
 import { evaluateCommit, type Sandbox, toSideOutcome } from '@evalbot/evaluator';
-import { type GitHubApp, gitCredentialEnv } from '@evalbot/github';
+import { cloneScope, type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
   type EvaluateJob,
   evaluateJobSchema,
@@ -15,7 +15,7 @@ import type { BaseResultCache } from '../base-result-cache.ts';
 import type { WorkerConfig } from '../env.ts';
 import { mayRunHead } from '../fork-guard.ts';
 import { HandBackError } from '../hand-back-error.ts';
-import type { ReportPublisher } from '../report-publisher.ts';
+import type { ReportPublisher } from '../publishing/index.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
@@ -118,7 +118,8 @@ async function evaluateOrReuse(
   const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
   if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
 
-  const token = await deps.github.installationToken(pr.installationId);
+  // Enough to fetch this one repository, and nothing else.
+  const token = await deps.github.installationToken(pr.installationId, cloneScope(pr.repo));
   const result = await evaluateCommit({
     source: {
       url: pr.cloneUrl,
