@@ -20,11 +20,12 @@ const BREAK = '\u200b';
 const REFERENCES: ((text: string) => string)[] = [
   (text) => text.replace(/@/g, `@${BREAK}`),
   (text) => text.replace(/#(?=\d)/g, `#${BREAK}`),
-  (text) => text.replace(/\b(GH)-(?=\d)/gi, `$1${BREAK}-`),
+  (text) => text.replace(/(GH)-(?=\d)/gi, `$1${BREAK}-`),
   // In pieces of at most 6, so no piece is a SHA of its own.
   (text) => text.replace(/\b[0-9a-f]{7,40}\b/gi, (sha) => (sha.match(/.{1,6}/g) ?? []).join(BREAK)),
   (text) => text.replace(/:\/\//g, `:${BREAK}//`),
-  (text) => text.replace(/\b(www)\./gi, `$1${BREAK}.`),
+  // Whatever comes before: GFM links `www.` after `_` too (`_www.x` is a word to `\b`).
+  (text) => text.replace(/(www)\./gi, `$1${BREAK}.`),
 ];
 
 /**

@@ -22,6 +22,8 @@ const ATTACKS = [
   'commit abc1234f5e6d',
   'https://evil.example/x',
   'www.evil.example',
+  '_www.evil.example',
+  'loss_www.evil.example',
   'mail me@evil.example',
 ];
 
