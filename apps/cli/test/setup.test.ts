@@ -284,3 +284,18 @@ describe('app.yml', () => {
     expect(appYml.name).toBe('evalbot');
   });
 });
+
+describe('the files evalbot setup writes into a checkout', () => {
+  it('are ignored by git, so `git add -A` never commits the App key, the Redis passwords or the dashboard token', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const root = new URL('../../../', import.meta.url).pathname;
+    for (const file of ['.env', 'github-app.private-key.pem', 'keys/rotated.pem']) {
+      // check-ignore exits 1 for a path git would track.
+      const ignored = execFileSync('git', ['check-ignore', '--no-index', '-v', file], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(ignored).toContain(file);
+    }
+  });
+});
