@@ -414,4 +414,26 @@ describe.skipIf(!existsSync(repoPath('.env.example')))('.env.example', () => {
       expect(missing, `${file} uses variables .env.example does not mention`).toEqual([]);
     }
   });
+
+  it('hands every variable it documents to a service, or says what compose does instead', async () => {
+    const example = await readFile(repoPath('.env.example'), 'utf8');
+    const compose = (await Promise.all(FILES.map((file) => readFile(repoPath(file), 'utf8')))).join('\n');
+    // What an operator sets in .env must reach the app that reads it: a setting compose drops
+    // silently is worse than none. The comment above a variable says when compose sets it itself.
+    const instead =
+      /Outside Docker|docker compose ignores|docker-compose\.yml sets|Docker image uses|compose sets/i;
+    const dropped: string[] = [];
+    // The comment block above a run of variables speaks for all of them.
+    let comment = '';
+    let afterVariable = false;
+    for (const line of example.split('\n')) {
+      const variable = /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1];
+      if (variable) {
+        if (!compose.includes(`\${${variable}`) && !instead.test(comment)) dropped.push(variable);
+      } else if (!line.startsWith('#')) comment = '';
+      else comment = afterVariable ? line : `${comment}\n${line}`;
+      afterVariable = variable !== undefined;
+    }
+    expect(dropped, '.env.example variables docker compose never hands to a service').toEqual([]);
+  });
 });
