@@ -42,6 +42,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     }),
     return503OnClosing: true,
   });
+  // A client holds at most LARGE_BODY_BYTES unless it has a large-body slot: with this cap,
+  // unverified clients make the gateway hold at most about
+  // MAX_CONNECTIONS × LARGE_BODY_BYTES + MAX_LARGE_BODIES × 25 MB.
+  app.server.maxConnections = config.maxConnections;
   await app.register(jobProducerPlugin, {
     redisUrl: config.redisUrl,
     ...(config.redisTlsCa ? { redisTlsCa: config.redisTlsCa } : {}),

@@ -50,6 +50,9 @@ const schema = z.object({
   HEADERS_TIMEOUT_MS: envInt({ default: 10_000, min: 100, max: 600_000 }),
   LARGE_BODY_BYTES: envInt({ default: 1024 * 1024, min: 1024, max: BODY_LIMIT_BYTES }),
   MAX_LARGE_BODIES: envInt({ default: 4, min: 1, max: 1_000 }),
+  // Connections open at once; beyond, a new one is closed unanswered. With the body slots this
+  // bounds what unverified clients can make the gateway hold (see docs/operations.md).
+  MAX_CONNECTIONS: envInt({ default: 256, min: 1, max: 100_000 }),
   GATEWAY_METRICS_PORT: envInt({ default: 9465, min: 0, max: 65_535 }),
   // Loopback unless asked: /metrics and /readyz are for the operator, not the internet.
   GATEWAY_METRICS_HOST: z.string().default('127.0.0.1'),
@@ -84,6 +87,8 @@ export interface GatewayConfig {
   largeBodyBytes: number;
   /** Large bodies read at once; one more is refused with 503 + Retry-After, small ones never are. */
   maxLargeBodies: number;
+  /** Connections open at once (Node's `server.maxConnections`); beyond, new ones are closed. */
+  maxConnections: number;
   /** Port of `/metrics`, `/readyz` and `/healthz`, apart from the public webhook port; 0: not served. */
   metricsPort: number;
   metricsHost: string;
@@ -136,6 +141,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     headersTimeoutMs,
     largeBodyBytes: parsed.LARGE_BODY_BYTES,
     maxLargeBodies: parsed.MAX_LARGE_BODIES,
+    maxConnections: parsed.MAX_CONNECTIONS,
     metricsPort: parsed.GATEWAY_METRICS_PORT,
     metricsHost: parsed.GATEWAY_METRICS_HOST,
   };

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 10_000,
       largeBodyBytes: 1024 * 1024,
       maxLargeBodies: 4,
+      maxConnections: 256,
       metricsPort: 9465,
       metricsHost: '127.0.0.1',
     });
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       HEADERS_TIMEOUT_MS: '5000',
       LARGE_BODY_BYTES: '262144',
       MAX_LARGE_BODIES: '8',
+      MAX_CONNECTIONS: '64',
       GATEWAY_METRICS_PORT: '9100',
       GATEWAY_METRICS_HOST: '0.0.0.0',
     });
@@ -76,6 +78,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 5_000,
       largeBodyBytes: 262_144,
       maxLargeBodies: 8,
+      maxConnections: 64,
       metricsPort: 9100,
       metricsHost: '0.0.0.0',
     });

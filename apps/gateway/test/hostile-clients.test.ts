@@ -279,3 +279,43 @@ describe('ports', () => {
     );
   });
 });
+
+describe('connections at once', () => {
+  it('closes one more than MAX_CONNECTIONS unanswered, so stalled small bodies cannot pile up, and serves again once one ends', async () => {
+    const capped = await startGateway(redis.url, {
+      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+      MAX_CONNECTIONS: '3',
+    });
+    try {
+      await capped.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (capped.app.server.address() as AddressInfo).port;
+      // Three clients each stall a small body (under LARGE_BODY_BYTES: no slot is needed).
+      const stalled = await Promise.all(
+        [labeled(), labeled(), labeled()].map(async (d) => ({
+          d,
+          client: openRaw(port, await postHead(d, d.body.length), d.body.slice(0, 100)),
+        })),
+      );
+      const dropped = await openRaw(port, await postHead(labeled(), 10), '{}').closed;
+      expect(dropped.status).toBe(0);
+
+      const [first, ...rest] = stalled;
+      first?.client.socket.write(first.d.body.slice(100));
+      expect((await first?.client.closed)?.status).toBe(202);
+      const next = labeled();
+      await waitFor(
+        async () =>
+          (
+            await sendDelivery(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, next, SECRET).catch(() => ({
+              status: 0,
+            }))
+          ).status === 202,
+        { what: 'a delivery to be accepted once a connection is free' },
+      );
+      for (const { client } of rest) client.socket.destroy();
+    } finally {
+      await capped.close();
+    }
+  });
+});
