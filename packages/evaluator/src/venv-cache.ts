@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  link,
   lstat,
   mkdir,
   readdir,
@@ -9,6 +10,7 @@ import {
   stat,
   symlink,
   unlink,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -29,6 +31,8 @@ export type EnsureVenvResult<F> =
 interface LockInfo extends ProcessIdentity {
   nonce: string;
   since: number;
+  /** When its holder last renewed it (the file's mtime), as read by a waiter. */
+  renewed?: number;
 }
 
 /**
@@ -70,8 +74,14 @@ export async function ensureCachedVenv<F>(opts: {
   build: (dir: string) => Promise<BuildResult<F>>;
   deadline?: number | undefined;
   signal?: AbortSignal | undefined;
-  /** A lock from another host is considered abandoned after this long. Default 2 h. */
+  /**
+   * A lock from another host (another container on the shared cache volume, or a container
+   * recreated with a new hostname) is abandoned when its holder has not renewed it for this
+   * long. Default 3 min.
+   */
   foreignLockStaleMs?: number;
+  /** How often a builder renews its lock (the lock file's mtime). Default 30 s. */
+  heartbeatMs?: number;
   onWait?: (holder: string) => void;
   pollMs?: number;
 }): Promise<EnsureVenvResult<F>> {
@@ -92,24 +102,24 @@ export async function ensureCachedVenv<F>(opts: {
       since: Date.now(),
     };
     if (await tryLock(lockPath, lock)) {
+      // Renewed while held, so that a waiter on another host (which cannot see our pid) can
+      // tell a long build from an abandoned one.
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(lockPath, now, now).catch(() => {});
+      }, opts.heartbeatMs ?? 30_000);
+      heartbeat.unref();
       try {
         return await buildLocked(opts, link, lock);
       } finally {
+        clearInterval(heartbeat);
         await releaseLock(lockPath, lock);
       }
     }
     const holder = await readLock(lockPath);
     if (holder === 'gone') continue;
-    if (holder !== 'unreadable' && isAbandoned(holder, opts.foreignLockStaleMs ?? 2 * 3600_000)) {
-      // Rename first so that only one waiter removes this particular lock file.
-      const stale = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
-      if (
-        await rename(lockPath, stale).then(
-          () => true,
-          () => false,
-        )
-      )
-        await unlink(stale).catch(() => {});
+    if (holder !== 'unreadable' && isAbandoned(holder, opts.foreignLockStaleMs ?? 3 * 60_000)) {
+      await breakLock(lockPath, holder);
       continue;
     }
     if (!announced) {
@@ -178,6 +188,26 @@ async function tryLock(path: string, info: LockInfo): Promise<boolean> {
   }
 }
 
+/**
+ * Remove the lock `holder` left, and only that one: it is renamed first so that only one waiter
+ * removes it, and put back if, between our reading and the rename, another waiter had already
+ * broken it and taken a lock of its own.
+ */
+export async function breakLock(lockPath: string, holder: LockInfo): Promise<void> {
+  const stale = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
+  const renamed = await rename(lockPath, stale).then(
+    () => true,
+    () => false,
+  );
+  if (!renamed) return;
+  const moved = await readLock(stale);
+  if (typeof moved === 'object' && moved.nonce !== holder.nonce) {
+    // A live lock: back where it was, unless yet another lock was taken meanwhile.
+    await link(stale, lockPath).catch(() => {});
+  }
+  await unlink(stale).catch(() => {});
+}
+
 async function readLock(path: string): Promise<LockInfo | 'gone' | 'unreadable'> {
   let text: string;
   try {
@@ -188,7 +218,14 @@ async function readLock(path: string): Promise<LockInfo | 'gone' | 'unreadable'>
   }
   try {
     const info = JSON.parse(text) as LockInfo;
-    if (Number.isInteger(info.pid) && typeof info.host === 'string') return info;
+    if (Number.isInteger(info.pid) && typeof info.host === 'string') {
+      // The last heartbeat; a lock written before heartbeats existed has only its mtime too.
+      const renewed = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => info.since,
+      );
+      return { ...info, renewed };
+    }
   } catch {
     // A lock being written right now is empty for an instant.
   }
@@ -201,7 +238,7 @@ async function readLock(path: string): Promise<LockInfo | 'gone' | 'unreadable'>
 
 function isAbandoned(holder: LockInfo, foreignStaleMs: number): boolean {
   const state = holderState(holder);
-  if (state === 'elsewhere') return Date.now() - holder.since > foreignStaleMs;
+  if (state === 'elsewhere') return Date.now() - (holder.renewed ?? holder.since) > foreignStaleMs;
   return state === 'dead';
 }
 

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@evalbot/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentProcessIdentity, processStartTime } from '../src/process-identity.ts';
-import { ensureCachedVenv } from '../src/venv-cache.ts';
+import { breakLock, ensureCachedVenv } from '../src/venv-cache.ts';
 import { removedAfterEach, tempDir } from './helpers.ts';
 
 const remove = removedAfterEach();
@@ -17,14 +18,13 @@ afterEach(() => {
 const KEY = 'py3.11.0-0123456789abcdef';
 
 /** A cache whose lock for KEY was left by `holder`; what happens to the next job wanting KEY. */
-async function nextJobWith(holder: Record<string, unknown>) {
+async function nextJobWith(holder: Record<string, unknown>, lastRenewed?: Date) {
   const venvsDir = await tempDir('venvs');
   remove(venvsDir);
   await mkdir(venvsDir, { recursive: true });
-  await writeFile(
-    join(venvsDir, `${KEY}.lock`),
-    JSON.stringify({ nonce: 'left', since: Date.now(), ...holder }),
-  );
+  const lockPath = join(venvsDir, `${KEY}.lock`);
+  await writeFile(lockPath, JSON.stringify({ nonce: 'left', since: Date.now(), ...holder }));
+  if (lastRenewed) await utimes(lockPath, lastRenewed, lastRenewed);
   const waitedFor: string[] = [];
   let built = 0;
   const result = await ensureCachedVenv({
@@ -92,5 +92,54 @@ describe('the environment-cache lock', () => {
     expect(sameProcess.result).toEqual({ status: 'timed-out' });
     expect(sameProcess.built).toBe(0);
     expect(sameProcess.entries).toContain(`${KEY}.lock`);
+  });
+
+  it('waits for a lock of another host while its holder renews it, and takes it over once it stops', async () => {
+    // Another container on the shared cache volume, or one recreated under a new hostname.
+    const elsewhere = { pid: 7, host: 'worker-on-another-host', since: Date.now() - 3600_000 };
+    const renewed = await nextJobWith(elsewhere, new Date());
+    expect(renewed.result).toEqual({ status: 'timed-out' });
+    expect(renewed.waitedFor).toEqual(['pid 7 on worker-on-another-host']);
+
+    const abandoned = await nextJobWith(elsewhere, new Date(Date.now() - 10 * 60_000));
+    expect(abandoned.waitedFor).toEqual([]);
+    expect(abandoned.result).toMatchObject({ status: 'ready', reused: false });
+  });
+
+  it('renews its own lock while it builds, so a long build is not taken for an abandoned one', async () => {
+    const venvsDir = await tempDir('venvs');
+    remove(venvsDir);
+    const lockPath = join(venvsDir, `${KEY}.lock`);
+    const result = await ensureCachedVenv({
+      venvsDir,
+      key: KEY,
+      heartbeatMs: 50,
+      build: async (dir) => {
+        const first = (await stat(lockPath)).mtimeMs;
+        await waitFor(async () => (await stat(lockPath)).mtimeMs > first, {
+          what: 'the lock to be renewed',
+          timeoutMs: 5_000,
+        });
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, 'pyvenv.cfg'), 'home = /usr/bin\n');
+        return { ok: true };
+      },
+    });
+    expect(result).toMatchObject({ status: 'ready', reused: false });
+  });
+
+  it('breaks only the lock it judged abandoned, not one another waiter took meanwhile', async () => {
+    const venvsDir = await tempDir('venvs');
+    remove(venvsDir);
+    await mkdir(venvsDir, { recursive: true });
+    const lockPath = join(venvsDir, `${KEY}.lock`);
+    const live = JSON.stringify({ ...me, nonce: 'taken-meanwhile', since: Date.now() });
+    await writeFile(lockPath, live);
+    await breakLock(lockPath, { pid: 7, host: 'gone-host', nonce: 'judged-dead', since: 0 });
+    expect(await readFile(lockPath, 'utf8')).toBe(live);
+    expect(await readdir(venvsDir)).toEqual([`${KEY}.lock`]);
+
+    await breakLock(lockPath, { ...me, nonce: 'taken-meanwhile', since: 0 });
+    expect(await readdir(venvsDir)).toEqual([]);
   });
 });
