@@ -26,6 +26,12 @@ export interface JobLogFile {
 
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 1_000;
+/**
+ * Output buffered or waiting for the disk, at most: a training printing faster than the disk
+ * writes would otherwise grow the worker's memory without bound. Beyond it lines are dropped,
+ * and the file says how many.
+ */
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 
 /**
  * A job's whole output on the worker's disk: Redis keeps only a bounded tail of each job's log
@@ -56,6 +62,9 @@ export class JobLogFiles {
     );
     let buffer: string[] = [];
     let buffered = 0;
+    // Bytes handed to a write that has not finished yet.
+    let inWrite = 0;
+    let dropped = 0;
     let timer: NodeJS.Timeout | undefined;
     let writing: Promise<void> = Promise.resolve();
     const now = this.opts.now ?? (() => new Date());
@@ -63,9 +72,17 @@ export class JobLogFiles {
     const flush = () => {
       if (timer) clearTimeout(timer);
       timer = undefined;
+      if (dropped > 0) {
+        buffer.push(
+          `${now().toISOString()} [evalbot: ${dropped} lines dropped here: the output came faster than the disk took it]\n`,
+        );
+        dropped = 0;
+      }
       if (buffer.length === 0) return writing;
       const chunk = buffer.join('');
       buffer = [];
+      inWrite += buffered;
+      const chunkBytes = buffered;
       buffered = 0;
       writing = writing.then(async () => {
         try {
@@ -77,6 +94,8 @@ export class JobLogFiles {
           size += Buffer.byteLength(chunk);
         } catch (error) {
           this.opts.onError?.(error as Error);
+        } finally {
+          inWrite -= chunkBytes;
         }
       });
       return writing;
@@ -85,6 +104,10 @@ export class JobLogFiles {
       path,
       write: (line) => {
         const text = `${now().toISOString()} ${line}\n`;
+        if (buffered + inWrite + text.length > MAX_PENDING_BYTES) {
+          dropped += 1;
+          return;
+        }
         buffer.push(text);
         buffered += text.length;
         if (buffered >= FLUSH_BYTES) void flush();

@@ -6,7 +6,7 @@ import { EVALUATE_JOB_OPTIONS, JOB_LOG_LIMITS } from '@evalbot/jobs';
 import { startRedis } from '@evalbot/local-stack';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JobLogFiles } from '../src/job-log-files.ts';
+import { JobLogFiles, MAX_PENDING_BYTES } from '../src/job-log-files.ts';
 import { withJobContext } from '../src/with-job-context.ts';
 
 let redisUrl: string;
@@ -148,5 +148,25 @@ describe('job log files on disk', () => {
     // running (12 KB, open) + new (9 KB) fit; middle and old, the oldest closed ones, went.
     expect((await readdir(dir)).sort()).toEqual(['new.log', 'running.log']);
     await running.close();
+  });
+
+  it('bound the output held in memory when it comes faster than the disk takes it, and say what was dropped', async () => {
+    const files = new JobLogFiles({
+      dir,
+      maxFileBytes: 1024 * 1024 * 1024,
+      maxTotalBytes: 1024 * 1024 * 1024,
+    });
+    const file = await files.openJob('chatty', 'attempt 1');
+    // 64 MB in one burst: no write can finish before the burst ends, as with a disk far slower
+    // than the training's output.
+    const line = 'x'.repeat(1_000);
+    for (let i = 0; i < 64_000; i++) file.write(`${i} ${line}`);
+    await file.close();
+    const text = await readFile(file.path, 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThan(MAX_PENDING_BYTES + 64 * 1024);
+    const dropped = Number(/\[evalbot: (\d+) lines dropped here/.exec(text)?.[1]);
+    const kept = text.split('\n').filter((l) => l.endsWith(line)).length;
+    expect(kept).toBeGreaterThan(1_000);
+    expect(kept + dropped).toBe(64_000);
   });
 });
