@@ -182,7 +182,8 @@ describe('deploy/kubernetes', () => {
       delete pod.tolerations;
       delete pod.containers[0].resources;
       pod.containers[0].env = pod.containers[0].env.filter(
-        (e: Manifest) => !['WORKER_POOLS', 'NVIDIA_DRIVER_CAPABILITIES'].includes(e.name),
+        (e: Manifest) =>
+          !['WORKER_POOLS', 'NVIDIA_DRIVER_CAPABILITIES', 'EVALBOT_GPU_DEVICES'].includes(e.name),
       );
       return copy;
     };
@@ -190,6 +191,8 @@ describe('deploy/kubernetes', () => {
     expect(strip(gpu)).toEqual(strip(find(objects, 'Deployment', 'worker')));
     expect(container(gpu).env).toContainEqual({ name: 'WORKER_POOLS', value: 'gpu' });
     expect(container(gpu).env).toContainEqual({ name: 'WORKER_CONCURRENCY', value: '1' });
+    // The device plugin gives the pod one GPU, which CUDA numbers 0 whatever the node's index.
+    expect(container(gpu).env).toContainEqual({ name: 'EVALBOT_GPU_DEVICES', value: '0' });
     expect(container(gpu).resources.limits['nvidia.com/gpu']).toBe(1);
   });
 
