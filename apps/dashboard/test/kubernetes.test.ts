@@ -108,6 +108,16 @@ describe('deploy/kubernetes', () => {
     expect(errors[1]).toMatch(/^ScaledObject worker-gpu: .*'"minReplicas"' does not exist/);
   }, 60_000);
 
+  it.each(KUSTOMIZATIONS)(
+    'puts every object of %s in the namespace evalbot, where the secrets are',
+    (dir) => {
+      for (const object of rendered[dir] as Manifest[]) {
+        if (object.kind === 'Namespace') expect(object.metadata.name).toBe('evalbot');
+        else expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe('evalbot');
+      }
+    },
+  );
+
   it('refuses a kustomization field the test-side renderer does not implement, naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evalbot-kustomize-'));
     try {
