@@ -182,6 +182,18 @@ describe('deploy/kubernetes', () => {
     }
   });
 
+  it('keeps a gateway taking deliveries through a rollout or a node drain, and a worker through a rollout', () => {
+    const gateway = find(objects, 'Deployment', 'gateway');
+    expect(gateway.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(gateway.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    const budget = find(objects, 'PodDisruptionBudget', 'gateway');
+    expect(budget.spec.minAvailable).toBe(1);
+    expect(budget.spec.selector.matchLabels).toEqual(gateway.spec.selector.matchLabels);
+    for (const name of Object.keys(WORKERS)) {
+      expect(find(objects, 'Deployment', name).spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    }
+  });
+
   it('keeps the GPU pool a copy of the default pool but for its pool, its GPU and its nodes', () => {
     const strip = (deployment: Manifest) => {
       const copy = structuredClone(deployment);
