@@ -21,6 +21,7 @@ const APP_SECRETS = { gateway: 'evalbot-gateway', worker: 'evalbot-worker', dash
 
 const ENV = [
   'APP_ID=12345',
+  'WEBHOOK_SECRET=webhook-secret',
   'PRIVATE_KEY_PATH=/srv/evalbot/github-app.private-key.pem',
   'REDIS_GATEWAY_PASSWORD=gateway-pw',
   'REDIS_WORKER_PASSWORD=worker-pw',
