@@ -104,4 +104,33 @@ describe('worker pools', () => {
     expect(shown(checkRun?.output.text ?? '')).toContain(message);
     expect(body).not.toMatch(/^\| accuracy ↑ \| 90\.00% \|/m);
   });
+
+  it('fails a GPU side on a pool worker without a GPU, naming the setting, and stops counting a stopped pool worker', async () => {
+    // A worker of a CPU pool: no /dev/nvidia* here, and none configured.
+    const cpuWorker = await stack.addWorker({ WORKER_POOLS: 'cpu-pool', EVALBOT_GPU_DEVICES: 'none' });
+    const wantsGpu = await openMlDemoPullRequest(stack.sim, {
+      repo: 'gpu-on-cpu-pool',
+      sourceDir: modelDir,
+      baseFiles: { '.evalbot.yml': 'resources: {gpu: 1, pool: cpu-pool}\n' },
+      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+    });
+    await stack.deliver(wantsGpu.labeledDelivery());
+    const failed = await reportOf(wantsGpu);
+    expect(failed.body).toContain(
+      'this worker of the &quot;cpu-pool&quot; pool has none: set EVALBOT\\_GPU\\_DEVICES on its workers',
+    );
+    expect(failed.checkRun?.conclusion).toBe('failure');
+
+    // Stopped (SIGTERM), the worker leaves its pool at once: the next side waits, then is reported.
+    await cpuWorker.stop();
+    const afterStop = await openMlDemoPullRequest(stack.sim, {
+      repo: 'stopped-pool',
+      sourceDir: modelDir,
+      baseFiles: { '.evalbot.yml': 'resources: {pool: cpu-pool}\n' },
+      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+    });
+    await stack.deliver(afterStop.labeledDelivery());
+    const { body } = await reportOf(afterStop);
+    expect(body.replaceAll('\\_', '_')).toContain('not run: no evalbot worker serves the pool cpu-pool');
+  });
 });
