@@ -56,8 +56,7 @@ export async function routeToPool(
 
   const queue = deps.queueOf(pool.name);
   const childId = `${job.id}-${pool.name}`;
-  let child = await Job.fromId(queue, childId);
-  if (!child) {
+  if (!(await Job.fromId(queue, childId))) {
     if ((await deps.workersIn(pool.name)) === 0) {
       const waited = Date.now() - (pool.waitingSince ?? job.timestamp);
       if (waited >= deps.poolWaitMs) {
@@ -68,7 +67,7 @@ export async function routeToPool(
       throw new DelayedError();
     }
     const { pool: _routing, ...side } = data;
-    child = await queue.add(
+    await queue.add(
       `evaluate-${data.side}`,
       evaluateJobSchema.parse({ ...side, pool: { name: pool.name, gpu: pool.gpu } }),
       { ...EVALUATE_JOB_OPTIONS, jobId: childId, parent: { id: job.id, queue: job.queueQualifiedName } },
