@@ -390,9 +390,22 @@ describe('docker-compose.gpu.yml', () => {
       { driver: 'nvidia', count: 'all', capabilities: ['gpu'] },
     ]);
     expect(config.services.worker.environment.WORKER_CONCURRENCY).toBe('1');
+    // The gpu pool, beside the default one: this host still compares and publishes.
+    expect(config.services.worker.environment.WORKER_POOLS).toBe('default,gpu');
     // The base file's settings survive the override: the shared cache and the work volume.
     expect(config.services.worker.volumes).toHaveLength(2);
     for (const app of ['gateway', 'dashboard']) expect(config.services[app].deploy, app).toBeUndefined();
+  });
+
+  it('lets a GPU-only host take just the gpu pool through .env', async () => {
+    const config = await composeConfig(FILES, `${ENV}WORKER_POOLS=gpu\nEVALBOT_GPU_DEVICES=0,1\n`);
+    expect(config.services.worker.environment).toMatchObject({
+      WORKER_POOLS: 'gpu',
+      EVALBOT_GPU_DEVICES: '0,1',
+    });
+    // Without the override the workers are the default pool's.
+    const plain = await composeConfig(['docker-compose.yml'], ENV);
+    expect(plain.services.worker.environment.WORKER_POOLS ?? '').toBe('');
   });
 });
 

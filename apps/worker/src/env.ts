@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -18,7 +19,89 @@ import {
   sandboxEnv,
   sandboxSettingsOf,
 } from '@evalbot/config';
+import { DEFAULT_POOL, GPU_POOL, POOL_NAME } from '@evalbot/repo-config';
 import { z } from 'zod';
+
+/** `WORKER_POOLS`: the pools whose evaluate queues this worker takes. */
+const poolsEnv = z
+  .string()
+  .default(DEFAULT_POOL)
+  .transform((raw, ctx) => {
+    const pools = [
+      ...new Set(
+        raw
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
+    ];
+    const bad = pools.filter((p) => !POOL_NAME.test(p));
+    if (pools.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${raw}" is not a comma-separated list of pool names (lower-case letters, digits and "-"); use e.g. ${DEFAULT_POOL},${GPU_POOL}`,
+      });
+      return z.NEVER;
+    }
+    return pools;
+  });
+
+/** `EVALBOT_GPU_DEVICES`: CUDA device indexes or UUIDs, as CUDA_VISIBLE_DEVICES takes them. */
+const gpuDevicesEnv = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw.trim() === '') return undefined;
+    if (raw.trim() === 'none') return [];
+    const devices = raw.split(',').map((d) => d.trim());
+    if (
+      devices.some((d) => !/^(\d+|(GPU|MIG)-[A-Za-z0-9/-]+)$/.test(d)) ||
+      new Set(devices).size !== devices.length
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${raw}" is not a list of distinct GPU indexes or UUIDs; use e.g. 0,1 (or none)`,
+      });
+      return z.NEVER;
+    }
+    return devices;
+  });
+
+/** `EVALBOT_POOL_WAIT_MINUTES`: a positive number of minutes; fractions allowed. */
+const minutesEnv = (defaultMinutes: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return defaultMinutes;
+      const value = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 7 * 24 * 60) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${raw}" is not a number of minutes between 0 and 10080, e.g. 30 or 0.5`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+/**
+ * The host's NVIDIA GPUs as the driver's device nodes show them (`/dev/nvidia0`, `/dev/nvidia1`…),
+ * by index: what CUDA_VISIBLE_DEVICES numbers, unless a container runtime renumbered them
+ * (then set EVALBOT_GPU_DEVICES).
+ */
+export function detectGpuDevices(devDir = '/dev'): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(devDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => /^nvidia(\d+)$/.exec(name)?.[1])
+    .filter((index): index is string => index !== undefined)
+    .sort((a, b) => Number(a) - Number(b));
+}
 
 const schema = z.object({
   ...redisEnv,
@@ -53,6 +136,9 @@ const schema = z.object({
     ),
   ...sandboxEnv,
   EVALBOT_PYTHON: z.string().min(1).default('python3'),
+  WORKER_POOLS: poolsEnv,
+  EVALBOT_GPU_DEVICES: gpuDevicesEnv,
+  EVALBOT_POOL_WAIT_MINUTES: minutesEnv(30),
 });
 
 export interface WorkerConfig {
@@ -81,12 +167,18 @@ export interface WorkerConfig {
   python: string;
   /** Environment variables passed through to pip (mirrors). */
   pipEnv: Record<string, string>;
+  /** The pools whose evaluate queues this worker takes (`WORKER_POOLS`); `default` also takes compare and command jobs. */
+  pools: string[];
+  /** The GPUs this worker hands out, one per training of a pool job that asks for a GPU. */
+  gpuDevices: string[];
+  /** How long a side waits for a worker of its pool before the PR is told none serves it. */
+  poolWaitMs: number;
 }
 
 const PIP_PASSTHROUGH = ['PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_FIND_LINKS', 'PIP_TRUSTED_HOST'];
 
 /** Parse the worker's configuration once, at start-up. Throws a ConfigError naming every bad variable. */
-export function loadConfig(env: Env = process.env): WorkerConfig {
+export function loadConfig(env: Env = process.env, host: { devDir?: string } = {}): WorkerConfig {
   // Collect the problems of both parts so one start-up error lists every bad variable.
   const problems: ConfigError['problems'] = [];
   let parsed: z.output<typeof schema> | undefined;
@@ -112,7 +204,14 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       problems.push(...error.problems);
     }
   }
-  if (!parsed || !app || !redis) throw new ConfigError(problems);
+  const gpuDevices = parsed ? (parsed.EVALBOT_GPU_DEVICES ?? detectGpuDevices(host.devDir)) : [];
+  if (parsed?.WORKER_POOLS.includes(GPU_POOL) && gpuDevices.length === 0) {
+    problems.push({
+      variable: 'WORKER_POOLS',
+      problem: `includes ${GPU_POOL}, but this host has no GPU to give its trainings: no /dev/nvidia0, /dev/nvidia1… and EVALBOT_GPU_DEVICES is not set. Set EVALBOT_GPU_DEVICES to the GPUs to use (e.g. 0,1), or remove ${GPU_POOL} from WORKER_POOLS`,
+    });
+  }
+  if (!parsed || !app || !redis || problems.length > 0) throw new ConfigError(problems);
   const pipEnv: Record<string, string> = {};
   for (const key of PIP_PASSTHROUGH) {
     const value = env[key];
@@ -143,5 +242,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     sandbox: sandboxSettingsOf(parsed),
     python: parsed.EVALBOT_PYTHON,
     pipEnv,
+    pools: parsed.WORKER_POOLS,
+    gpuDevices,
+    poolWaitMs: Math.round(parsed.EVALBOT_POOL_WAIT_MINUTES * 60_000),
   };
 }

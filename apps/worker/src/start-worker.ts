@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   assertSandboxCanReach,
@@ -16,16 +18,31 @@ import {
   createJobProducer,
   createRedisConnection,
   EVALUATE_QUEUE,
+  evaluateJobSchema,
   pullRequestEventSchema,
   redisKeys,
   redisTlsOptions,
   verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
-import { DelayedError, type Processor, Worker } from 'bullmq';
+import { DEFAULT_POOL } from '@evalbot/repo-config';
+import {
+  DelayedError,
+  type Job,
+  type Processor,
+  Queue,
+  UnrecoverableError,
+  WaitingChildrenError,
+  Worker,
+} from 'bullmq';
 import { BaseResultCache } from './base-result-cache.ts';
 import type { WorkerConfig } from './env.ts';
 import { JobLogFiles } from './job-log-files.ts';
+import { evaluateQueueOf } from './pools/evaluate-queue-of.ts';
+import { GpuDevices } from './pools/gpu-devices.ts';
+import { PoolPresence } from './pools/pool-presence.ts';
+import { readBaseResources } from './pools/read-base-resources.ts';
+import { routeToPool } from './pools/route-to-pool.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
@@ -40,6 +57,9 @@ import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
+
+/** How soon a GPU training that found every GPU of its worker taken is offered again. */
+const GPU_BUSY_RETRY_MS = 5_000;
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -139,7 +159,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     onError: (error) =>
       logger.warn({ err: error, dir: config.jobLogs.dir }, 'could not write a job log file'),
   });
-  const evaluate: Processor = (job, token) =>
+  const evaluate = (job: Job, token: string | undefined, gpuDevice?: string) =>
     withJobContext(job, jobLogs, (context) =>
       evaluateSide(job.data, context, {
         config,
@@ -151,9 +171,70 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         metrics,
         logger,
         sandbox,
-        evaluationIdOf: () => job.parent?.id ?? (job.id ?? '').replace(/-(head|base)$/, ''),
+        ...(gpuDevice !== undefined ? { gpuDevice } : {}),
+        // A pool's job is the child of the side's job in the default queue (`<compare id>-head`).
+        evaluationIdOf: () => (job.parent?.id ?? job.id ?? '').replace(/-(head|base)$/, ''),
       }),
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
+
+  // Pools: a side in the default queue goes to the pool the base branch asks for (see
+  // pools/route-to-pool.ts); a pool's worker gives each GPU training a GPU of its own.
+  const gpus = new GpuDevices(config.gpuDevices);
+  const presence = new PoolPresence(redis, config.prefix, (error) =>
+    logger.warn({ err: error }, 'could not announce this worker in its pools'),
+  );
+  const poolQueues = new Map<string, Queue>();
+  const queueOf = (pool: string) => {
+    let queue = poolQueues.get(pool);
+    if (!queue) {
+      queue = new Queue(evaluateQueueOf(pool), { connection: redis, prefix: config.prefix });
+      poolQueues.set(pool, queue);
+    }
+    return queue;
+  };
+  const evaluateOrRoute: Processor = async (job, token) => {
+    try {
+      const routed = await routeToPool(job, token, {
+        readBaseResources: ({ pr }) =>
+          readBaseResources(github.installationOctokit(pr.installationId), {
+            owner: pr.owner,
+            repo: pr.repo,
+            sha: pr.baseSha,
+          }),
+        workersIn: (pool) => presence.workersIn(pool),
+        queueOf,
+        baseIsCached: async ({ pr, sha }) =>
+          (await baseCache.get(`${pr.owner}/${pr.repo}`, sha)) !== undefined,
+        poolWaitMs: config.poolWaitMs,
+        log: logger.child({ jobId: job.id }),
+      });
+      if (routed) return routed;
+    } catch (error) {
+      return requeueOrRethrow(job, token, error, onRateLimited);
+    }
+    return evaluate(job, token);
+  };
+  const evaluateInPool: Processor = async (job, token) => {
+    if (evaluateJobSchema.safeParse(job.data).data?.pool?.gpu !== true) return evaluate(job, token);
+    if (gpus.all.length === 0) {
+      throw new UnrecoverableError(
+        `the base branch asks for a GPU, but this worker of the "${job.data.pool.name}" pool has none: set EVALBOT_GPU_DEVICES on its workers`,
+      );
+    }
+    const device = gpus.lease();
+    if (device === undefined) {
+      // Every GPU is taken by another pool's training on this worker: back to the queue a moment.
+      await job.moveToDelayed(Date.now() + GPU_BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      await job.log(`training on GPU ${device} (CUDA_VISIBLE_DEVICES=${device})`);
+      return await evaluate(job, token, device);
+    } finally {
+      gpus.release(device);
+    }
+  };
+
   const compare: Processor = (job, token) =>
     withJobContext(job, jobLogs, (context) =>
       compareAndPublish(
@@ -199,29 +280,51 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         metrics.runningJobs.dec({ queue });
       }
     };
-  const workers = [
-    new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluate), {
-      ...workerOptions,
-      concurrency: config.concurrency,
-    }),
-    new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
-      ...workerOptions,
-      concurrency: Math.max(2, config.concurrency),
-    }),
-    new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
-  ];
+  // The default pool's workers also take the light work (compare and publish, commands); a
+  // worker of other pools only (e.g. WORKER_POOLS=gpu) takes its pools' evaluations.
+  const workers = config.pools.includes(DEFAULT_POOL)
+    ? [
+        new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluateOrRoute), {
+          ...workerOptions,
+          concurrency: config.concurrency,
+        }),
+        new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
+          ...workerOptions,
+          concurrency: Math.max(2, config.concurrency),
+        }),
+        new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
+      ]
+    : [];
+  for (const pool of config.pools.filter((p) => p !== DEFAULT_POOL)) {
+    const queue = evaluateQueueOf(pool);
+    workers.push(
+      new Worker(queue, counted(queue, evaluateInPool), {
+        ...workerOptions,
+        // One training per GPU; a pool of CPU machines runs WORKER_CONCURRENCY at once.
+        concurrency: gpus.all.length > 0 ? gpus.all.length : config.concurrency,
+      }),
+    );
+  }
   for (const worker of workers) {
     const queue = worker.name;
     worker.on('completed', () => metrics.jobs.inc({ queue, outcome: 'completed' }));
     worker.on('failed', (job, error) => {
       if (error instanceof DelayedError || error.name === 'DelayedError') return;
+      if (error instanceof WaitingChildrenError || error.name === 'WaitingChildrenError') return;
       metrics.jobs.inc({ queue, outcome: 'failed' });
       logger.warn({ queue, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'job failed');
     });
     worker.on('error', (error) => logger.warn({ queue, err: error }, 'worker error'));
   }
+  await presence.announce(`${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, config.pools);
   logger.info(
-    { concurrency: config.concurrency, prefix: config.prefix, metricsPort: config.metricsPort },
+    {
+      concurrency: config.concurrency,
+      prefix: config.prefix,
+      metricsPort: config.metricsPort,
+      pools: config.pools,
+      gpuDevices: config.gpuDevices,
+    },
     'worker started',
   );
 
@@ -232,8 +335,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     close: () => {
       closing ??= (async () => {
         logger.info({ running: running.size }, 'worker stopping: handing running evaluations back');
+        await presence.stop().catch(() => {});
         running.abortAll();
         await Promise.all(workers.map((w) => w.close()));
+        await Promise.all([...poolQueues.values()].map((q) => q.close()));
         await producer.close();
         await new Promise<void>((resolve) =>
           metricsServer ? metricsServer.close(() => resolve()) : resolve(),

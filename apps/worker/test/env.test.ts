@@ -1,6 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/env.ts';
 
 const { privateKey } = generateKeyPairSync('rsa', {
@@ -10,9 +13,9 @@ const { privateKey } = generateKeyPairSync('rsa', {
 });
 const valid = { REDIS_URL: 'redis://localhost:6379', APP_ID: '12', PRIVATE_KEY: privateKey };
 
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>, host: { devDir?: string } = {}): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, host);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable}: ${p.problem}`);
     throw error;
@@ -115,5 +118,76 @@ describe('worker configuration', () => {
     expect(
       problemsOf({ REDIS_URL: valid.REDIS_URL, APP_ID: '1', PRIVATE_KEY_PATH: '/nonexistent/key.pem' }),
     ).toEqual([expect.stringMatching(/^PRIVATE_KEY_PATH: cannot read \/nonexistent\/key\.pem/)]);
+  });
+
+  describe('worker pools', () => {
+    let devDir: string;
+    beforeAll(async () => {
+      devDir = await mkdtemp(join(tmpdir(), 'evalbot-fake-dev-'));
+      for (const name of ['nvidia1', 'nvidia0', 'nvidiactl', 'nvidia-uvm', 'null']) {
+        await writeFile(join(devDir, name), '');
+      }
+    });
+    afterAll(() => rm(devDir, { recursive: true, force: true }));
+    const noGpu = '/nonexistent-dev';
+
+    it('takes the default pool, waits 30 minutes for a pool and finds the GPUs in /dev by default', () => {
+      expect(loadConfig(valid, { devDir })).toMatchObject({
+        pools: ['default'],
+        gpuDevices: ['0', '1'],
+        poolWaitMs: 30 * 60_000,
+      });
+      expect(loadConfig(valid, { devDir: noGpu }).gpuDevices).toEqual([]);
+    });
+
+    it('takes the pools and GPUs it is given, and fractions of a minute', () => {
+      const config = loadConfig(
+        {
+          ...valid,
+          WORKER_POOLS: 'gpu, a100,gpu',
+          EVALBOT_GPU_DEVICES: '2,GPU-8f3c9a1e',
+          EVALBOT_POOL_WAIT_MINUTES: '0.5',
+        },
+        { devDir },
+      );
+      expect(config).toMatchObject({
+        pools: ['gpu', 'a100'],
+        gpuDevices: ['2', 'GPU-8f3c9a1e'],
+        poolWaitMs: 30_000,
+      });
+      expect(loadConfig({ ...valid, EVALBOT_GPU_DEVICES: 'none' }, { devDir }).gpuDevices).toEqual([]);
+    });
+
+    it('refuses a gpu pool on a host without a GPU, saying how to give it one', () => {
+      expect(problemsOf({ ...valid, WORKER_POOLS: 'gpu' }, { devDir: noGpu })).toEqual([
+        expect.stringMatching(
+          /^WORKER_POOLS: includes gpu, but this host has no GPU .* Set EVALBOT_GPU_DEVICES to the GPUs to use \(e\.g\. 0,1\)/,
+        ),
+      ]);
+      expect(
+        problemsOf({ ...valid, WORKER_POOLS: 'gpu', EVALBOT_GPU_DEVICES: 'none' }, { devDir }),
+      ).toHaveLength(1);
+    });
+
+    it('names bad pool names, device lists and waits', () => {
+      expect(
+        problemsOf(
+          {
+            ...valid,
+            WORKER_POOLS: 'GPU,big memory',
+            EVALBOT_GPU_DEVICES: '0,0',
+            EVALBOT_POOL_WAIT_MINUTES: 'soon',
+          },
+          { devDir },
+        ),
+      ).toEqual([
+        expect.stringMatching(/^WORKER_POOLS: "GPU,big memory" is not a comma-separated list of pool names/),
+        expect.stringMatching(
+          /^EVALBOT_GPU_DEVICES: "0,0" is not a list of distinct GPU indexes or UUIDs; use e\.g\. 0,1/,
+        ),
+        expect.stringMatching(/^EVALBOT_POOL_WAIT_MINUTES: "soon" is not a number of minutes/),
+      ]);
+      expect(problemsOf({ ...valid, EVALBOT_POOL_WAIT_MINUTES: '0' }, { devDir })).toHaveLength(1);
+    });
   });
 });

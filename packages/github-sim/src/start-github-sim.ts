@@ -17,6 +17,7 @@ import { repositoryJson, userJson } from './repository-json.ts';
 import { type RecordedRequest, RequestLog } from './request-log.ts';
 import { appRoutes } from './routes-app.ts';
 import { checkRunRoutes } from './routes-check-runs.ts';
+import { contentRoutes } from './routes-contents.ts';
 import { issueRoutes } from './routes-issues.ts';
 import { repoRoutes } from './routes-repos.ts';
 import { createScenario, type Scenario } from './scenario.ts';
@@ -140,7 +141,13 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     settings: { tokenLifetimeMs: opts.tokenLifetimeMs ?? 3_600_000 },
     git,
     gitRoot,
-    router: createApiRouter([...appRoutes, ...issueRoutes, ...repoRoutes, ...checkRunRoutes]),
+    router: createApiRouter([
+      ...appRoutes,
+      ...issueRoutes,
+      ...repoRoutes,
+      ...contentRoutes,
+      ...checkRunRoutes,
+    ]),
     faults,
     requests,
     rateLimits: new RateLimits(clock),

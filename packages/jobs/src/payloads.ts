@@ -70,6 +70,20 @@ export const evaluateJobSchema = z.object({
    * else `refs/pull/N/head` (forks) or the branch.
    */
   fetchRefs: z.array(z.string().min(1)).min(1),
+  /**
+   * Set by the worker on a side the base branch's `.evalbot.yml` sends to a worker pool
+   * (`resources`): on the job in the default queue once it has read the base (`waitingSince`:
+   * when it first looked for a worker of the pool), and on the job it hands to the pool's queue.
+   * Never set at enqueue time, so a PR cannot pick its pool.
+   */
+  pool: z
+    .object({
+      name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+      /** Each training gets one GPU of the worker (CUDA_VISIBLE_DEVICES). */
+      gpu: z.boolean(),
+      waitingSince: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 export type EvaluateJob = z.infer<typeof evaluateJobSchema>;
 

@@ -30,6 +30,8 @@ export const redisKeys = {
     `${prefix}:base-result:${repoFullName.toLowerCase()}:${sha}`,
   /** Whether an evaluation's fork commits may run, decided once for all its jobs (worker). */
   forkGuard: (prefix: string, evaluationKey: string) => `${prefix}:fork-guard:${evaluationKey}`,
+  /** Workers serving a pool (`WORKER_POOLS`), scored by their last heartbeat (Redis time, ms). */
+  poolWorkers: (prefix: string, pool: string) => `${prefix}:pool:${pool}:workers`,
   /** Set once a webhook delivery has been acted on, so a redelivery is not acted on twice. */
   delivery: (prefix: string, deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
 };

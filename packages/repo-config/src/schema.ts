@@ -48,6 +48,10 @@ const RESERVED_ENV_PREFIXES: [prefix: string, why: string][] = [
     'is not allowed: dynamic linker settings would also reach the tools evalbot runs; set it in the command instead',
   ],
   ['GIT_', 'is not allowed: git settings come from evalbot; set it in the command that needs it instead'],
+  [
+    'CUDA_VISIBLE_DEVICES',
+    'is not allowed: evalbot sets it to the GPU it gives the training (one per job); ask for a GPU with `resources: {gpu: 1}` instead',
+  ],
 ];
 
 /** `.evalbot.yml` `env`: variables for setup and run, none of the reserved names. */
@@ -78,6 +82,42 @@ const metricsSchema = z.record(z.string().min(1), metricSettingsSchema).superRef
     }
   }
 });
+
+/** The name of a worker pool: what operators list in WORKER_POOLS and what the queue is named after. */
+export const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** The pool of workers started without WORKER_POOLS: the one every side goes to unless the base asks for another. */
+export const DEFAULT_POOL = 'default';
+/** The pool `resources: {gpu: 1}` goes to when it names none. */
+export const GPU_POOL = 'gpu';
+
+/**
+ * What the trainings need from the worker, read from the BASE branch only (a pull request
+ * cannot pick its own pool). `gpu: 1` sends both sides to the `gpu` pool, where each training
+ * gets one GPU of its own; `pool` names another pool that operators start workers for.
+ */
+export const resourcesSchema = z.strictObject({
+  /** GPUs per training: 0 or 1 (evalbot runs one training per GPU). */
+  gpu: z
+    .number()
+    .int()
+    .min(0)
+    .max(1, 'must be 0 or 1: evalbot gives each training one GPU of its own')
+    .default(0),
+  /** The worker pool both sides run in; default `gpu` when `gpu: 1`, else the default pool. */
+  pool: z
+    .string()
+    .regex(
+      POOL_NAME,
+      'must be a pool name: lower-case letters, digits and "-", at most 32, e.g. `pool: a100`',
+    )
+    .optional(),
+});
+export type Resources = z.output<typeof resourcesSchema>;
+
+/** The pool a config's sides run in. */
+export function poolOf(resources: Resources): string {
+  return resources.pool ?? (resources.gpu > 0 ? GPU_POOL : DEFAULT_POOL);
+}
 
 /** The `.evalbot.yml` file at the repository root. Every key is optional. */
 export const repoConfigSchema = z.strictObject({
@@ -115,5 +155,7 @@ export const repoConfigSchema = z.strictObject({
   seed: z.number().int().min(0).default(42),
   /** Per-metric direction and thresholds, by the metric's name in the metrics file. */
   metrics: metricsSchema.default({}),
+  /** Where both sides train (read from the base branch): `{gpu: 1}` or `{pool: name}`. */
+  resources: resourcesSchema.default({ gpu: 0 }),
 });
 export type RepoConfig = z.output<typeof repoConfigSchema>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_REPO_CONFIG_BYTES, parseRepoConfig, RepoConfigError } from '../src/index.ts';
+import { MAX_REPO_CONFIG_BYTES, parseRepoConfig, poolOf, RepoConfigError } from '../src/index.ts';
 
 function problemsOf(text: string) {
   try {
@@ -27,6 +27,7 @@ describe('parseRepoConfig', () => {
       significance: 0.05,
       seed: 42,
       metrics: {},
+      resources: { gpu: 0 },
     });
   });
 
@@ -55,6 +56,7 @@ describe('parseRepoConfig', () => {
         loss: { fail_if_worse_by_pct: 10 },
         epoch_seconds: { direction: 'neutral' },
       },
+      resources: { gpu: 1, pool: 'a100' },
     });
   });
 
@@ -180,6 +182,32 @@ describe('parseRepoConfig', () => {
         { key: `env.${name}`, problem: /^is not allowed/ },
       ]);
     }
+  });
+
+  it('refuses CUDA_VISIBLE_DEVICES, which evalbot sets to the GPU it gives the training', () => {
+    expect(problemsOf('env: { CUDA_VISIBLE_DEVICES: "0,1" }')).toMatchObject([
+      {
+        key: 'env.CUDA_VISIBLE_DEVICES',
+        problem: /^is not allowed: evalbot sets it .* ask for a GPU with `resources: \{gpu: 1\}` instead$/,
+      },
+    ]);
+  });
+
+  it('sends `resources: {gpu: 1}` to the gpu pool and a named pool to that pool', () => {
+    expect(poolOf(parseRepoConfig(undefined).resources)).toBe('default');
+    expect(poolOf(parseRepoConfig('resources: {gpu: 1}').resources)).toBe('gpu');
+    expect(poolOf(parseRepoConfig('resources: {pool: big-memory}').resources)).toBe('big-memory');
+    expect(parseRepoConfig('resources: {gpu: 1, pool: a100}').resources).toEqual({ gpu: 1, pool: 'a100' });
+  });
+
+  it('refuses more than one GPU per training and pool names that cannot name a queue', () => {
+    expect(problemsOf('resources: {gpu: 2}')).toMatchObject([
+      { key: 'resources.gpu', problem: /must be 0 or 1: evalbot gives each training one GPU of its own/ },
+    ]);
+    expect(problemsOf('resources: {pool: "GPU pool!"}')).toMatchObject([
+      { key: 'resources.pool', problem: /must be a pool name: lower-case letters, digits and "-"/ },
+    ]);
+    expect(problemsOf('resources: {gpus: 1}')).toMatchObject([{ key: 'resources.gpus' }]);
   });
 
   it('still accepts ordinary env names that merely contain a reserved word', () => {

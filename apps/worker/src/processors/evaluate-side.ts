@@ -37,6 +37,8 @@ export interface EvaluateSideDeps {
   sandbox: Sandbox | 'unsafe-none';
   /** The compare job's id (the evaluation), from the job's parent. */
   evaluationIdOf(job: JobContext): string;
+  /** The GPU this training may use (CUDA_VISIBLE_DEVICES), leased by a pool's worker. */
+  gpuDevice?: string;
 }
 
 /**
@@ -138,7 +140,12 @@ async function evaluateOrReuse(
     allowedOrigin: deps.config.githubUrl,
     signal,
     secrets: [token],
-    workerEnv: { PATH: process.env.PATH, LANG: process.env.LANG, ...deps.config.pipEnv },
+    workerEnv: {
+      PATH: process.env.PATH,
+      LANG: process.env.LANG,
+      ...deps.config.pipEnv,
+      ...(deps.gpuDevice !== undefined ? { CUDA_VISIBLE_DEVICES: deps.gpuDevice } : {}),
+    },
     sandbox: deps.sandbox,
     python: deps.config.python,
     onProgress: (p) => {
