@@ -54,7 +54,7 @@ describe('worker configuration', () => {
 
   it('keeps whole job logs beside the work directories unless told where, within the sizes set', () => {
     expect(loadConfig({ ...valid, EVALBOT_WORK_DIR: '/var/lib/evalbot/work' }).jobLogs).toEqual({
-      dir: '/var/lib/evalbot/work/job-logs',
+      dir: '/var/lib/evalbot/evalbot-job-logs',
       maxFileBytes: 64 * 1024 ** 2,
       maxTotalBytes: 1024 ** 3,
     });
