@@ -11,6 +11,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
+  type RedisSentinelTarget,
   type RedisTarget,
   redisEnv,
   redisTargetOf,
@@ -59,6 +60,8 @@ export interface WorkerConfig {
   redisUrl: string;
   /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
   redisTlsCa?: string;
+  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
+  redisSentinel?: RedisSentinelTarget;
   prefix: string;
   logLevel: string;
   apiUrl: string;
@@ -121,6 +124,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   return {
     redisUrl: redis.url,
     ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
+    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
     prefix: parsed.BULLMQ_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     apiUrl: parsed.GITHUB_API_URL,

@@ -4,6 +4,8 @@ export {
   type ConnectionLogger,
   type CreateRedisConnectionOptions,
   createRedisConnection,
+  type RedisSentinelOptions,
+  redisTargetOptions,
   redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';

@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
-import { redisTlsOptions } from './create-redis-connection.ts';
+import { type RedisSentinelOptions, redisTargetOptions } from './create-redis-connection.ts';
 import { RedisAccessError } from './redis-access-error.ts';
 
 export interface VerifyRedisAccessOptions {
   /** PEM of the CA that signed Redis's certificate (`REDIS_TLS_CA_FILE`). */
   tlsCa?: string;
+  /** Ask these Sentinels for the master (`REDIS_SENTINELS`). */
+  sentinel?: RedisSentinelOptions;
   /** How long to wait for an answer before calling Redis unreachable. Default 5000 ms. */
   timeoutMs?: number;
 }
@@ -33,9 +35,17 @@ export function describeRedisUrl(url: string): string {
  */
 export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOptions = {}): Promise<boolean> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
-  const where = describeRedisUrl(url);
+  const where = opts.sentinel
+    ? `${describeRedisUrl(url)} (master "${opts.sentinel.name}" of the Sentinels ${opts.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`
+    : describeRedisUrl(url);
   const probe = new Redis(url, {
-    ...redisTlsOptions(opts.tlsCa),
+    ...redisTargetOptions({
+      ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
+      ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
+    }),
+    failoverDetector: false,
+    // Left at its default, ioredis asks unreachable Sentinels again forever instead of failing.
+    sentinelRetryStrategy: () => null,
     lazyConnect: true,
     enableReadyCheck: false,
     enableOfflineQueue: false,
