@@ -27,6 +27,11 @@ export interface SentinelGroup {
   /** SIGKILL the current master (as losing its host would), leaving the replica and Sentinels. */
   killMaster(): Promise<number>;
   /**
+   * SIGSTOP the current master: its connections stay open but nothing answers, as when its
+   * host hangs or the network to it is cut. Stays stopped until {@link SentinelGroup.close}.
+   */
+  freezeMaster(): Promise<number>;
+  /**
    * Subscribe to a Sentinel's `+switch-master` (resolves once subscribed); `switched` resolves
    * with the new master's port when the Sentinels have promoted it.
    */
@@ -125,6 +130,11 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
       { timeoutMs: 30_000, intervalMs: 200, what: 'every Sentinel to know the replica and its two peers' },
     );
 
+    const processOn = (port: number) => {
+      const child = processes.get(port);
+      if (!child) throw new Error(`no redis-server on port ${port}`);
+      return child;
+    };
     const currentMasterPort = async () => {
       const reply = await cli(
         sentinelPorts[0] as number,
@@ -143,11 +153,15 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
       masterPort: currentMasterPort,
       killMaster: async () => {
         const port = await currentMasterPort();
-        const child = processes.get(port);
-        if (!child) throw new Error(`no redis-server on port ${port}`);
+        const child = processOn(port);
         const exited = once(child, 'exit');
         child.kill('SIGKILL');
         await exited;
+        return port;
+      },
+      freezeMaster: async () => {
+        const port = await currentMasterPort();
+        processOn(port).kill('SIGSTOP');
         return port;
       },
       watchFailover: () =>
