@@ -21,7 +21,7 @@ export {
   EVALUATE_JOB_OPTIONS,
   JOB_LOG_LIMITS,
 } from './job-options.ts';
-export { createJobProducer, type JobProducer } from './job-producer.ts';
+export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
 export {
   type CompareJob,
   compareJobSchema,
