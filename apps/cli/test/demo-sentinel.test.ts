@@ -63,7 +63,7 @@ describe('evalbot demo through Redis Sentinel', () => {
     expect(cli.stderr()).toMatch(/^head [0-9a-f]{7}: done: accuracy 0\.905/m);
   }, 120_000);
 
-  it('stops before starting anything, exit 64, naming the flag that is wrong', async () => {
+  it('stops before starting anything, exit 64 or 78, naming the flag that is wrong', async () => {
     const noMaster = captureCli({ cwd: dir });
     expect(
       await runCli(await demoArgs('no-master', ['--redis-sentinels', group.sentinels]), noMaster.ctx),
@@ -84,6 +84,22 @@ describe('evalbot demo through Redis Sentinel', () => {
       ),
     ).toBe(64);
     expect(badList.stderr()).toContain('--redis-sentinels: "sentinel-1" is not HOST:PORT');
-    for (const cli of [noMaster, badList]) expect(cli.stderr()).not.toContain('Starting evalbot');
+    // A master name the Sentinels do not monitor is caught before anything starts, too.
+    const unknown = captureCli({ cwd: dir });
+    expect(
+      await runCli(
+        await demoArgs('unknown-master', [
+          '--redis-sentinels',
+          group.sentinels,
+          '--redis-sentinel-master',
+          'nope',
+        ]),
+        unknown.ctx,
+      ),
+    ).toBe(78);
+    expect(unknown.stderr()).toMatch(
+      /^evalbot: --redis-sentinels: No Sentinel of 127\.0\.0\.1:\d+,.* monitors a master named "nope" .* Set --redis-sentinel-master to the name/m,
+    );
+    for (const cli of [noMaster, badList, unknown]) expect(cli.stderr()).not.toContain('Starting evalbot');
   });
 });

@@ -66,7 +66,9 @@ export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOpti
     return true;
   } catch (error) {
     for (const cause of [...seen, error as Error]) {
-      const refusal = explainRefusal(cause as Error & { code?: string }, where);
+      const refusal =
+        (opts.sentinel && explainSentinelRefusal(cause as Error, opts.sentinel)) ||
+        explainRefusal(cause as Error & { code?: string }, where);
       if (refusal) throw new RedisAccessError(refusal, { cause });
     }
     return false;
@@ -85,6 +87,24 @@ function explainRefusal(error: Error & { code?: string }, where: string): string
   }
   if (error.code && CERTIFICATE_ERRORS.test(error.code)) {
     return `Redis at ${where} presented a TLS certificate that cannot be trusted (${error.code}: ${message}). Set REDIS_TLS_CA_FILE to the PEM file of the CA that signed it, and make sure REDIS_URL's host is a name the certificate is for.`;
+  }
+  return undefined;
+}
+
+/**
+ * ioredis reports a Sentinel's refusal as "All sentinels are unreachable … Last error: …": a
+ * wrong Sentinel password or a master name no Sentinel monitors is a setting to fix, not an
+ * outage to wait out.
+ */
+function explainSentinelRefusal(error: Error, sentinel: RedisSentinelOptions): string | undefined {
+  const last = /Last error: (.*)$/s.exec(error.message)?.[1]?.trim();
+  if (!last) return undefined;
+  const sentinels = sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+  if (/^(WRONGPASS|NOAUTH)\b/.test(last) || /invalid password/i.test(last)) {
+    return `The Sentinels ${sentinels} refused ${sentinel.password ? 'the password in REDIS_SENTINEL_PASSWORD' : 'to answer without a password'} (${last}). Set REDIS_SENTINEL_PASSWORD to the Sentinels' own password (requirepass in sentinel.conf), which may differ from the one in REDIS_URL.`;
+  }
+  if (/No such master with that name/i.test(last)) {
+    return `No Sentinel of ${sentinels} monitors a master named "${sentinel.name}" (${last}). Set REDIS_SENTINEL_MASTER to the name in their \`sentinel monitor NAME …\` line (\`redis-cli -p PORT SENTINEL MASTERS\` lists them).`;
   }
   return undefined;
 }

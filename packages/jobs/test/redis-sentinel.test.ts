@@ -2,6 +2,7 @@ import { freePort, type SentinelGroup, startRedis, startSentinelGroup, waitFor }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedisConnection,
+  RedisAccessError,
   type RedisSentinelOptions,
   verifyRedisAccess,
   waitForRedisReady,
@@ -49,6 +50,56 @@ describe('a Redis Sentinel group', () => {
     }
   }, 60_000);
 });
+
+describe('Sentinels that ask for a password', () => {
+  let group: SentinelGroup;
+  beforeAll(async () => {
+    group = await startSentinelGroup({ sentinelPassword: 'sentinel-pw-1234' });
+  }, 60_000);
+  afterAll(async () => {
+    await group?.close();
+  });
+  const sentinelOf = (name: string, password?: string): RedisSentinelOptions => ({
+    sentinels: group.sentinelAddresses,
+    name,
+    ...(password ? { password } : {}),
+  });
+
+  it('are reached with REDIS_SENTINEL_PASSWORD', async () => {
+    await expect(
+      verifyRedisAccess(group.url, { sentinel: sentinelOf(group.master, 'sentinel-pw-1234') }),
+    ).resolves.toBe(true);
+  });
+
+  it('stop an app at start, naming REDIS_SENTINEL_PASSWORD, when it is wrong or missing', async () => {
+    const wrong = await refusal(group.url, sentinelOf(group.master, 'wrong-pw-5678'));
+    expect(wrong.message).toMatch(
+      /^The Sentinels 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+ refused the password in REDIS_SENTINEL_PASSWORD \(WRONGPASS/,
+    );
+    expect(wrong.message).not.toContain('wrong-pw-5678');
+    const missing = await refusal(group.url, sentinelOf(group.master));
+    expect(missing.message).toContain('refused to answer without a password (NOAUTH');
+    expect(missing.message).toContain("Set REDIS_SENTINEL_PASSWORD to the Sentinels' own password");
+  });
+
+  it('stop an app at start, naming REDIS_SENTINEL_MASTER, when no Sentinel monitors that master', async () => {
+    const error = await refusal(group.url, sentinelOf('no-such-master', 'sentinel-pw-1234'));
+    expect(error.message).toContain('monitors a master named "no-such-master"');
+    expect(error.message).toContain(
+      'Set REDIS_SENTINEL_MASTER to the name in their `sentinel monitor NAME …` line',
+    );
+  });
+});
+
+/** The error `verifyRedisAccess` rejected with, or a failure when it resolved. */
+async function refusal(url: string, sentinel: RedisSentinelOptions): Promise<RedisAccessError> {
+  const error = await verifyRedisAccess(url, { sentinel, timeoutMs: 2_000 }).then(
+    (served) => new Error(`resolved ${served}`),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RedisAccessError);
+  return error as RedisAccessError;
+}
 
 it('follows a server demoted to a replica: a write waits through READONLY and lands once it is master again', async () => {
   const [server, other] = await Promise.all([startRedis(), startRedis()]);

@@ -39,8 +39,15 @@ export interface SentinelGroup {
   close(): Promise<void>;
 }
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+/** The environment of a redis-cli that authenticates with `password` (kept off its command line). */
+function cliEnv(password: string | undefined): NodeJS.ProcessEnv {
+  return password ? { ...process.env, REDISCLI_AUTH: password } : process.env;
+}
+
+async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
+    env: cliEnv(password),
+  });
   return stdout.trim();
 }
 
@@ -50,7 +57,7 @@ async function cli(port: number, ...args: string[]): Promise<string> {
  * once the replica is in sync and every Sentinel knows the replica and the two other Sentinels,
  * so a failover can be agreed on.
  */
-export async function startSentinelGroup(): Promise<SentinelGroup> {
+export async function startSentinelGroup(opts: { sentinelPassword?: string } = {}): Promise<SentinelGroup> {
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-sentinel-'));
   const processes = new Map<number, ChildProcess>();
   const subscribers: ChildProcess[] = [];
@@ -107,21 +114,32 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
           `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 1000`,
           `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 5000`,
           `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+          // The Sentinels' own password; they use it with each other too.
+          ...(opts.sentinelPassword ? [`requirepass ${opts.sentinelPassword}`] : []),
           '',
         ].join('\n'),
       );
       start(port, [file, '--sentinel']);
     }
-    await waitFor(async () => /master_link_status:up/.test(await cli(replicaPort, 'INFO', 'replication')), {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-      what: 'the replica to sync with the master',
-    });
+    await waitFor(
+      async () => /master_link_status:up/.test(await cli(replicaPort, undefined, 'INFO', 'replication')),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: 'the replica to sync with the master',
+      },
+    );
     await waitFor(
       async () => {
         for (const port of sentinelPorts) {
-          const replicas = await cli(port, 'SENTINEL', 'REPLICAS', SENTINEL_MASTER_NAME);
-          const peers = await cli(port, 'SENTINEL', 'SENTINELS', SENTINEL_MASTER_NAME);
+          const replicas = await cli(
+            port,
+            opts.sentinelPassword,
+            'SENTINEL',
+            'REPLICAS',
+            SENTINEL_MASTER_NAME,
+          );
+          const peers = await cli(port, opts.sentinelPassword, 'SENTINEL', 'SENTINELS', SENTINEL_MASTER_NAME);
           if (!replicas.includes(String(replicaPort))) return false;
           if (sentinelPorts.filter((p) => p !== port).some((p) => !peers.includes(String(p)))) return false;
         }
@@ -138,6 +156,7 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     const currentMasterPort = async () => {
       const reply = await cli(
         sentinelPorts[0] as number,
+        opts.sentinelPassword,
         'SENTINEL',
         'GET-MASTER-ADDR-BY-NAME',
         SENTINEL_MASTER_NAME,
@@ -167,14 +186,11 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
       watchFailover: () =>
         new Promise<{ switched: Promise<number> }>((subscribed, reject) => {
           // redis-cli prints each part of a pub/sub message on a line of its own.
-          const subscriber = spawn('redis-cli', [
-            '-h',
-            '127.0.0.1',
-            '-p',
-            String(sentinelPorts[1]),
-            'SUBSCRIBE',
-            '+switch-master',
-          ]);
+          const subscriber = spawn(
+            'redis-cli',
+            ['-h', '127.0.0.1', '-p', String(sentinelPorts[1]), 'SUBSCRIBE', '+switch-master'],
+            { env: cliEnv(opts.sentinelPassword) },
+          );
           subscribers.push(subscriber);
           let output = '';
           let resolveSwitched: (port: number) => void = () => {};

@@ -206,8 +206,13 @@ async function checkRedis(
       return;
   } catch (error) {
     if (error instanceof RedisAccessError) {
+      // A Sentinel's refusal (its password, the master name) is about the Sentinel flags.
+      const flag = error.message.includes('REDIS_SENTINEL') ? '--redis-sentinels' : '--redis-url';
       throw new CliError(
-        `--redis-url: ${error.message.replace(/REDIS_URL/g, '--redis-url').replace(/REDIS_TLS_CA_FILE/g, '--redis-ca-file')}`,
+        `${flag}: ${error.message
+          .replace(/REDIS_URL/g, '--redis-url')
+          .replace(/REDIS_TLS_CA_FILE/g, '--redis-ca-file')
+          .replace(/REDIS_SENTINEL_MASTER/g, '--redis-sentinel-master')}`,
         78,
       );
     }
