@@ -78,6 +78,8 @@ export interface RedisSentinelTarget {
   name: string;
   /** The Sentinels' own password (`requirepass` in sentinel.conf), when they ask for one. */
   password?: string;
+  /** TLS to the Sentinels and to the master (a `rediss://` `REDIS_URL`). */
+  tls?: boolean;
 }
 
 /** Where Redis is and how to trust it; what `createRedisConnection` in `@evalbot/jobs` takes. */
@@ -121,12 +123,6 @@ export function redisTargetOf(parsed: {
         problem:
           'is required with REDIS_SENTINELS; set it to the master group name the Sentinels monitor, e.g. mymaster',
       });
-    if (parsed.REDIS_URL.startsWith('rediss://'))
-      problems.push({
-        variable: 'REDIS_URL',
-        problem:
-          'starts with rediss:// but TLS through Sentinel is not supported yet; use redis:// with REDIS_SENTINELS (on a private network), or a single TLS Redis without REDIS_SENTINELS',
-      });
   } else {
     for (const variable of ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD'] as const) {
       if (parsed[variable])
@@ -145,6 +141,8 @@ export function redisTargetOf(parsed: {
           sentinel: {
             sentinels,
             name: master,
+            // rediss://: TLS to the Sentinels and to the master alike, with REDIS_TLS_CA_FILE.
+            ...(parsed.REDIS_URL.startsWith('rediss://') ? { tls: true } : {}),
             ...(parsed.REDIS_SENTINEL_PASSWORD ? { password: parsed.REDIS_SENTINEL_PASSWORD } : {}),
           },
         }

@@ -212,12 +212,14 @@ describe('REDIS_SENTINELS', () => {
     ).toContain('- REDIS_SENTINEL_MASTER: must be the master group name the Sentinels monitor');
   });
 
-  it('refuses TLS through Sentinel rather than connecting in the clear', () => {
+  it('speaks TLS to the Sentinels and the master with a rediss:// URL', () => {
     expect(
-      messageOf(() =>
-        target({ REDIS_URL: 'rediss://r', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }),
-      ),
-    ).toContain('- REDIS_URL: starts with rediss:// but TLS through Sentinel is not supported yet');
+      target({
+        REDIS_URL: 'rediss://:pw@mymaster',
+        REDIS_SENTINELS: 's1:26379',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+      }).sentinel,
+    ).toEqual({ sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster', tls: true });
   });
 });
 

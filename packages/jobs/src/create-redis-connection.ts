@@ -34,6 +34,11 @@ export interface RedisSentinelOptions {
   name: string;
   /** The Sentinels' own password (`REDIS_SENTINEL_PASSWORD`). */
   password?: string;
+  /**
+   * Speak TLS to the Sentinels and to the master they name (a `rediss://` `REDIS_URL`), both
+   * checked against the connection's `tlsCa` when one is given.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -67,6 +72,14 @@ export function redisTargetOptions(target: {
     sentinels: sentinel.sentinels,
     name: sentinel.name,
     ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+    // Left alone, ioredis reaches a Sentinel's master in the clear whatever the URL says.
+    ...(sentinel.tls
+      ? {
+          enableTLSForSentinelMode: true,
+          tls: target.tlsCa ? { ca: target.tlsCa } : {},
+          sentinelTLS: target.tlsCa ? { ca: target.tlsCa } : {},
+        }
+      : {}),
     // Follow +switch-master on the Sentinels' pub/sub at once, rather than only when the old
     // master's connection breaks (it may hang, not close, when its host is lost).
     failoverDetector: true,

@@ -71,6 +71,8 @@ export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOpti
         explainRefusal(cause as Error & { code?: string }, where);
       if (refusal) throw new RedisAccessError(refusal, { cause });
     }
+    const untrusted = opts.sentinel?.tls && (await untrustedSentinel(opts.sentinel, opts.tlsCa, timeoutMs));
+    if (untrusted) throw new RedisAccessError(untrusted, { cause: error });
     return false;
   } finally {
     probe.disconnect();
@@ -107,4 +109,39 @@ function explainSentinelRefusal(error: Error, sentinel: RedisSentinelOptions): s
     return `No Sentinel of ${sentinels} monitors a master named "${sentinel.name}" (${last}). Set REDIS_SENTINEL_MASTER to the name in their \`sentinel monitor NAME …\` line (\`redis-cli -p PORT SENTINEL MASTERS\` lists them).`;
   }
   return undefined;
+}
+
+/**
+ * Through TLS Sentinels ioredis says only "Connection is closed" when a certificate is not
+ * trusted; one direct connection to the first Sentinel tells that apart from an outage.
+ */
+async function untrustedSentinel(
+  sentinel: RedisSentinelOptions,
+  tlsCa: string | undefined,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const first = sentinel.sentinels[0];
+  if (!first) return undefined;
+  const direct = new Redis({
+    host: first.host,
+    port: first.port,
+    tls: tlsCa ? { ca: tlsCa } : {},
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
+  const seen: (Error & { code?: string })[] = [];
+  direct.on('error', (error: Error) => seen.push(error));
+  try {
+    await direct.connect();
+  } catch (error) {
+    seen.push(error as Error);
+  } finally {
+    direct.disconnect();
+  }
+  const bad = seen.find((error) => error.code && CERTIFICATE_ERRORS.test(error.code));
+  if (!bad) return undefined;
+  return `The Sentinel at ${first.host}:${first.port} presented a TLS certificate that cannot be trusted (${bad.code}: ${bad.message}). Set REDIS_TLS_CA_FILE to the PEM file of the CA that signed the Sentinels' and Redis's certificates, and list the Sentinels in REDIS_SENTINELS by names their certificates are for.`;
 }

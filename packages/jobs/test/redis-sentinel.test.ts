@@ -51,6 +51,38 @@ describe('a Redis Sentinel group', () => {
   }, 60_000);
 });
 
+describe('a Sentinel group that speaks only TLS', () => {
+  let group: SentinelGroup;
+  beforeAll(async () => {
+    group = await startSentinelGroup({ tls: true });
+  }, 60_000);
+  afterAll(async () => {
+    await group?.close();
+  });
+
+  it('is reached over TLS, Sentinels and master alike, with the CA of REDIS_TLS_CA_FILE', async () => {
+    const sentinel = { sentinels: group.sentinelAddresses, name: group.master, tls: true };
+    expect(group.url).toMatch(/^rediss:/);
+    await expect(
+      verifyRedisAccess(group.url, { sentinel, ...(group.ca ? { tlsCa: group.ca } : {}) }),
+    ).resolves.toBe(true);
+    const connection = createRedisConnection(group.url, {
+      role: 'producer',
+      sentinel,
+      ...(group.ca ? { tlsCa: group.ca } : {}),
+    });
+    try {
+      await waitForRedisReady(connection);
+      expect(await connection.set('evalbot-test:tls', 'written')).toBe('OK');
+    } finally {
+      connection.disconnect();
+    }
+    // Without the CA nothing is trusted: the Sentinels' certificates are refused.
+    const refused = await refusal(group.url, sentinel);
+    expect(refused.message).toContain('Set REDIS_TLS_CA_FILE');
+  });
+});
+
 describe('Sentinels that ask for a password', () => {
   let group: SentinelGroup;
   beforeAll(async () => {

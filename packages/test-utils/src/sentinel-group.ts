@@ -1,10 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitFor } from '@evalbot/local-stack';
+import { makeCertificates } from './secured-redis.ts';
 
 const run = promisify(execFile);
 
@@ -20,6 +21,9 @@ export interface SentinelGroup {
   master: string;
   /** `REDIS_URL` of the group: credentials only, its host is not used (the Sentinels name the master). */
   url: string;
+  /** TLS only: the CA that signed every server's certificate, as PEM and as REDIS_TLS_CA_FILE. */
+  ca?: string;
+  caFile?: string;
   /** Port of the first master; {@link SentinelGroup.masterPort} after a failover. */
   initialMasterPort: number;
   /** Port of the current master, as the Sentinels say. */
@@ -44,21 +48,24 @@ function cliEnv(password: string | undefined): NodeJS.ProcessEnv {
   return password ? { ...process.env, REDISCLI_AUTH: password } : process.env;
 }
 
-async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
-    env: cliEnv(password),
-  });
-  return stdout.trim();
-}
-
 /**
  * A master, a replica and three Sentinels on loopback, each a real `redis-server` process, with
  * short Sentinel timeouts (master declared down after 1 s) so a failover takes seconds. Resolves
  * once the replica is in sync and every Sentinel knows the replica and the two other Sentinels,
  * so a failover can be agreed on.
  */
-export async function startSentinelGroup(opts: { sentinelPassword?: string } = {}): Promise<SentinelGroup> {
+export async function startSentinelGroup(
+  opts: { sentinelPassword?: string; tls?: boolean } = {},
+): Promise<SentinelGroup> {
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-sentinel-'));
+  const caFile = join(dir, 'ca.crt');
+  const cliTls = opts.tls ? ['--tls', '--cacert', caFile] : [];
+  const cli = async (port: number, password: string | undefined, ...args: string[]) => {
+    const { stdout } = await run('redis-cli', [...cliTls, '-h', '127.0.0.1', '-p', String(port), ...args], {
+      env: cliEnv(password),
+    });
+    return stdout.trim();
+  };
   const processes = new Map<number, ChildProcess>();
   const subscribers: ChildProcess[] = [];
   const start = (port: number, args: string[]) => {
@@ -80,9 +87,22 @@ export async function startSentinelGroup(opts: { sentinelPassword?: string } = {
       Array.from({ length: 5 }, () => freePort()),
     );
     if (!masterPort || !replicaPort) throw new Error('no free port');
+    if (opts.tls) await makeCertificates(dir);
+    // TLS only, everywhere: clients, replication and the Sentinels' links to each other.
+    const listen = (port: number): [string, string][] =>
+      opts.tls
+        ? [
+            ['port', '0'],
+            ['tls-port', String(port)],
+            ['tls-cert-file', join(dir, 'server.crt')],
+            ['tls-key-file', join(dir, 'server.key')],
+            ['tls-ca-cert-file', caFile],
+            ['tls-auth-clients', 'no'],
+            ['tls-replication', 'yes'],
+          ]
+        : [['port', String(port)]];
     const server = (port: number, extra: string[]) => [
-      '--port',
-      String(port),
+      ...listen(port).flatMap(([key, value]) => [`--${key}`, value]),
       '--bind',
       '127.0.0.1',
       '--dir',
@@ -107,7 +127,7 @@ export async function startSentinelGroup(opts: { sentinelPassword?: string } = {
       await writeFile(
         file,
         [
-          `port ${port}`,
+          ...listen(port).map(([key, value]) => `${key} ${value}`),
           'bind 127.0.0.1',
           `dir ${dir}`,
           `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
@@ -167,7 +187,8 @@ export async function startSentinelGroup(opts: { sentinelPassword?: string } = {
       sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
       sentinelAddresses: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
       master: SENTINEL_MASTER_NAME,
-      url: `redis://${SENTINEL_MASTER_NAME}`,
+      url: `${opts.tls ? 'rediss' : 'redis'}://${SENTINEL_MASTER_NAME}`,
+      ...(opts.tls ? { ca: await readFile(caFile, 'utf8'), caFile } : {}),
       initialMasterPort: masterPort,
       masterPort: currentMasterPort,
       killMaster: async () => {
@@ -188,7 +209,7 @@ export async function startSentinelGroup(opts: { sentinelPassword?: string } = {
           // redis-cli prints each part of a pub/sub message on a line of its own.
           const subscriber = spawn(
             'redis-cli',
-            ['-h', '127.0.0.1', '-p', String(sentinelPorts[1]), 'SUBSCRIBE', '+switch-master'],
+            [...cliTls, '-h', '127.0.0.1', '-p', String(sentinelPorts[1]), 'SUBSCRIBE', '+switch-master'],
             { env: cliEnv(opts.sentinelPassword) },
           );
           subscribers.push(subscriber);
