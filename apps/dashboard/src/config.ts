@@ -5,6 +5,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
+  type RedisSentinelTarget,
   redisEnv,
   redisTargetOf,
 } from '@evalbot/config';
@@ -39,6 +40,8 @@ export interface DashboardConfig {
   redisUrl: string;
   /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
   redisTlsCa?: string;
+  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
+  redisSentinel?: RedisSentinelTarget;
   prefix: string;
   host: string;
   port: number;
@@ -110,6 +113,7 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
   return {
     redisUrl: redis.url,
     ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
+    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
     prefix: parsed.BULLMQ_PREFIX,
     host: parsed.DASHBOARD_HOST,
     port: parsed.DASHBOARD_PORT,

@@ -17,7 +17,9 @@ const logger = createLogger({ service: 'evalbot-dashboard', level: config.logLev
 // Credentials Redis refuses stop the dashboard here, with one message; a Redis that is down is
 // waited for (the page shows the error meanwhile).
 try {
-  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+  if (
+    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
+  ) {
     logger.warn('Redis is not reachable yet; the board shows an error until it is');
   }
 } catch (error) {
@@ -32,6 +34,7 @@ const connection = createRedisConnection(config.redisUrl, {
   connectionName: 'evalbot-dashboard',
   logger,
   ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
+  ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
 });
 
 const app = await buildApp({ config, connection, logger });

@@ -49,6 +49,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(jobProducerPlugin, {
     redisUrl: config.redisUrl,
     ...(config.redisTlsCa ? { redisTlsCa: config.redisTlsCa } : {}),
+    ...(config.redisSentinel ? { redisSentinel: config.redisSentinel } : {}),
     prefix: config.bullmqPrefix,
     commandTimeoutMs: config.enqueueTimeoutMs,
     connection: deps.redis,

@@ -7,6 +7,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
+  type RedisSentinelTarget,
   redisEnv,
   redisTargetOf,
 } from '@evalbot/config';
@@ -66,6 +67,8 @@ export interface GatewayConfig {
   redisUrl: string;
   /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
   redisTlsCa?: string;
+  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
+  redisSentinel?: RedisSentinelTarget;
   port: number;
   host: string;
   webhookPath: string;
@@ -127,6 +130,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     webhookSecretPrevious: parsed.WEBHOOK_SECRET_PREVIOUS,
     redisUrl: redis.url,
     ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
+    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
     port: parsed.PORT,
     host: parsed.HOST,
     webhookPath: parsed.WEBHOOK_PATH,

@@ -1,4 +1,9 @@
-import { createJobProducer, createRedisConnection, type JobProducer } from '@evalbot/jobs';
+import {
+  createJobProducer,
+  createRedisConnection,
+  type JobProducer,
+  type RedisSentinelOptions,
+} from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -14,6 +19,8 @@ export interface JobProducerPluginOptions {
   redisUrl: string;
   /** PEM of the CA that signed a `rediss://` Redis's certificate. */
   redisTlsCa?: string;
+  /** The Sentinel group to ask for the master. */
+  redisSentinel?: RedisSentinelOptions;
   prefix: string;
   /** Bound on one Redis command, so a slow Redis gives 503 instead of a hung delivery. */
   commandTimeoutMs: number;
@@ -31,6 +38,7 @@ const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (a
       connectionName: 'evalbot-gateway',
       logger: app.log,
       ...(opts.redisTlsCa ? { tlsCa: opts.redisTlsCa } : {}),
+      ...(opts.redisSentinel ? { sentinel: opts.redisSentinel } : {}),
     });
   const producer = createJobProducer({ connection, prefix: opts.prefix });
   app.decorate('jobProducer', producer);

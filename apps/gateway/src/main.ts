@@ -20,7 +20,9 @@ const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel
 // of answering every delivery 503 while it reconnects forever. A Redis that is merely down is
 // waited for: the gateway answers 503 until it is back.
 try {
-  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+  if (
+    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
+  ) {
     logger.warn('Redis is not reachable yet; answering 503 until it is');
   }
 } catch (error) {

@@ -12,6 +12,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
+  type RedisSentinelTarget,
   type RedisTarget,
   redisEnv,
   redisTargetOf,
@@ -145,6 +146,8 @@ export interface WorkerConfig {
   redisUrl: string;
   /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
   redisTlsCa?: string;
+  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
+  redisSentinel?: RedisSentinelTarget;
   prefix: string;
   logLevel: string;
   apiUrl: string;
@@ -220,6 +223,7 @@ export function loadConfig(env: Env = process.env, host: { devDir?: string } = {
   return {
     redisUrl: redis.url,
     ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
+    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
     prefix: parsed.BULLMQ_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     apiUrl: parsed.GITHUB_API_URL,

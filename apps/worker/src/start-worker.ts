@@ -21,7 +21,7 @@ import {
   evaluateJobSchema,
   pullRequestEventSchema,
   redisKeys,
-  redisTlsOptions,
+  redisTargetOptions,
   verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
@@ -94,7 +94,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   // Credentials Redis refuses end the start here (RedisAccessError, which main.ts reports in one
   // line) rather than in BullMQ's reconnect loop; a Redis that is down is waited for.
-  if (!(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa }))) {
+  if (
+    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
+  ) {
     logger.warn('Redis is not reachable yet; waiting for it');
   }
 
@@ -109,11 +111,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     connectionName: 'evalbot-worker',
     logger: connectionLogger,
     ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
+    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
   });
   const subscriber = createRedisConnection(config.redisUrl, {
     role: 'worker',
     connectionName: 'evalbot-worker-events',
     ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
+    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
   });
   const producer = createJobProducer({ connection: redis, prefix: config.prefix });
   const github =
@@ -263,7 +267,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
   const workerOptions = {
-    connection: { ...redisTlsOptions(config.redisTlsCa), url: config.redisUrl, maxRetriesPerRequest: null },
+    connection: {
+      ...redisTargetOptions({
+        ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
+        ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
+      }),
+      url: config.redisUrl,
+      maxRetriesPerRequest: null,
+    },
     prefix: config.prefix,
     lockDuration: config.lockDurationMs,
     // A job whose worker died is retried; twice more before it is failed as stalled.

@@ -8,6 +8,7 @@ export {
   loadGitHubAppCredentials,
   logEnv,
   prefixEnv,
+  type RedisSentinelTarget,
   type RedisTarget,
   redisEnv,
   redisTargetOf,

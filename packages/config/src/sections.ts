@@ -6,8 +6,9 @@ import type { Env } from './parse-env.ts';
 
 /**
  * Redis connection, shared by every app: `REDIS_URL` (with the password, and `rediss://` for
- * TLS) and `REDIS_TLS_CA_FILE`, the CA that signed a TLS Redis's certificate when it is not one
- * Node trusts already. Turn the parsed values into a {@link RedisTarget} with `redisTargetOf`.
+ * TLS), `REDIS_TLS_CA_FILE`, the CA that signed a TLS Redis's certificate when it is not one
+ * Node trusts already, and for a Sentinel group `REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER` and
+ * `REDIS_SENTINEL_PASSWORD`. Turn the parsed values into a {@link RedisTarget} with `redisTargetOf`.
  */
 export const redisEnv = {
   REDIS_URL: z
@@ -34,14 +35,64 @@ export const redisEnv = {
       }
       return z.NEVER;
     }),
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const addresses: { host: string; port: number }[] = [];
+      for (const entry of raw.split(',').map((e) => e.trim())) {
+        const address = sentinelAddressOf(entry);
+        if (address) addresses.push(address);
+        else
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${entry}" is not HOST:PORT; list the Sentinels as sentinel-1:26379,sentinel-2:26379,sentinel-3:26379`,
+          });
+      }
+      return addresses;
+    }),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || /^[A-Za-z0-9_.-]+$/.test(v.trim()),
+      'must be the master group name the Sentinels monitor (`sentinel monitor NAME …`), e.g. mymaster',
+    ),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
 };
+
+/** `host:port` or `[ipv6]:port`; undefined when it is neither. */
+function sentinelAddressOf(entry: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(entry);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/** A Redis reached through Sentinel: ask `sentinels` where the master of group `name` is. */
+export interface RedisSentinelTarget {
+  sentinels: { host: string; port: number }[];
+  /** The master group name (`sentinel monitor NAME …` in sentinel.conf). */
+  name: string;
+  /** The Sentinels' own password (`requirepass` in sentinel.conf), when they ask for one. */
+  password?: string;
+  /** TLS to the Sentinels and to the master (a `rediss://` `REDIS_URL`). */
+  tls?: boolean;
+}
 
 /** Where Redis is and how to trust it; what `createRedisConnection` in `@evalbot/jobs` takes. */
 export interface RedisTarget {
-  /** `redis://` or `rediss://`, with user and password when Redis asks for them. */
+  /**
+   * `redis://` or `rediss://`, with user and password when Redis asks for them. With
+   * {@link RedisTarget.sentinel} its host and port are not used: the Sentinels name the master.
+   */
   url: string;
   /** PEM of the CA that signed Redis's TLS certificate, when Node's own CAs do not cover it. */
   tlsCa?: string;
+  /** Set when Redis is a Sentinel group (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
+  sentinel?: RedisSentinelTarget;
 }
 
 /**
@@ -51,30 +102,70 @@ export interface RedisTarget {
 export function redisTargetOf(parsed: {
   REDIS_URL: string;
   REDIS_TLS_CA_FILE?: string | undefined;
+  REDIS_SENTINELS?: { host: string; port: number }[] | undefined;
+  REDIS_SENTINEL_MASTER?: string | undefined;
+  REDIS_SENTINEL_PASSWORD?: string | undefined;
 }): RedisTarget {
+  const problems: { variable: string; problem: string }[] = [];
   if (parsed.REDIS_TLS_CA_FILE && !parsed.REDIS_URL.startsWith('rediss://')) {
-    throw new ConfigError([
-      {
-        variable: 'REDIS_TLS_CA_FILE',
-        problem:
-          'is set but REDIS_URL starts with redis:// (no TLS); use rediss:// for a TLS Redis, or unset REDIS_TLS_CA_FILE',
-      },
-    ]);
+    problems.push({
+      variable: 'REDIS_TLS_CA_FILE',
+      problem:
+        'is set but REDIS_URL starts with redis:// (no TLS); use rediss:// for a TLS Redis, or unset REDIS_TLS_CA_FILE',
+    });
   }
-  return { url: parsed.REDIS_URL, ...(parsed.REDIS_TLS_CA_FILE ? { tlsCa: parsed.REDIS_TLS_CA_FILE } : {}) };
+  const sentinels = parsed.REDIS_SENTINELS;
+  const master = parsed.REDIS_SENTINEL_MASTER?.trim();
+  if (sentinels) {
+    if (!master)
+      problems.push({
+        variable: 'REDIS_SENTINEL_MASTER',
+        problem:
+          'is required with REDIS_SENTINELS; set it to the master group name the Sentinels monitor, e.g. mymaster',
+      });
+  } else {
+    for (const variable of ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD'] as const) {
+      if (parsed[variable])
+        problems.push({
+          variable,
+          problem: 'is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',
+        });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    url: parsed.REDIS_URL,
+    ...(parsed.REDIS_TLS_CA_FILE ? { tlsCa: parsed.REDIS_TLS_CA_FILE } : {}),
+    ...(sentinels && master
+      ? {
+          sentinel: {
+            sentinels,
+            name: master,
+            // rediss://: TLS to the Sentinels and to the master alike, with REDIS_TLS_CA_FILE.
+            ...(parsed.REDIS_URL.startsWith('rediss://') ? { tls: true } : {}),
+            ...(parsed.REDIS_SENTINEL_PASSWORD ? { password: parsed.REDIS_SENTINEL_PASSWORD } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 export const logEnv = { LOG_LEVEL: logLevelSchema };
 
 /**
  * The BullMQ key prefix, which every app must agree on (a gateway and a worker with different
- * prefixes never meet). BullMQ adds the ":" itself.
+ * prefixes never meet). BullMQ adds the ":" itself. On a Redis Cluster it starts with a hash
+ * tag, `{evalbot}`: every key then lies in that tag's slot, as BullMQ's scripts and evalbot's
+ * multi-key commands require.
  */
 export const prefixEnv = {
   BULLMQ_PREFIX: z
     .string()
     .default('evalbot')
-    .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'use letters, digits, "_", "." or "-" (BullMQ adds the ":")'),
+    .refine(
+      (v) => /^(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/.test(v) && v.length > 0,
+      'use letters, digits, "_", "." or "-" (BullMQ adds the ":"), optionally after one Redis Cluster hash tag at the start, e.g. {evalbot} or {evalbot}-staging',
+    ),
 };
 
 /** The label that asks for an evaluation; matched case-insensitively. */

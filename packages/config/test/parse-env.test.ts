@@ -9,6 +9,7 @@ import {
   githubEndpointEnv,
   loadGitHubAppCredentials,
   parseEnv,
+  prefixEnv,
   redisEnv,
   redisTargetOf,
 } from '../src/index.ts';
@@ -155,5 +156,92 @@ describe('redisEnv and redisTargetOf', () => {
     expect(messageOf(() => parseEnv(schema, { REDIS_URL: 'localhost:6379' }))).toContain(
       'must start with redis:// or rediss:// (TLS)',
     );
+  });
+});
+
+describe('REDIS_SENTINELS', () => {
+  const schema = z.object(redisEnv);
+  const target = (env: Record<string, string>) => redisTargetOf(parseEnv(schema, env));
+
+  it("reads the Sentinels, the master name and the Sentinels' password", () => {
+    expect(
+      target({
+        REDIS_URL: 'redis://worker:pw@mymaster',
+        REDIS_SENTINELS: 'sentinel-1:26379, 10.0.0.2:26380,[::1]:26381',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 's3ntinel',
+      }),
+    ).toEqual({
+      url: 'redis://worker:pw@mymaster',
+      sentinel: {
+        sentinels: [
+          { host: 'sentinel-1', port: 26379 },
+          { host: '10.0.0.2', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        name: 'mymaster',
+        password: 's3ntinel',
+      },
+    });
+  });
+
+  it('names each address that is not HOST:PORT', () => {
+    const message = messageOf(() =>
+      parseEnv(schema, { REDIS_URL: 'redis://r', REDIS_SENTINELS: 'sentinel-1,s2:26379,s3:99999' }),
+    );
+    expect(message).toContain('- REDIS_SENTINELS: "sentinel-1" is not HOST:PORT; list the Sentinels as');
+    expect(message).toContain('- REDIS_SENTINELS: "s3:99999" is not HOST:PORT');
+    expect(message).not.toContain('"s2:26379"');
+  });
+
+  it('asks for the master name with the Sentinels, and for the Sentinels with a master name', () => {
+    expect(messageOf(() => target({ REDIS_URL: 'redis://r', REDIS_SENTINELS: 's1:26379' }))).toContain(
+      '- REDIS_SENTINEL_MASTER: is required with REDIS_SENTINELS; set it to the master group name',
+    );
+    const orphans = messageOf(() =>
+      target({
+        REDIS_URL: 'redis://r:6379',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'pw',
+      }),
+    );
+    expect(orphans).toContain('- REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not');
+    expect(orphans).toContain('- REDIS_SENTINEL_PASSWORD: is set but REDIS_SENTINELS is not');
+    expect(
+      messageOf(() => parseEnv(schema, { REDIS_URL: 'redis://r', REDIS_SENTINEL_MASTER: 'my master' })),
+    ).toContain('- REDIS_SENTINEL_MASTER: must be the master group name the Sentinels monitor');
+  });
+
+  it('speaks TLS to the Sentinels and the master with a rediss:// URL', () => {
+    expect(
+      target({
+        REDIS_URL: 'rediss://:pw@mymaster',
+        REDIS_SENTINELS: 's1:26379',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+      }).sentinel,
+    ).toEqual({ sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster', tls: true });
+  });
+});
+
+describe('BULLMQ_PREFIX', () => {
+  const schema = z.object(prefixEnv);
+  const prefixOf = (value: string | undefined) => parseEnv(schema, { BULLMQ_PREFIX: value }).BULLMQ_PREFIX;
+
+  it('takes a plain prefix, a Redis Cluster hash tag, or a hash tag followed by more', () => {
+    expect(prefixOf(undefined)).toBe('evalbot');
+    expect(prefixOf('staging-2.a_b')).toBe('staging-2.a_b');
+    expect(prefixOf('{evalbot}')).toBe('{evalbot}');
+    expect(prefixOf('{evalbot}-staging')).toBe('{evalbot}-staging');
+  });
+
+  it('refuses ":" and braces anywhere but one hash tag at the start, saying what to write', () => {
+    for (const bad of ['a:b', 'evalbot{x}', '{}', '{a}{b}', '{a', 'a}', '{a:b}']) {
+      expect(
+        messageOf(() => prefixOf(bad)),
+        bad,
+      ).toContain(
+        '- BULLMQ_PREFIX: use letters, digits, "_", "." or "-" (BullMQ adds the ":"), optionally after one Redis Cluster hash tag at the start, e.g. {evalbot}',
+      );
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { JobProducer } from './job-producer.ts';
+import type { JobProducer, RedisConnection } from './job-producer.ts';
 import { type PullRequestRef, pullRequestKeyOf } from './payloads.ts';
 import { setPullRequestHead } from './pull-request-state.ts';
 import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
@@ -15,7 +15,7 @@ export type CancelPullRequestResult =
  * or delayed job of its evaluations.
  */
 export async function cancelPullRequest(
-  producer: JobProducer,
+  producer: JobProducer<RedisConnection>,
   opts: {
     pr: Pick<PullRequestRef, 'owner' | 'repo' | 'number'>;
     reason: string;

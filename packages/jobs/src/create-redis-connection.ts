@@ -23,6 +23,22 @@ export interface CreateRedisConnectionOptions {
   logger?: ConnectionLogger;
   /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
   tlsCa?: string;
+  /** Reach the master through these Sentinels (`REDIS_SENTINELS`); the URL's host is then unused. */
+  sentinel?: RedisSentinelOptions;
+}
+
+/** A Sentinel group: where its Sentinels are and the name of the master they watch. */
+export interface RedisSentinelOptions {
+  sentinels: { host: string; port: number }[];
+  /** The master group name (`REDIS_SENTINEL_MASTER`). */
+  name: string;
+  /** The Sentinels' own password (`REDIS_SENTINEL_PASSWORD`). */
+  password?: string;
+  /**
+   * Speak TLS to the Sentinels and to the master they name (a `rediss://` `REDIS_URL`), both
+   * checked against the connection's `tlsCa` when one is given.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -35,8 +51,45 @@ export function redisTlsOptions(tlsCa: string | undefined): RedisOptions {
 }
 
 /**
- * Open an ioredis connection to `url` configured for BullMQ. It reconnects by itself forever
- * (capped back-off), so a process recovers without restarting when Redis returns.
+ * The ioredis options of where Redis is and how to trust it (TLS CA, Sentinel group), for
+ * BullMQ's own connections: `new Worker(…, { connection: { url, ...redisTargetOptions(t) } })`.
+ */
+export function redisTargetOptions(target: {
+  tlsCa?: string;
+  sentinel?: RedisSentinelOptions;
+}): RedisOptions {
+  const options: RedisOptions = {
+    ...redisTlsOptions(target.tlsCa),
+    // A master demoted to a replica (the old master rejoining after a failover, a managed
+    // Redis switching behind one DNS name) keeps the connection open and answers every write
+    // with READONLY: reconnect, which asks the Sentinels (or DNS) again, and resend the command.
+    reconnectOnError: (error) => (/^READONLY\b/.test(error.message) ? 2 : false),
+  };
+  const sentinel = target.sentinel;
+  if (!sentinel) return options;
+  return {
+    ...options,
+    sentinels: sentinel.sentinels,
+    name: sentinel.name,
+    ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+    // Left alone, ioredis reaches a Sentinel's master in the clear whatever the URL says.
+    ...(sentinel.tls
+      ? {
+          enableTLSForSentinelMode: true,
+          tls: target.tlsCa ? { ca: target.tlsCa } : {},
+          sentinelTLS: target.tlsCa ? { ca: target.tlsCa } : {},
+        }
+      : {}),
+    // Follow +switch-master on the Sentinels' pub/sub at once, rather than only when the old
+    // master's connection breaks (it may hang, not close, when its host is lost).
+    failoverDetector: true,
+  };
+}
+
+/**
+ * Open an ioredis connection to `url` (or to the master `opts.sentinel` names) configured for
+ * BullMQ. It reconnects by itself forever (capped back-off), so a process recovers without
+ * restarting when Redis returns or a Sentinel promotes a new master.
  */
 export function createRedisConnection(url: string, opts: CreateRedisConnectionOptions): Redis {
   const common: RedisOptions = {
@@ -52,7 +105,11 @@ export function createRedisConnection(url: string, opts: CreateRedisConnectionOp
           commandTimeout: opts.commandTimeoutMs ?? 2_000,
           connectTimeout: Math.max(opts.commandTimeoutMs ?? 2_000, 1_000),
         };
-  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTlsOptions(opts.tlsCa) });
+  const target = {
+    ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
+    ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
+  };
+  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTargetOptions(target) });
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;

@@ -1,5 +1,5 @@
 import { COMMAND_JOB_OPTIONS } from './job-options.ts';
-import type { JobProducer } from './job-producer.ts';
+import type { JobProducer, RedisConnection } from './job-producer.ts';
 import { type EvaluateCommandJob, evaluateCommandJobSchema } from './payloads.ts';
 import { COMMAND_QUEUE } from './queue-names.ts';
 
@@ -10,7 +10,7 @@ export type EnqueueCommandResult = { status: 'queued' | 'duplicate'; jobId: stri
  * the delivery id, so the same delivery never makes two commands.
  */
 export async function enqueueEvaluateCommand(
-  producer: JobProducer,
+  producer: JobProducer<RedisConnection>,
   job: EvaluateCommandJob,
 ): Promise<EnqueueCommandResult> {
   const data = evaluateCommandJobSchema.parse(job);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvaluationFlow } from './build-evaluation-flow.ts';
-import type { JobProducer } from './job-producer.ts';
+import type { JobProducer, RedisConnection } from './job-producer.ts';
 import {
   type EvaluationRequest,
   evaluationKeyOf,
@@ -75,7 +75,7 @@ return {1, older}
  * Used by the gateway (label, push, reopen) and by the worker (`/evaluate` commands).
  */
 export async function enqueueEvaluation(
-  producer: JobProducer,
+  producer: JobProducer<RedisConnection>,
   opts: EnqueueEvaluationOptions,
 ): Promise<EnqueueEvaluationResult> {
   const pr = pullRequestRefSchema.parse(opts.pr);

@@ -4,6 +4,8 @@ export {
   type ConnectionLogger,
   type CreateRedisConnectionOptions,
   createRedisConnection,
+  type RedisSentinelOptions,
+  redisTargetOptions,
   redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';
@@ -19,7 +21,7 @@ export {
   EVALUATE_JOB_OPTIONS,
   JOB_LOG_LIMITS,
 } from './job-options.ts';
-export { createJobProducer, type JobProducer } from './job-producer.ts';
+export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
 export {
   type CompareJob,
   compareJobSchema,

@@ -1,10 +1,16 @@
 import { FlowProducer, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, type QueueName } from './queue-names.ts';
 
+/**
+ * A connection evalbot's job code runs on: one Redis (or a Sentinel group's master), or a Redis
+ * Cluster, where every key must share the prefix's hash tag (`{evalbot}`, see `BULLMQ_PREFIX`).
+ */
+export type RedisConnection = Redis | Cluster;
+
 /** What enqueues and cancels evaluations: a FlowProducer and the queues, on one connection. */
-export interface JobProducer {
-  readonly connection: Redis;
+export interface JobProducer<C extends RedisConnection = Redis> {
+  readonly connection: C;
   readonly prefix: string;
   readonly flowProducer: FlowProducer;
   readonly queues: Readonly<Record<QueueName, Queue>>;
@@ -16,7 +22,10 @@ export interface JobProducer {
  * Build a {@link JobProducer} on an existing connection (see `createRedisConnection`), shared
  * by every queue so that a producer holds one socket to Redis.
  */
-export function createJobProducer(opts: { connection: Redis; prefix: string }): JobProducer {
+export function createJobProducer<C extends RedisConnection>(opts: {
+  connection: C;
+  prefix: string;
+}): JobProducer<C> {
   const { connection, prefix } = opts;
   const queue = (name: QueueName) => new Queue(name, { connection, prefix });
   const queues = {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { RedisConnection } from './job-producer.ts';
 import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
 
 /** The value of `<prefix>:pr:<prKey>:head` once the PR was closed or its label removed. */
@@ -72,7 +72,10 @@ export function setHeadArgs(opts: SetHeadOptions): { keys: string[]; argv: strin
  * publish a {@link PullRequestEvent} when it changed, so workers stop superseded work at once.
  * With `updatedAt`, an event older than the one last applied is not applied (`applied: false`).
  */
-export async function setPullRequestHead(redis: Redis, opts: SetHeadOptions): Promise<SetHeadResult> {
+export async function setPullRequestHead(
+  redis: RedisConnection,
+  opts: SetHeadOptions,
+): Promise<SetHeadResult> {
   const { keys, argv } = setHeadArgs(opts);
   const [applied, previous] = (await redis.eval(SET_HEAD_SCRIPT, keys.length, ...keys, ...argv)) as [
     number,
@@ -84,6 +87,6 @@ export async function setPullRequestHead(redis: Redis, opts: SetHeadOptions): Pr
 }
 
 /** The head SHA a PR's work must match, `cancelled`, or null when nothing was recorded. */
-export async function readPullRequestHead(redis: Redis, prefix: string, prKey: string) {
+export async function readPullRequestHead(redis: RedisConnection, prefix: string, prKey: string) {
   return redis.get(redisKeys.pullRequestHead(prefix, prKey));
 }

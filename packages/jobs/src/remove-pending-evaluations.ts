@@ -1,5 +1,5 @@
 import { Job } from 'bullmq';
-import type { JobProducer } from './job-producer.ts';
+import type { JobProducer, RedisConnection } from './job-producer.ts';
 import { compareJobSchema } from './payloads.ts';
 import { COMPARE_QUEUE } from './queue-names.ts';
 import { redisKeys } from './redis-keys.ts';
@@ -23,7 +23,7 @@ return 0
 
 /** Forget the deduplication reservation of `jobId` for `evaluationKey` (compare-and-delete). */
 export async function releaseEvaluationKey(
-  producer: Pick<JobProducer, 'connection' | 'prefix'>,
+  producer: Pick<JobProducer<RedisConnection>, 'connection' | 'prefix'>,
   evaluationKey: string,
   jobId: string,
 ): Promise<void> {
@@ -41,7 +41,7 @@ export async function releaseEvaluationKey(
  * evaluations are left alone (their results are history) and dropped from the PR's index.
  */
 export async function removePendingEvaluations(
-  producer: JobProducer,
+  producer: JobProducer<RedisConnection>,
   opts: { prKey: string; jobIds?: string[] },
 ): Promise<RemovedEvaluations> {
   const { connection, prefix } = producer;

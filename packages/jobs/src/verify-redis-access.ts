@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
-import { redisTlsOptions } from './create-redis-connection.ts';
+import { type RedisSentinelOptions, redisTargetOptions } from './create-redis-connection.ts';
 import { RedisAccessError } from './redis-access-error.ts';
 
 export interface VerifyRedisAccessOptions {
   /** PEM of the CA that signed Redis's certificate (`REDIS_TLS_CA_FILE`). */
   tlsCa?: string;
+  /** Ask these Sentinels for the master (`REDIS_SENTINELS`). */
+  sentinel?: RedisSentinelOptions;
   /** How long to wait for an answer before calling Redis unreachable. Default 5000 ms. */
   timeoutMs?: number;
 }
@@ -33,9 +35,17 @@ export function describeRedisUrl(url: string): string {
  */
 export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOptions = {}): Promise<boolean> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
-  const where = describeRedisUrl(url);
+  const where = opts.sentinel
+    ? `${describeRedisUrl(url)} (master "${opts.sentinel.name}" of the Sentinels ${opts.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`
+    : describeRedisUrl(url);
   const probe = new Redis(url, {
-    ...redisTlsOptions(opts.tlsCa),
+    ...redisTargetOptions({
+      ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
+      ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
+    }),
+    failoverDetector: false,
+    // Left at its default, ioredis asks unreachable Sentinels again forever instead of failing.
+    sentinelRetryStrategy: () => null,
     lazyConnect: true,
     enableReadyCheck: false,
     enableOfflineQueue: false,
@@ -56,9 +66,13 @@ export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOpti
     return true;
   } catch (error) {
     for (const cause of [...seen, error as Error]) {
-      const refusal = explainRefusal(cause as Error & { code?: string }, where);
+      const refusal =
+        (opts.sentinel && explainSentinelRefusal(cause as Error, opts.sentinel)) ||
+        explainRefusal(cause as Error & { code?: string }, where);
       if (refusal) throw new RedisAccessError(refusal, { cause });
     }
+    const untrusted = opts.sentinel?.tls && (await untrustedSentinel(opts.sentinel, opts.tlsCa, timeoutMs));
+    if (untrusted) throw new RedisAccessError(untrusted, { cause: error });
     return false;
   } finally {
     probe.disconnect();
@@ -77,4 +91,57 @@ function explainRefusal(error: Error & { code?: string }, where: string): string
     return `Redis at ${where} presented a TLS certificate that cannot be trusted (${error.code}: ${message}). Set REDIS_TLS_CA_FILE to the PEM file of the CA that signed it, and make sure REDIS_URL's host is a name the certificate is for.`;
   }
   return undefined;
+}
+
+/**
+ * ioredis reports a Sentinel's refusal as "All sentinels are unreachable … Last error: …": a
+ * wrong Sentinel password or a master name no Sentinel monitors is a setting to fix, not an
+ * outage to wait out.
+ */
+function explainSentinelRefusal(error: Error, sentinel: RedisSentinelOptions): string | undefined {
+  const last = /Last error: (.*)$/s.exec(error.message)?.[1]?.trim();
+  if (!last) return undefined;
+  const sentinels = sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+  if (/^(WRONGPASS|NOAUTH)\b/.test(last) || /invalid password/i.test(last)) {
+    return `The Sentinels ${sentinels} refused ${sentinel.password ? 'the password in REDIS_SENTINEL_PASSWORD' : 'to answer without a password'} (${last}). Set REDIS_SENTINEL_PASSWORD to the Sentinels' own password (requirepass in sentinel.conf), which may differ from the one in REDIS_URL.`;
+  }
+  if (/No such master with that name/i.test(last)) {
+    return `No Sentinel of ${sentinels} monitors a master named "${sentinel.name}" (${last}). Set REDIS_SENTINEL_MASTER to the name in their \`sentinel monitor NAME …\` line (\`redis-cli -p PORT SENTINEL MASTERS\` lists them).`;
+  }
+  return undefined;
+}
+
+/**
+ * Through TLS Sentinels ioredis says only "Connection is closed" when a certificate is not
+ * trusted; one direct connection to the first Sentinel tells that apart from an outage.
+ */
+async function untrustedSentinel(
+  sentinel: RedisSentinelOptions,
+  tlsCa: string | undefined,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const first = sentinel.sentinels[0];
+  if (!first) return undefined;
+  const direct = new Redis({
+    host: first.host,
+    port: first.port,
+    tls: tlsCa ? { ca: tlsCa } : {},
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
+  const seen: (Error & { code?: string })[] = [];
+  direct.on('error', (error: Error) => seen.push(error));
+  try {
+    await direct.connect();
+  } catch (error) {
+    seen.push(error as Error);
+  } finally {
+    direct.disconnect();
+  }
+  const bad = seen.find((error) => error.code && CERTIFICATE_ERRORS.test(error.code));
+  if (!bad) return undefined;
+  return `The Sentinel at ${first.host}:${first.port} presented a TLS certificate that cannot be trusted (${bad.code}: ${bad.message}). Set REDIS_TLS_CA_FILE to the PEM file of the CA that signed the Sentinels' and Redis's certificates, and list the Sentinels in REDIS_SENTINELS by names their certificates are for.`;
 }

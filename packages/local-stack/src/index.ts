@@ -14,5 +14,10 @@ export {
   type ServiceProcess,
   startServiceProcess,
 } from './service-process.ts';
-export { type LocalStack, type LocalStackOptions, startLocalStack } from './start-local-stack.ts';
+export {
+  type LocalStack,
+  type LocalStackOptions,
+  type LocalStackSentinel,
+  startLocalStack,
+} from './start-local-stack.ts';
 export { waitFor } from './wait-for.ts';

@@ -12,6 +12,8 @@ export interface LocalStackOptions {
   redisUrl?: string;
   /** The CA file of a `rediss://` `redisUrl`, as the apps take it (`REDIS_TLS_CA_FILE`). */
   redisTlsCaFile?: string;
+  /** With `redisUrl`: reach Redis's master through these Sentinels, as the apps take them. */
+  redisSentinel?: LocalStackSentinel;
   /** Worker processes to start. Default 2. */
   workers?: number;
   /** Shared by the workers: cached virtual environments and pip's cache. */
@@ -31,9 +33,17 @@ export interface LocalStackOptions {
   runtime?: AppRuntime;
 }
 
+/** `REDIS_SENTINELS` (`host:port,…`) and `REDIS_SENTINEL_MASTER`. */
+export interface LocalStackSentinel {
+  sentinels: string;
+  master: string;
+}
+
 export interface LocalStack {
   sim: GitHubSim;
   redisUrl: string;
+  /** The Sentinels the apps ask for the master, when the stack was given them. */
+  redisSentinel: LocalStackSentinel | undefined;
   /** The private redis-server, when the stack started one (tests stop and restart it). */
   redis: RedisServer | undefined;
   prefix: string;
@@ -89,6 +99,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       LANG: process.env.LANG,
       REDIS_URL: redisUrl,
       ...(opts.redisTlsCaFile ? { REDIS_TLS_CA_FILE: opts.redisTlsCaFile } : {}),
+      ...(opts.redisSentinel
+        ? { REDIS_SENTINELS: opts.redisSentinel.sentinels, REDIS_SENTINEL_MASTER: opts.redisSentinel.master }
+        : {}),
       BULLMQ_PREFIX: prefix,
       GITHUB_API_URL: sim.url,
       GITHUB_URL: sim.gitUrl,
@@ -163,6 +176,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     return {
       sim,
       redisUrl,
+      redisSentinel: opts.redisSentinel,
       redis,
       prefix,
       webhookUrl,

@@ -33,7 +33,7 @@ export interface SecuredRedis {
 }
 
 /** Make a CA and a server certificate for 127.0.0.1/localhost signed by it, with openssl. */
-async function makeCertificates(dir: string): Promise<void> {
+export async function makeCertificates(dir: string): Promise<void> {
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
   await openssl(
     'req',

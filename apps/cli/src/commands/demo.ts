@@ -14,6 +14,8 @@ interface DemoCommandOptions {
   logDir?: string;
   redisUrl?: string;
   redisCaFile?: string;
+  redisSentinels?: string;
+  redisSentinelMaster?: string;
   keepRunning: boolean;
 }
 
@@ -63,6 +65,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       'use this Redis (a fresh key prefix) instead of starting a private redis-server; redis://USER:PASSWORD@HOST:PORT, rediss:// for TLS',
     )
     .option('--redis-ca-file <path>', "the PEM file of the CA that signed a rediss:// Redis's certificate")
+    .option(
+      '--redis-sentinels <list>',
+      'reach Redis through these Sentinels (host:port,host:port,…) instead; --redis-url then only gives the user and password',
+    )
+    .option(
+      '--redis-sentinel-master <name>',
+      'the master group name the Sentinels monitor (with --redis-sentinels)',
+    )
     .option('--keep-running', 'after the report, keep everything running until Ctrl-C', false)
     .addHelpText(
       'after',
@@ -84,6 +94,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           logDir,
           ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
           ...(opts.redisCaFile ? { redisTlsCaFile: resolve(ctx.cwd, opts.redisCaFile) } : {}),
+          ...(opts.redisSentinels || opts.redisSentinelMaster
+            ? {
+                redisSentinel: {
+                  sentinels: opts.redisSentinels ?? '',
+                  master: opts.redisSentinelMaster ?? '',
+                },
+              }
+            : {}),
           keepRunning: opts.keepRunning,
         },
         ctx,

@@ -1,4 +1,10 @@
-import { COMPARE_QUEUE, createRedisConnection, EVALUATE_QUEUE, sideOutcomeSchema } from '@evalbot/jobs';
+import {
+  COMPARE_QUEUE,
+  createRedisConnection,
+  EVALUATE_QUEUE,
+  type RedisSentinelOptions,
+  sideOutcomeSchema,
+} from '@evalbot/jobs';
 import { shortSha } from '@evalbot/report';
 import { type Job, Queue } from 'bullmq';
 import { describeOutcome } from '../compare/describe-outcome.ts';
@@ -31,6 +37,8 @@ export function watchJobProgress(opts: {
   redisUrl: string;
   /** PEM of the CA of a `rediss://` Redis. */
   tlsCa?: string;
+  /** The Sentinels to ask for the master, when Redis is a Sentinel group. */
+  sentinel?: RedisSentinelOptions;
   prefix: string;
   progress: Progress;
 }): JobProgress {
@@ -38,6 +46,7 @@ export function watchJobProgress(opts: {
     role: 'producer',
     connectionName: 'evalbot-demo',
     ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
+    ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
   });
   const evaluate = new Queue(EVALUATE_QUEUE, { connection, prefix: opts.prefix });
   const compare = new Queue(COMPARE_QUEUE, { connection, prefix: opts.prefix });

@@ -1,7 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { ConfigError, parseEnv, type RedisSentinelTarget, redisEnv, redisTargetOf } from '@evalbot/config';
 import { describeRedisUrl, RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
-import { type LocalStack, openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
+import {
+  type LocalStack,
+  type LocalStackSentinel,
+  openMlDemoPullRequest,
+  startLocalStack,
+} from '@evalbot/local-stack';
+import { z } from 'zod';
 import { type CliContext, CliError } from '../cli-context.ts';
 import { createProgress } from '../progress.ts';
 import { watchJobProgress } from './job-progress.ts';
@@ -19,6 +26,8 @@ export interface DemoOptions {
   redisUrl?: string;
   /** The CA file of a `rediss://` `redisUrl`. */
   redisTlsCaFile?: string;
+  /** Reach Redis through these Sentinels (`--redis-sentinels`, `--redis-sentinel-master`). */
+  redisSentinel?: LocalStackSentinel;
   /** After the report, keep everything running until Ctrl-C. */
   keepRunning: boolean;
 }
@@ -82,18 +91,22 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
   let stack: LocalStack | undefined;
   let jobs: ReturnType<typeof watchJobProgress> | undefined;
   const tlsCa = opts.redisTlsCaFile ? await readCaFile(opts.redisTlsCaFile) : undefined;
-  if (opts.redisUrl) await checkRedis(opts.redisUrl, tlsCa);
+  const sentinel = opts.redisSentinel ? sentinelOf(opts.redisSentinel, opts.redisUrl) : undefined;
+  // Through Sentinel, the URL only carries the credentials; its host is the master's name.
+  const redisUrl = opts.redisUrl ?? (sentinel ? `redis://${sentinel.name}` : undefined);
+  if (redisUrl) await checkRedis(redisUrl, tlsCa, sentinel);
   try {
     const starting = progress.task(
-      `Starting evalbot: ${opts.redisUrl ? 'Redis at --redis-url' : 'redis-server'}, the GitHub stand-in, the gateway, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}`,
+      `Starting evalbot: ${sentinel ? 'Redis through --redis-sentinels' : opts.redisUrl ? 'Redis at --redis-url' : 'redis-server'}, the GitHub stand-in, the gateway, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}`,
     );
     try {
       stack = await startLocalStack({
         workers: opts.workers,
         cacheDir: opts.cacheDir,
         logDir: opts.logDir,
-        ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+        ...(redisUrl ? { redisUrl } : {}),
         ...(opts.redisTlsCaFile ? { redisTlsCaFile: opts.redisTlsCaFile } : {}),
+        ...(opts.redisSentinel ? { redisSentinel: opts.redisSentinel } : {}),
         workerEnv: { EVALBOT_MAX_TIMEOUT_MINUTES: String(Math.max(1, Math.ceil(opts.timeoutMinutes))) },
       });
     } catch (error) {
@@ -125,6 +138,7 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
     jobs = watchJobProgress({
       redisUrl: stack.redisUrl,
       ...(tlsCa ? { tlsCa } : {}),
+      ...(sentinel ? { sentinel } : {}),
       prefix: stack.prefix,
       progress,
     });
@@ -182,20 +196,65 @@ async function readCaFile(path: string): Promise<string> {
  * A --redis-url that refuses its password or whose certificate cannot be trusted stops the demo
  * before anything starts, with what to fix, rather than as a gateway that never gets ready.
  */
-async function checkRedis(url: string, tlsCa: string | undefined): Promise<void> {
+async function checkRedis(
+  url: string,
+  tlsCa: string | undefined,
+  sentinel: RedisSentinelTarget | undefined,
+): Promise<void> {
   try {
-    if (await verifyRedisAccess(url, tlsCa ? { tlsCa } : {})) return;
+    if (await verifyRedisAccess(url, { ...(tlsCa ? { tlsCa } : {}), ...(sentinel ? { sentinel } : {}) }))
+      return;
   } catch (error) {
     if (error instanceof RedisAccessError) {
+      // A Sentinel's refusal (its password, the master name) is about the Sentinel flags.
+      const flag = error.message.includes('REDIS_SENTINEL') ? '--redis-sentinels' : '--redis-url';
       throw new CliError(
-        `--redis-url: ${error.message.replace(/REDIS_URL/g, '--redis-url').replace(/REDIS_TLS_CA_FILE/g, '--redis-ca-file')}`,
+        `${flag}: ${error.message
+          .replace(/REDIS_URL/g, '--redis-url')
+          .replace(/REDIS_TLS_CA_FILE/g, '--redis-ca-file')
+          .replace(/REDIS_SENTINEL_MASTER/g, '--redis-sentinel-master')}`,
         78,
       );
     }
     throw error;
   }
+  if (sentinel)
+    throw new CliError(
+      `--redis-sentinels: no Sentinel of ${sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')} names a reachable master "${sentinel.name}"; start them or fix --redis-sentinels and --redis-sentinel-master`,
+      69,
+    );
   throw new CliError(
     `--redis-url: no Redis answers at ${describeRedisUrl(url)}; start it or fix the URL`,
     69,
   );
+}
+
+const FLAG_OF: Record<string, string> = {
+  REDIS_URL: '--redis-url',
+  REDIS_SENTINELS: '--redis-sentinels',
+  REDIS_SENTINEL_MASTER: '--redis-sentinel-master',
+};
+
+/** The Sentinel flags, checked as the apps check REDIS_SENTINELS (exit 64 with what to fix). */
+function sentinelOf(flags: LocalStackSentinel, redisUrl: string | undefined): RedisSentinelTarget {
+  try {
+    const parsed = parseEnv(z.object(redisEnv), {
+      REDIS_URL: redisUrl ?? `redis://${flags.master || 'master'}`,
+      REDIS_SENTINELS: flags.sentinels || undefined,
+      REDIS_SENTINEL_MASTER: flags.master || undefined,
+    });
+    const sentinel = redisTargetOf(parsed).sentinel;
+    if (sentinel) return sentinel;
+    throw new CliError(
+      '--redis-sentinel-master needs --redis-sentinels: list the Sentinels as host:port,host:port',
+      64,
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const problems = error.problems.map((p) => {
+      const flag = FLAG_OF[p.variable] ?? p.variable;
+      return `${flag}: ${p.problem.replace(/REDIS_SENTINEL_MASTER|REDIS_SENTINELS|REDIS_URL/g, (v) => FLAG_OF[v] ?? v)}`;
+    });
+    throw new CliError(problems.join('\n'), 64);
+  }
 }

@@ -1,0 +1,95 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, waitFor } from '@evalbot/local-stack';
+
+const run = promisify(execFile);
+
+export interface RedisCluster {
+  /** The masters, as ioredis's `Cluster` takes its start-up nodes. */
+  nodes: { host: string; port: number }[];
+  /** `CLUSTER KEYSLOT key`, asked of the cluster itself. */
+  keySlot(key: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of three masters (no replicas) on loopback, made as an operator would:
+ * three `redis-server --cluster-enabled yes` and `redis-cli --cluster create`. Resolves once
+ * every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'evalbot-cluster-'));
+  const children: ChildProcess[] = [];
+  const close = async () => {
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const cli = async (port: number, ...args: string[]) =>
+    (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args])).stdout.trim();
+  try {
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    for (const port of ports) {
+      children.push(
+        spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--dir',
+            dir,
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+          ],
+          { stdio: 'ignore' },
+        ),
+      );
+    }
+    for (const port of ports) {
+      await waitFor(async () => (await cli(port, 'PING').catch(() => '')) === 'PONG', {
+        timeoutMs: 10_000,
+        what: `cluster node on port ${port}`,
+      });
+    }
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    await waitFor(
+      async () => {
+        for (const port of ports)
+          if (!(await cli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
+        return true;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the cluster to be ok on every node' },
+    );
+    return {
+      nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+      keySlot: async (key) => Number(await cli(ports[0] as number, 'CLUSTER', 'KEYSLOT', key)),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
