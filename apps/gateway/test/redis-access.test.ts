@@ -17,25 +17,30 @@ describe('the gateway and a Redis that asks for a password over TLS', () => {
     await redis?.close();
   });
 
-  const env = (url: string, port: number) => ({
+  const env = (url: string, port: number, metricsPort = 0) => ({
     REDIS_URL: url,
     REDIS_TLS_CA_FILE: redis.caFile ?? '',
     WEBHOOK_SECRET: 'gateway-secret',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // /readyz is on the internal port, never the public one.
+    GATEWAY_METRICS_PORT: String(metricsPort),
   });
 
   it('connects with the password and the CA file, and is ready for deliveries', async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const gateway = spawnApp(
       'gateway',
-      env(redis.url({ user: 'gateway', password: 'gateway-pw-1234' }), port),
+      env(redis.url({ user: 'gateway', password: 'gateway-pw-1234' }), port, metricsPort),
     );
     try {
       await waitFor(
         async () => {
           if (gateway.child.exitCode !== null) throw new Error(`exited: ${gateway.stderr()}`);
-          return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+          return (
+            (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200
+          );
         },
         { timeoutMs: 20_000, what: 'the gateway to be ready over TLS' },
       );
