@@ -33,6 +33,7 @@ describe("docker-compose.yml's Redis users, against the real apps", () => {
     dir = await mkdtemp(join(tmpdir(), 'evalbot-acl-'));
     const env = [
       'APP_ID=1',
+      'WEBHOOK_SECRET=webhook-secret',
       'PRIVATE_KEY_PATH=/dev/null',
       `BULLMQ_PREFIX=${PREFIX}`,
       `REDIS_GATEWAY_PASSWORD=${PASSWORDS.gateway}`,

@@ -11,7 +11,7 @@ import {
   type Sandbox,
   SandboxUnavailableError,
 } from '@evalbot/evaluator';
-import { createGitHubApp, type GitHubApp } from '@evalbot/github';
+import { cloneScope, createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
   COMMAND_QUEUE,
   COMPARE_QUEUE,
@@ -200,7 +200,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     try {
       const routed = await routeToPool(job, token, {
         readBaseResources: ({ pr }) =>
-          readBaseResources(github.installationOctokit(pr.installationId), {
+          // A token that reads only this repository, as for its clone.
+          readBaseResources(github.installationOctokit(pr.installationId, logger, cloneScope(pr.repo)), {
             owner: pr.owner,
             repo: pr.repo,
             sha: pr.baseSha,
