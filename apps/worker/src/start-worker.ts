@@ -23,7 +23,6 @@ import {
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DelayedError, type Processor, Worker } from 'bullmq';
-import { BaseResultCache } from './base-result-cache.ts';
 import type { WorkerConfig } from './env.ts';
 import { JobLogFiles } from './job-log-files.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
@@ -31,6 +30,7 @@ import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
+import { ResultCache } from './result-cache.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -101,7 +101,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     });
   const running = new RunningEvaluations();
   const publisher = new ReportPublisher({ github, redis, prefix: config.prefix, now });
-  const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
+  const results = new ResultCache(redis, config.prefix, config.baseCacheTtlSeconds, config.shareResults);
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
@@ -129,7 +129,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         redis,
         github,
         running,
-        baseCache,
+        results,
         publisher,
         metrics,
         logger,

@@ -1,4 +1,4 @@
-import type { SideOutcome, Stage } from '@evalbot/jobs';
+import type { SideOutcome, SideSuccess, Stage } from '@evalbot/jobs';
 import type { RepoConfig, RepoConfigError } from '@evalbot/repo-config';
 import type { CommitSource } from './fetch-commit.ts';
 import type { LogLimits } from './log-collector.ts';
@@ -12,7 +12,26 @@ export interface Progress {
   percent: number;
 }
 
+/**
+ * Where results are kept for reuse by content (`resultKey` in content-key.ts). Only
+ * successful results are put; a failed or cancelled run is never stored.
+ */
+export interface ResultStore {
+  /** The result key last computed for a commit key (`commitKey`), if known. */
+  keyOfCommit(commitKey: string): Promise<string | undefined>;
+  rememberCommit(commitKey: string, resultKey: string): Promise<void>;
+  get(resultKey: string): Promise<SideSuccess | undefined>;
+  put(resultKey: string, result: SideSuccess): Promise<void>;
+}
+
 export interface EvaluateCommitOptions {
+  /**
+   * Reuse results by content: a side whose result key (files after `ignore:`, requirements,
+   * effective config, side, interpreter, evaluation version) was evaluated before in the same
+   * `scope` is not run again. `scope` is the repository, or a group of repositories the
+   * operator allows to share results.
+   */
+  results?: { store: ResultStore; scope: string };
   source: CommitSource;
   side: 'head' | 'base';
   /** Parent of the per-job temp directories; private to this host. */
@@ -71,6 +90,8 @@ export interface EvaluateCommitOptions {
  */
 export type EvaluateResult = SideOutcome & {
   config?: RepoConfig;
+  /** The result key of what was evaluated, when `results` was given and the config read. */
+  resultKey?: string;
   configError?: RepoConfigError;
   cancelled?: boolean;
 };

@@ -18,6 +18,8 @@ export interface PythonEnv {
   reused: boolean;
   /** The shared environment the job's layer chains to (its real path), when there is one. */
   sharedDir?: string;
+  /** The cached environment this one was derived from (copied, only the difference installed). */
+  derivedFrom?: string;
 }
 
 export interface PreparePythonEnvOptions {

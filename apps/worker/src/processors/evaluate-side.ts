@@ -11,11 +11,11 @@ import {
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { Redis } from 'ioredis';
-import type { BaseResultCache } from '../base-result-cache.ts';
 import type { WorkerConfig } from '../env.ts';
 import { mayRunHead } from '../fork-guard.ts';
 import { HandBackError } from '../hand-back-error.ts';
 import type { ReportPublisher } from '../report-publisher.ts';
+import type { ResultCache } from '../result-cache.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
@@ -29,7 +29,8 @@ export interface EvaluateSideDeps {
   redis: Redis;
   github: GitHubApp;
   running: RunningEvaluations;
-  baseCache: BaseResultCache;
+  /** Results by content, shared by all sides of the repository (or its opted-in group). */
+  results: ResultCache;
   publisher: ReportPublisher;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -41,7 +42,7 @@ export interface EvaluateSideDeps {
 
 /**
  * Evaluate one side of a PR (the evaluate queue's processor): skip work the PR no longer
- * wants, reuse a cached base, else fetch, prepare, train and measure the commit with the
+ * wants, reuse the result of the same content evaluated before, else fetch, prepare, train and measure the commit with the
  * installation's credential. The PR's own failures are returned; infrastructure errors thrown.
  */
 export async function evaluateSide(
@@ -100,20 +101,6 @@ async function evaluateOrReuse(
 ): Promise<SideOutcome> {
   const { pr, side } = data;
   const prKey = pullRequestKeyOf(pr);
-  if (side === 'base') {
-    const cached = await deps.baseCache.get(`${pr.owner}/${pr.repo}`, data.sha);
-    if (cached) {
-      await job.log(`base ${data.sha} was evaluated before: reusing its result`);
-      await job.updateProgress({
-        side,
-        stage: 'metrics',
-        message: 'reused cached base result',
-        percent: 100,
-      });
-      return { ...cached, resultReused: true };
-    }
-  }
-
   // The PR may have moved on between the first check and registering: look once more.
   const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
   if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
@@ -131,6 +118,7 @@ async function evaluateOrReuse(
     ...(side === 'head'
       ? { verdictSettingsFrom: { sha: pr.baseSha, fetchRefs: fetchRefsFor(pr, 'base') } }
       : {}),
+    results: { store: deps.results, scope: deps.results.scopeOf(`${pr.owner}/${pr.repo}`) },
     workRoot: deps.config.workDir,
     cacheDir: deps.config.cacheDir,
     maxTimeoutMs: deps.config.maxTimeoutMs,
@@ -159,7 +147,11 @@ async function evaluateOrReuse(
     log.info({ reason }, 'evaluation stopped');
   }
   const outcome = toSideOutcome(result);
-  if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
-  log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
+  if (outcome.resultReused) deps.metrics.resultCache.inc({ result: 'hit' });
+  else if (outcome.ok) deps.metrics.resultCache.inc({ result: 'miss' });
+  log.info(
+    { ok: outcome.ok, durations: outcome.durations, resultReusedFrom: outcome.resultReusedFrom },
+    'side evaluated',
+  );
   return outcome;
 }
