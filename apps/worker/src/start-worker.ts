@@ -74,6 +74,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
   const metrics = new WorkerMetrics();
+  metrics.environmentCacheMaxBytes.set(config.cacheMaxBytes);
   const metricsServer =
     config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
 

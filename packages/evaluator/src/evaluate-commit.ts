@@ -141,6 +141,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     await identity?.release();
     throw error;
   });
+  let releaseEnv: (() => Promise<void>) | undefined;
   const groups = new Set<number>();
   const onGroup = (event: 'start' | 'end', pgid: number) => {
     if (event === 'start') groups.add(pgid);
@@ -299,8 +300,11 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         signal: opts.signal,
         note: (line) => log.line(line),
         onEnvironmentCache: opts.onEnvironmentCache,
+        cacheMaxBytes: opts.cacheMaxBytes,
+        onCacheSize: opts.onCacheSize,
       });
       if (!prepared.ok) return prepared;
+      releaseEnv = prepared.env.release;
       sharedEnvDir = prepared.env.sharedDir;
       environmentReused = prepared.env.reused;
       environmentDerivedFrom = prepared.env.derivedFrom;
@@ -381,6 +385,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     // sandbox, whatever left its process group is found by the job's HOME.
     if (!sandbox) await killProcessesWithEnv(`HOME=${job.home}`);
     try {
+      await releaseEnv?.();
       await job.remove();
     } finally {
       await identity?.release();

@@ -49,8 +49,18 @@ export interface EvaluateCommitOptions {
   onLog?: (line: string) => void;
   /** Every output line, redacted, not rate-limited (the worker keeps them on its disk). */
   onOutput?: (line: string) => void;
-  /** The shared environment was reused (`hit`) or had to be built (`miss`): for metrics. */
-  onEnvironmentCache?: (result: 'hit' | 'miss') => void;
+  /**
+   * The shared environment was reused (`hit`), derived from the closest cached one by
+   * installing only the difference (`derived`), or built from nothing (`miss`): for metrics.
+   */
+  onEnvironmentCache?: (result: 'hit' | 'derived' | 'miss') => void;
+  /**
+   * Bound of the cached environments in `cacheDir`, in bytes (0 or absent: none): after a
+   * build, the least recently used ones no job holds are removed until the rest fit.
+   */
+  cacheMaxBytes?: number;
+  /** The environment cache's size after a build and its eviction: for metrics. */
+  onCacheSize?: (size: { bytes: number; maxBytes: number; evicted: string[] }) => void;
   /** Values redacted from logs and messages (the git credential is added automatically). */
   secrets?: string[];
   /**

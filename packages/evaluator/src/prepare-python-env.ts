@@ -1,7 +1,18 @@
-import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readlink, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
-import { chownTree, denyWritesByOthers } from './file-tree.ts';
+import { type ClosestEnv, copyEnv, findClosestEnv, keyLinesOf } from './derive-venv.ts';
+import {
+  type EvictionResult,
+  evictToBound,
+  leaseEnv,
+  readEnvRecord,
+  touchEnv,
+  treeBytes,
+  writeEnvRecord,
+} from './env-cache-index.ts';
+import { chownTree, denyWritesByOthers, removeTree } from './file-tree.ts';
 import { LogCollector } from './log-collector.ts';
 import { planRequirements, type RequirementsPlan } from './plan-requirements.ts';
 import type { PythonInterpreter } from './python-interpreter.ts';
@@ -20,6 +31,8 @@ export interface PythonEnv {
   sharedDir?: string;
   /** The cached environment this one was derived from (copied, only the difference installed). */
   derivedFrom?: string;
+  /** Ends the job's lease on the shared environment (eviction leaves a leased one alone). */
+  release: () => Promise<void>;
 }
 
 export interface PreparePythonEnvOptions {
@@ -49,8 +62,15 @@ export interface PreparePythonEnvOptions {
   deadline: number;
   signal?: AbortSignal | undefined;
   note: (line: string) => void;
-  /** Whether the shared environment was in the cache (not called for a job-only environment). */
-  onEnvironmentCache?: ((result: 'hit' | 'miss') => void) | undefined;
+  /**
+   * Whether the shared environment was in the cache (`hit`), derived from the closest cached one
+   * (`derived`) or built from nothing (`miss`); not called for a job-only environment.
+   */
+  onEnvironmentCache?: ((result: 'hit' | 'derived' | 'miss') => void) | undefined;
+  /** Bound of the cached environments in bytes (0 or absent: none), enforced after each build. */
+  cacheMaxBytes?: number | undefined;
+  /** The cache's size after a build and its eviction. */
+  onCacheSize?: ((result: EvictionResult & { maxBytes: number }) => void) | undefined;
 }
 
 /**
@@ -66,7 +86,7 @@ export async function preparePythonEnv(
 ): Promise<{ ok: true; env: PythonEnv } | { ok: false; failure: StepFailure }> {
   const plan = await readPlan(opts);
   if ('kind' in plan) return { ok: false, failure: plan };
-  const keyLines = [...(plan.pre ? ['--pre'] : []), ...plan.download, '# constraints', ...plan.constraints];
+  const keyLines = keyLinesOf(plan);
 
   if (plan.local) {
     opts.note('evalbot: the requirements name local projects or files; installing them for this job only');
@@ -74,39 +94,104 @@ export async function preparePythonEnv(
     if (!built.ok) return { ok: false, failure: built.failure };
     return {
       ok: true,
-      env: { virtualEnv: opts.jobVenv, binDirs: [join(opts.jobVenv, 'bin')], reused: false },
+      env: {
+        virtualEnv: opts.jobVenv,
+        binDirs: [join(opts.jobVenv, 'bin')],
+        reused: false,
+        release: async () => {},
+      },
     };
   }
 
-  await mkdir(join(opts.cacheDir, 'venvs'), { recursive: true });
+  const venvsDir = join(opts.cacheDir, 'venvs');
+  await mkdir(venvsDir, { recursive: true });
   const key = venvKey(opts.python, keyLines.join('\n'));
-  const cached = await ensureCachedVenv<StepFailure>({
-    venvsDir: join(opts.cacheDir, 'venvs'),
-    key,
-    build: (dir) => buildVenv(opts, dir, plan, true),
-    deadline: opts.deadline,
-    signal: opts.signal,
-    onWait: (holder) => opts.note(`evalbot: waiting for ${holder} to finish building the same environment`),
-  });
-  if (cached.status === 'cancelled') return { ok: false, failure: { kind: 'cancelled' } };
-  if (cached.status === 'timed-out') {
-    return { ok: false, failure: { kind: 'timed-out', command: 'waiting for the shared environment' } };
-  }
-  if (cached.status === 'failed') return { ok: false, failure: cached.failure };
-  opts.note(`evalbot: ${cached.reused ? 'reusing' : 'built'} the cached environment ${key}`);
-  opts.onEnvironmentCache?.(cached.reused ? 'hit' : 'miss');
+  const python = { executable: opts.python.executable, version: opts.python.version };
+  let derivedFrom: string | undefined;
+  // A job leases the environment before it checks it is still published, so eviction either
+  // sees the lease or the job sees the environment gone and looks again (evictToBound).
+  for (let attempt = 0; ; attempt++) {
+    const cached = await ensureCachedVenv<StepFailure>({
+      venvsDir,
+      key,
+      build: async (dir) => {
+        const closest = await findClosestEnv(venvsDir, python, plan);
+        if (closest) {
+          const release = await leaseEnv(venvsDir, closest.key);
+          try {
+            const derived = await buildVenv(opts, dir, plan, true, closest);
+            if (derived.ok) {
+              derivedFrom = closest.key;
+              await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(dir) });
+              return derived;
+            }
+            if (derived.failure.kind !== 'failed') return derived;
+            opts.note(
+              `evalbot: could not derive the environment from ${closest.key}; building it from nothing`,
+            );
+            await removeTree(dir);
+          } finally {
+            await release();
+          }
+        }
+        const built = await buildVenv(opts, dir, plan, true);
+        if (built.ok)
+          await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(dir) });
+        return built;
+      },
+      deadline: opts.deadline,
+      signal: opts.signal,
+      onWait: (holder) => opts.note(`evalbot: waiting for ${holder} to finish building the same environment`),
+    });
+    if (cached.status === 'cancelled') return { ok: false, failure: { kind: 'cancelled' } };
+    if (cached.status === 'timed-out') {
+      return { ok: false, failure: { kind: 'timed-out', command: 'waiting for the shared environment' } };
+    }
+    if (cached.status === 'failed') return { ok: false, failure: cached.failure };
 
-  const sharedDir = await realpath(cached.dir);
-  await createJobLayer(opts, sharedDir);
-  return {
-    ok: true,
-    env: {
-      virtualEnv: opts.jobVenv,
-      binDirs: [join(opts.jobVenv, 'bin'), join(sharedDir, 'bin')],
-      reused: cached.reused,
-      sharedDir,
-    },
-  };
+    const release = await leaseEnv(venvsDir, key);
+    const stillPublished = await readlink(join(venvsDir, key)).then(
+      (target) => target === basename(cached.dir),
+      () => false,
+    );
+    if (!stillPublished && attempt < 3) {
+      await release();
+      continue;
+    }
+    if (cached.reused) {
+      // Environments published before records were kept get one now, so they can be derived from.
+      if (!(await readEnvRecord(venvsDir, key))) {
+        await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(cached.dir) });
+      }
+      await touchEnv(venvsDir, key);
+    } else {
+      const maxBytes = opts.cacheMaxBytes ?? 0;
+      const evicted = await evictToBound(venvsDir, maxBytes, [key]);
+      if (evicted.evicted.length > 0) {
+        opts.note(
+          `evalbot: removed the least recently used environments ${evicted.evicted.join(', ')} (cache bound)`,
+        );
+      }
+      opts.onCacheSize?.({ ...evicted, maxBytes });
+    }
+    const how = cached.reused ? 'reusing' : derivedFrom ? `derived from ${derivedFrom}` : 'built';
+    opts.note(`evalbot: ${how === 'reusing' ? 'reusing' : how} the cached environment ${key}`);
+    opts.onEnvironmentCache?.(cached.reused ? 'hit' : derivedFrom ? 'derived' : 'miss');
+
+    const sharedDir = await realpath(cached.dir);
+    await createJobLayer(opts, sharedDir);
+    return {
+      ok: true,
+      env: {
+        virtualEnv: opts.jobVenv,
+        binDirs: [join(opts.jobVenv, 'bin'), join(sharedDir, 'bin')],
+        reused: cached.reused,
+        sharedDir,
+        ...(derivedFrom && !cached.reused ? { derivedFrom } : {}),
+        release,
+      },
+    };
+  }
 }
 
 async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan | StepFailure> {
@@ -130,13 +215,32 @@ async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan
  * `pip install` offline in the sandbox, as the job's uid. A `shared` environment installs the
  * worker's copy of the requirements and is handed back to the worker afterwards (read-only to
  * every job); a job's own installs the checkout's file, local projects included.
+ *
+ * `from` a cached environment: a copy of it instead of a new venv (`copyEnv`), only the
+ * requirement lines it lacks downloaded, and the same offline install, which leaves what the
+ * copy already satisfies alone — a changed requirement costs its own packages, not a rebuild.
  */
 async function buildVenv(
   opts: PreparePythonEnvOptions,
   dir: string,
   plan: RequirementsPlan,
   shared: boolean,
+  from?: ClosestEnv,
 ): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
+  if (from) {
+    opts.note(
+      `evalbot: deriving the environment from ${from.key}: copying it, then installing ${from.missing.length} changed requirement(s)`,
+    );
+    await copyEnv(from.dir, dir);
+    return installInto(
+      opts,
+      dir,
+      { ...plan, download: from.missing },
+      plan,
+      shared,
+      await downloaderVenv(opts),
+    );
+  }
   const create = await opts.runStep({
     // -I, and a directory of the worker's: with `-m`, Python would import a `venv.py` of the
     // checkout first — as the worker, outside the sandbox.
@@ -149,15 +253,29 @@ async function buildVenv(
   const createFailed = stepFailure('python3 -m venv', create);
   if (createFailed) return { ok: false, failure: createFailed };
   if (plan.download.length === 0 && !plan.local) return handBack(opts, dir, shared);
+  return installInto(opts, dir, plan, plan, shared, dir);
+}
 
+/**
+ * Download `toDownload`'s wheels with the pip of `downloader` (a venv no sandboxed step ever
+ * wrote), then install all of `plan` offline in the sandbox.
+ */
+async function installInto(
+  opts: PreparePythonEnvOptions,
+  dir: string,
+  toDownload: RequirementsPlan,
+  plan: RequirementsPlan,
+  shared: boolean,
+  downloader: string,
+): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
   await mkdir(opts.wheelsDir, { recursive: true });
   // Validated specifiers only (plan-requirements.ts): these files hold no pip option.
   const requirementsCopy = join(opts.wheelsDir, 'requirements.txt');
   const constraintsCopy = join(opts.wheelsDir, 'constraints.txt');
   await writeFile(requirementsCopy, `${plan.download.join('\n')}\n`);
   await writeFile(constraintsCopy, `${plan.constraints.join('\n')}\n`);
-  if (plan.download.length > 0) {
-    const downloaded = await downloadWheels(opts, dir, plan, constraintsCopy);
+  if (toDownload.download.length > 0) {
+    const downloaded = await downloadWheels(opts, downloader, toDownload, constraintsCopy);
     if (!downloaded.ok) return downloaded;
   }
 
@@ -252,6 +370,34 @@ async function downloadWheels(
     };
   }
   return { ok: false, failure: failed };
+}
+
+/**
+ * A venv of the worker's for `pip download` when deriving an environment: a derived
+ * environment's own pip must not run as the worker, since packages installed in it could have
+ * replaced pip's files or added a `.pth` that runs at start-up. Made once per interpreter,
+ * published by an atomic rename, never written by a sandboxed step.
+ */
+async function downloaderVenv(opts: PreparePythonEnvOptions): Promise<string> {
+  const dir = join(opts.cacheDir, 'pip-downloader', `py${opts.python.version}`);
+  if (await stat(join(dir, 'pyvenv.cfg')).catch(() => undefined)) return dir;
+  await mkdir(dirname(dir), { recursive: true });
+  const building = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
+  const create = await opts.runStep({
+    argv: [opts.python.executable, '-I', '-m', 'venv', building],
+    label: 'python3 -m venv (pip downloader)',
+    cwd: dirname(dir),
+    env: opts.sharedEnvFor(building, []),
+    asWorker: true,
+  });
+  const failed = stepFailure('python3 -m venv', create);
+  if (failed) {
+    await removeTree(building);
+    throw new Error(`could not create the worker's pip downloader venv: ${failed.kind}`);
+  }
+  // Another worker may have published one first: keep theirs.
+  await rename(building, dir).catch(() => removeTree(building));
+  return dir;
 }
 
 /** A shared environment becomes the worker's; a job's own stays the job's (it was built as it). */

@@ -24,7 +24,7 @@ import type { JobContext } from './job-context.ts';
 export interface EvaluateSideDeps {
   config: Pick<
     WorkerConfig,
-    'prefix' | 'workDir' | 'cacheDir' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv' | 'python'
+    'prefix' | 'workDir' | 'cacheDir' | 'cacheMaxBytes' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv' | 'python'
   >;
   redis: Redis;
   github: GitHubApp;
@@ -137,6 +137,12 @@ async function evaluateOrReuse(
     },
     onOutput: (line) => job.logOutput(line),
     onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
+    cacheMaxBytes: deps.config.cacheMaxBytes,
+    onCacheSize: ({ bytes, maxBytes, evicted }) => {
+      deps.metrics.environmentCacheBytes.set(bytes);
+      deps.metrics.environmentCacheMaxBytes.set(maxBytes);
+      deps.metrics.environmentCacheEvictions.inc(evicted.length);
+    },
   });
   for (const [stage, ms] of Object.entries(result.durations)) {
     deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
@@ -150,7 +156,19 @@ async function evaluateOrReuse(
   if (outcome.resultReused) deps.metrics.resultCache.inc({ result: 'hit' });
   else if (outcome.ok) deps.metrics.resultCache.inc({ result: 'miss' });
   log.info(
-    { ok: outcome.ok, durations: outcome.durations, resultReusedFrom: outcome.resultReusedFrom },
+    {
+      ok: outcome.ok,
+      durations: outcome.durations,
+      resultReused: outcome.resultReused,
+      resultReusedFrom: outcome.resultReusedFrom,
+      environment: outcome.resultReused
+        ? 'reused result'
+        : outcome.environmentReused
+          ? 'reused'
+          : outcome.environmentDerivedFrom
+            ? `derived from ${outcome.environmentDerivedFrom}`
+            : 'built',
+    },
     'side evaluated',
   );
   return outcome;
