@@ -144,8 +144,11 @@ async function evaluateOrReuse(
       deps.metrics.environmentCacheEvictions.inc(evicted.length);
     },
   });
-  for (const [stage, ms] of Object.entries(result.durations)) {
-    deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
+  // A reused result carries the stages of the run that made it: they were observed then.
+  if (!result.resultReused) {
+    for (const [stage, ms] of Object.entries(result.durations)) {
+      deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
+    }
   }
   if (result.cancelled) {
     const reason = abortReasonOf(signal);
