@@ -4,18 +4,16 @@ import type { RunResult, SideSuccess, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
 import {
   MAX_REPO_CONFIG_BYTES,
-  parseRepoConfig,
   REPO_CONFIG_FILE,
   type RepoConfig,
   RepoConfigError,
-  repoConfigSchema,
 } from '@evalbot/repo-config';
 import { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
 import { commitKey, resultKey, splitIgnored } from './content-key.ts';
 import { defaultSandbox } from './default-sandbox.ts';
 import { type EnvironmentFacts, environmentFactsOf, readEnvironmentFacts } from './environment-facts.ts';
 import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
-import { fetchCommit, type OtherCommitFile } from './fetch-commit.ts';
+import { fetchCommit } from './fetch-commit.ts';
 import { chownTree } from './file-tree.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { createJobDir } from './job-dir.ts';
@@ -26,11 +24,13 @@ import { resolvePython } from './python-interpreter.ts';
 import { unlinkInside } from './read-file-inside.ts';
 import { readMetrics } from './read-metrics.ts';
 import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
+import { resultOfCommit, reusedResult } from './reused-result.ts';
 import { runSandboxed } from './run-sandboxed.ts';
 import { describeLimitHit, type SandboxIdentity } from './sandbox/index.ts';
 import { downloadEnvOf, jobSandboxEnvs } from './sandbox-env.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
 import { toSideOutcome } from './to-side-outcome.ts';
+import { verdictSettingsOf } from './verdict-settings.ts';
 
 const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_GRACE_MS = 3000;
@@ -104,19 +104,10 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   });
   const cancelled = (stage: Stage) => failure(stage, 'cancelled', { cancelled: true });
   const reused = (cached: SideSuccess, key: string): EvaluateResult => {
-    const storedConfig = repoConfigSchema.safeParse(cached.config);
     log.line(`evalbot: same content as ${cached.sha.slice(0, 12)}: its result is reused, nothing is run`);
     progress('metrics', `reused the result of ${cached.sha.slice(0, 12)} (same content)`, 100);
-    return {
-      ...cached,
-      sha,
-      resultReused: true,
-      resultReusedFrom: cached.sha,
-      resultKey: key,
-      config: storedConfig.success ? storedConfig.data : undefined,
-    } as EvaluateResult;
+    return reusedResult(cached, sha, key);
   };
-
   // A commit (with the base it takes its settings from) evaluated before: no clone needed.
   const results = opts.results;
   const ownCommitKey = results
@@ -128,11 +119,8 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         python,
       })
     : undefined;
-  if (results && ownCommitKey) {
-    const known = await results.store.keyOfCommit(ownCommitKey);
-    const cached = known ? await results.store.get(known) : undefined;
-    if (known && cached) return reused(cached, known);
-  }
+  const known = results && ownCommitKey ? await resultOfCommit(results.store, ownCommitKey) : undefined;
+  if (known) return reused(known.result, known.key);
 
   const identity: SandboxIdentity | undefined = await sandbox?.leaseIdentity();
   // A root worker hands the job's files to the job's uid; otherwise they are the worker's already.
@@ -404,41 +392,6 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
-/**
- * `repeats`, `seed` and `ignore` from the commit named by `verdictSettingsFrom` (its
- * `.evalbot.yml` as fetched), the defaults when it has none or it cannot be read; the commit's
- * own without one. `sure` is false when the defaults stand in for a config that could not be read.
- */
-function verdictSettingsOf(
-  file: OtherCommitFile | undefined,
-  from: EvaluateCommitOptions['verdictSettingsFrom'],
-  own: RepoConfig,
-  log: LogCollector,
-): Pick<RepoConfig, 'repeats' | 'seed' | 'ignore'> & { sure: boolean } {
-  if (!from) return { repeats: own.repeats, seed: own.seed, ignore: own.ignore, sure: true };
-  const where = `${REPO_CONFIG_FILE} of the base commit ${from.sha.slice(0, 12)}`;
-  let settings = parseRepoConfig(undefined);
-  let sure = true;
-  if (file?.kind === 'file') {
-    try {
-      settings = parseRepoConfig(file.text);
-    } catch (error) {
-      if (!(error instanceof RepoConfigError)) throw error;
-      log.line(`evalbot: the ${where} is invalid; running with the default repeats and seed`);
-    }
-  } else if (file?.kind === 'unreadable') {
-    sure = false;
-    log.line(`evalbot: could not read the ${where} (${file.why}); running with the default repeats and seed`);
-  }
-  const { repeats, seed, ignore } = settings;
-  if (repeats !== own.repeats || seed !== own.seed) {
-    log.line(
-      `evalbot: repeats ${repeats} and seed ${seed} come from the base branch (this commit asks for repeats ${own.repeats}, seed ${own.seed}): both sides run alike`,
-    );
-  }
-  return { repeats, seed, ignore, sure };
-}
-
 function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   const minutes = ms / 60_000;
