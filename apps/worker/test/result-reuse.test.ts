@@ -120,4 +120,27 @@ describe('results reused by content', () => {
     expect(second).toContain('| Result | ♻️ reused from cache (not trained again) | trained for this run |');
     expect(accuracyRow(second)).not.toBe(accuracyRow(first));
   });
+
+  it('derives the environment of a head that adds a requirement, and says so in the run details', async () => {
+    const pr = await openMlDemoPullRequest(stack.sim, {
+      repo: 'requirement-bump',
+      sourceDir: modelDir,
+      baseFiles: { 'requirements.txt': 'six\n' },
+      headFiles: { 'demo.py': `import six\n${RANDOM_DEMO}` },
+    });
+    await stack.deliver(pr.labeledDelivery());
+    const first = await evaluated(pr, pr.headSha);
+    expect(first).toMatch(/^\| Environment \| (built|reused from cache) \| (built|reused from cache) \|$/m);
+
+    const bumped = await push(pr, {
+      'requirements.txt': 'six\ntoml\n',
+      'demo.py': `import six, toml\n${RANDOM_DEMO}`,
+    });
+    const second = await evaluated(pr, bumped);
+    // The base's cell is that of its reused result: built or reused, whichever side ran first.
+    expect(second).toMatch(
+      /^\| Environment \| (built|reused from cache) \| derived from a cached one \(only the difference installed\) \|$/m,
+    );
+    expect(second).toContain('| Result | ♻️ reused from cache (not trained again) | trained for this run |');
+  });
 });
