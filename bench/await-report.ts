@@ -6,11 +6,19 @@ import type { BenchPullRequest } from './pull-requests.ts';
 
 const PENDING_HEADING = '## ⏳';
 
-/** The final report comment on `pr`, if the worker has posted it (not the ⏳ pending one). */
+/**
+ * The final report comment on `pr`, if the worker has posted it (not the ⏳ pending one), of
+ * its current head: after a push, the previous report does not count.
+ */
 export function finalReport(sim: GitHubSim, pr: BenchPullRequest): string | undefined {
   const comment = sim
     .comments(pr.owner, pr.repo, pr.number)
-    .find((c) => c.body.startsWith('<!-- evalbot:report -->') && !c.body.includes(PENDING_HEADING));
+    .find(
+      (c) =>
+        c.body.startsWith('<!-- evalbot:report -->') &&
+        !c.body.includes(PENDING_HEADING) &&
+        c.body.includes(pr.headSha.slice(0, 7)),
+    );
   return comment?.body;
 }
 
@@ -54,8 +62,9 @@ export interface LoggedSide {
 }
 
 /**
- * The `side evaluated` lines the workers logged for a delivery (a base whose result was
- * reused logs none). Waits briefly for `expected` lines: logs reach their files a moment late.
+ * The `side evaluated` lines the workers logged for a delivery, but those of sides whose result
+ * was reused (no stage ran for them). Waits briefly for `expected` lines: logs reach their
+ * files a moment late.
  */
 export async function loggedSides(
   logDir: string,
@@ -73,7 +82,9 @@ export async function loggedSides(
             side: 'head' | 'base';
             ok: boolean;
             durations: Record<string, number>;
+            resultReused?: boolean;
           };
+          if (entry.resultReused) continue;
           sides.push({ side: entry.side, ok: entry.ok, durations: entry.durations });
         } catch {
           // A line cut short while being written; the next read sees it whole.

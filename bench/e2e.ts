@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { demoWithLearningRate, openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
+import {
+  demoWithLearningRate,
+  ML_DEMO_DIR,
+  openMlDemoPullRequest,
+  startLocalStack,
+} from '@evalbot/local-stack';
 import { deliverAndAwaitReport, type LoggedSide, loggedSides } from './await-report.ts';
 import type { BenchContext } from './bench-context.ts';
 import { type ByHandResult, runByHand, timeTrainings } from './by-hand-baseline.ts';
@@ -11,6 +16,7 @@ import {
   createPublicDemoRepo,
   labeledDelivery,
   openAnotherPullRequest,
+  pushToPullRequest,
 } from './pull-requests.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
 import { median, ratio, seconds } from './stats.ts';
@@ -18,7 +24,10 @@ import { median, ratio, seconds } from './stats.ts';
 const REPORT_TIMEOUT_MS = 10 * 60_000;
 const AUTHOR = 'mona';
 
-type Scenario = 'cold' | 'warm' | 'warm base';
+type Scenario = 'cold' | 'warm' | 'warm base' | 'docs-only push' | 'requirement bump';
+const SCENARIOS: Scenario[] = ['cold', 'warm', 'warm base', 'docs-only push', 'requirement bump'];
+/** The base config of the warm repository: documentation is not part of what is evaluated. */
+const IGNORE_DOCS = 'ignore:\n  - docs/**\n  - "*.md"\n';
 
 interface Measurement {
   scenario: Scenario;
@@ -37,6 +46,8 @@ const SCENARIO_TEXT: Record<Scenario, string> = {
   cold: 'cold: empty cache directory (no environment; pip cache empty too)',
   warm: 'warm environment (new repository, so no base result to reuse)',
   'warm base': 'warm base cache (2nd PR, same base, new head)',
+  'docs-only push': 'documentation-only push to the warm PR (both results reused)',
+  'requirement bump': 'requirement bump (3rd PR: one package added; environment derived)',
 };
 
 function stage(sides: LoggedSide[], side: 'head' | 'base', name: string): number | undefined {
@@ -86,15 +97,28 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     const measurements: Measurement[] = [];
     let tensorflow = 'unknown';
     let workerIdleAfterWorkBytes = 0;
-    const measure = async (scenario: Scenario, workers: number, pr: BenchPullRequest) => {
-      const delivery = labeledDelivery(stack.sim, pr);
+    const measure = async (
+      scenario: Scenario,
+      workers: number,
+      pr: BenchPullRequest,
+      delivery = labeledDelivery(stack.sim, pr),
+    ) => {
       const { ms } = await deliverAndAwaitReport(stack, pr, delivery, REPORT_TIMEOUT_MS);
-      const sides = await loggedSides(logDir, delivery.id, scenario === 'warm base' ? 1 : 2);
+      const trained = { cold: 2, warm: 2, 'warm base': 1, 'docs-only push': 0, 'requirement bump': 1 };
+      const sides = await loggedSides(logDir, delivery.id, trained[scenario]);
       measurements.push({ scenario, workers, ms, sides });
       ctx.log(`e2e: ${scenario}, ${workers} worker(s): ${seconds(ms)}`);
     };
-    const demoPullRequest = async (owner: string): Promise<BenchPullRequest> => {
-      const pr = await openMlDemoPullRequest(stack.sim, { owner, repo: 'mnist-demo', author: AUTHOR });
+    const demoPullRequest = async (
+      owner: string,
+      baseFiles?: Record<string, string>,
+    ): Promise<BenchPullRequest> => {
+      const pr = await openMlDemoPullRequest(stack.sim, {
+        owner,
+        repo: 'mnist-demo',
+        author: AUTHOR,
+        ...(baseFiles ? { baseFiles } : {}),
+      });
       return { ...pr, author: AUTHOR };
     };
     // One round of everything per repeat, so a burst of other load on the machine does not
@@ -135,12 +159,21 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
           Array.from({ length: workers }, () => stack.addWorker({ EVALBOT_CACHE_DIR: cacheDir })),
         );
         await measure('cold', workers, await demoPullRequest(`cold-${workers}-${r}`));
-        const warm = await demoPullRequest(`warm-${workers}-${r}`);
+        const warm = await demoPullRequest(`warm-${workers}-${r}`, { '.evalbot.yml': IGNORE_DOCS });
         await measure('warm', workers, warm);
         const again = await openAnotherPullRequest(stack.sim, warm, 'lower-learning-rate', {
           'demo.py': await demoWithLearningRate('0.004'),
         });
         await measure('warm base', workers, again);
+        const docs = await pushToPullRequest(stack.sim, warm, 'tune-learning-rate', {
+          'docs/tuning.md': '# Why 0.005\n',
+        });
+        await measure('docs-only push', workers, docs.pr, docs.delivery);
+        const requirements = await readFile(join(ML_DEMO_DIR, 'requirements.txt'), 'utf8');
+        const bump = await openAnotherPullRequest(stack.sim, warm, 'add-a-package', {
+          'requirements.txt': `${requirements}toml==0.10.*\n`,
+        });
+        await measure('requirement bump', workers, bump);
         for (const worker of started) {
           workerIdleAfterWorkBytes = Math.max(workerIdleAfterWorkBytes, (await readRss(worker.pid)) ?? 0);
         }
@@ -206,7 +239,7 @@ function summarize(
     ],
   ];
   const breakdown: (string | number)[][] = [];
-  for (const scenario of ['cold', 'warm', 'warm base'] as const) {
+  for (const scenario of SCENARIOS) {
     for (const workers of [1, 2]) {
       const group = of(scenario, workers);
       const ms = medianOf(scenario, workers);
@@ -243,6 +276,15 @@ function summarize(
   }
   const warmTwo = medianOf('warm', 2);
   const baseTwo = medianOf('warm base', 2);
+  const docsTwo = medianOf('docs-only push', 2);
+  const setupOf = (scenario: Scenario) =>
+    median(
+      of(scenario, 2)
+        .map((m) => stage(m.sides, 'head', 'setup'))
+        .filter((v): v is number => v !== undefined),
+    );
+  const derivedSetup = setupOf('requirement bump');
+  const coldSetup = setupOf('cold');
   const targets: TargetResult[] = [
     {
       name: 'warm environment, 2 workers / floor',
@@ -256,11 +298,23 @@ function summarize(
       target: '≤ 0.55×',
       met: baseTwo / byHandMs <= 0.55,
     },
+    {
+      name: 'documentation-only push (2 workers) / warm evaluation',
+      measured: ratio(docsTwo / warmTwo),
+      target: '≤ 0.10×',
+      met: docsTwo / warmTwo <= 0.1,
+    },
+    {
+      name: 'requirement bump: derived environment / cold build (head setup, 2 workers)',
+      measured: ratio(derivedSetup / coldSetup),
+      target: '≤ 0.35×',
+      met: derivedSetup / coldSetup <= 0.35,
+    },
   ];
   const markdown = [
     `From sending the signed \`pull_request\` \`labeled\` delivery to the gateway until the final report comment is on the PR (polled every 25 ms in the stand-in), on a copy of \`ml-demo\` whose head raises the learning rate. Gateway, Redis (AOF, \`appendfsync always\`, as \`startLocalStack\` runs it) and workers are real processes (\`startLocalStack\`, the bundles \`pnpm build\` writes, as the images run them); GitHub is the stand-in, in the bench process. Workers start before the clock does. Median of ${repeats} run(s) each; every run in the row is listed. ${tensorflow}.`,
     '',
-    '*Cold*: each run gets a new, empty `EVALBOT_CACHE_DIR` (so no cached venv and an empty pip cache, which lives inside it); with the `file://` wheel indexes used here pip installs straight from the wheel files, so an empty pip cache costs nothing extra. *Warm*: the same workers right after, on a new repository (its base was never evaluated). *Warm base*: a second PR on that repository (new head, same base): the base side reuses the stored result. *By hand* (`bench/by-hand-baseline.ts`, plain git + python): `git clone --depth=1` head and base, `python3 -m venv`, `pip install -r requirements.txt` (a fresh, empty `PIP_CACHE_DIR` each run; the base has the same requirements so they are installed once), then `python demo.py` in head and then in base.',
+    '*Cold*: each run gets a new, empty `EVALBOT_CACHE_DIR` (so no cached venv and an empty pip cache, which lives inside it); with the `file://` wheel indexes used here pip installs straight from the wheel files, so an empty pip cache costs nothing extra. *Warm*: the same workers right after, on a new repository (its base was never evaluated). *Warm base*: a second PR on that repository (new head, same base): the base side reuses the stored result. *Documentation-only push*: a push of `docs/tuning.md` to the warm PR, whose base `.evalbot.yml` has `ignore: [docs/**, "*.md"]`: both sides reuse the results of the same content (compared with a warm evaluation, the cost before). *Requirement bump*: a third PR on that repository adding `toml` to `requirements.txt`: its environment is derived from the cached one (a copy + the one package) instead of built (compared with the head setup of a cold build, the cost before); the base result is reused. *By hand* (`bench/by-hand-baseline.ts`, plain git + python): `git clone --depth=1` head and base, `python3 -m venv`, `pip install -r requirements.txt` (a fresh, empty `PIP_CACHE_DIR` each run; the base has the same requirements so they are installed once), then `python demo.py` in head and then in base.',
     '',
     table(['scenario', 'workers', 'runs', 'median', 'vs by hand', 'vs floor'], rows),
     '',

@@ -50,11 +50,39 @@ export async function openAnotherPullRequest(
 /** The `pull_request` `labeled` delivery GitHub sends when the evaluate label is added to `pr`. */
 export function labeledDelivery(sim: GitHubSim, pr: BenchPullRequest, label = 'evaluate'): WebhookDelivery {
   sim.addLabels({ owner: pr.owner, repo: pr.repo, number: pr.number, labels: [label] });
+  return pullRequestDelivery(sim, pr, { action: 'labeled', label });
+}
+
+/**
+ * Push `files` to the branch of `pr` (opened by `openMlDemoPullRequest`) and build the
+ * `synchronize` delivery GitHub then sends; returns the PR with its new head.
+ */
+export async function pushToPullRequest(
+  sim: GitHubSim,
+  pr: BenchPullRequest,
+  branch: string,
+  files: Record<string, string>,
+): Promise<{ pr: BenchPullRequest; delivery: WebhookDelivery }> {
+  const headSha = await sim.addCommit({
+    owner: pr.owner,
+    repo: pr.repo,
+    branch,
+    files,
+    message: 'Another push',
+  });
+  const pushed = { ...pr, headSha };
+  return { pr: pushed, delivery: pullRequestDelivery(sim, pushed, { action: 'synchronize' }) };
+}
+
+function pullRequestDelivery(
+  sim: GitHubSim,
+  pr: BenchPullRequest,
+  what: { action: 'labeled'; label: string } | { action: 'synchronize' },
+): WebhookDelivery {
   const json = sim.pullRequestJson(pr.owner, pr.repo, pr.number);
   return buildDelivery({
     event: 'pull_request',
-    action: 'labeled',
-    label,
+    ...what,
     sender: pr.author,
     repo: { owner: pr.owner, name: pr.repo, private: true },
     apiUrl: sim.url,

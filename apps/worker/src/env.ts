@@ -122,6 +122,47 @@ const schema = z.object({
     .default(process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot')),
   EVALBOT_MAX_TIMEOUT_MINUTES: envInt({ default: 60, min: 1, max: 24 * 60 }),
   BASE_CACHE_TTL_HOURS: envInt({ default: 168, min: 0, max: 24 * 365 }),
+  /** Groups of repositories allowed to reuse each other's results: `a/x,b/x;c/y,c/y-mirror`. */
+  EVALBOT_SHARE_RESULTS: z
+    .string()
+    .default('')
+    .transform((raw, ctx) => {
+      const groups: string[][] = [];
+      for (const group of raw.split(';')) {
+        const repos = group
+          .split(',')
+          .map((r) => r.trim().toLowerCase())
+          .filter(Boolean);
+        if (repos.length === 0) continue;
+        const bad = repos.find((r) => !/^[a-z0-9_.-]+\/[a-z0-9_.-]+$/.test(r));
+        if (bad || repos.length < 2) {
+          ctx.addIssue({
+            code: 'custom',
+            message: bad
+              ? `"${bad}" is not owner/name; list groups of repositories as owner/a,owner/b;org/c,org/d`
+              : `the group "${group.trim()}" has one repository; a group shares results between two or more (owner/a,owner/b)`,
+          });
+          return z.NEVER;
+        }
+        groups.push(repos);
+      }
+      return groups;
+    }),
+  /** Bound of the cached environments on this host, in GB (decimals allowed); 0: unbounded. */
+  EVALBOT_CACHE_MAX_GB: z
+    .string()
+    .default('50')
+    .transform((raw, ctx) => {
+      const value = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${raw}" is not a size in GB (e.g. 50 or 0.5; 0 for no bound)`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
   WORKER_METRICS_PORT: envInt({ default: 9464, min: 0, max: 65535 }),
   // Loopback unless asked: /metrics is for the operator's Prometheus, not the internet.
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
@@ -160,7 +201,12 @@ export interface WorkerConfig {
   /** Each job's whole log, rotated by size per file and pruned by total size. */
   jobLogs: { dir: string; maxFileBytes: number; maxTotalBytes: number };
   maxTimeoutMs: number;
+  /** How long a successful result stays reusable (BASE_CACHE_TTL_HOURS); 0: results are not reused. */
   baseCacheTtlSeconds: number;
+  /** Repositories (lowercase owner/name) that may reuse each other's results, by group. */
+  shareResults: string[][];
+  /** Bound of the cached environments, in bytes; 0: unbounded. */
+  cacheMaxBytes: number;
   metricsPort: number;
   metricsHost: string;
   lockDurationMs: number;
@@ -240,6 +286,8 @@ export function loadConfig(env: Env = process.env, host: { devDir?: string } = {
     cacheDir: parsed.EVALBOT_CACHE_DIR,
     maxTimeoutMs: parsed.EVALBOT_MAX_TIMEOUT_MINUTES * 60_000,
     baseCacheTtlSeconds: parsed.BASE_CACHE_TTL_HOURS * 3600,
+    shareResults: parsed.EVALBOT_SHARE_RESULTS,
+    cacheMaxBytes: Math.round(parsed.EVALBOT_CACHE_MAX_GB * 1024 ** 3),
     metricsPort: parsed.WORKER_METRICS_PORT,
     metricsHost: parsed.WORKER_METRICS_HOST,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,

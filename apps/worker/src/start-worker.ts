@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   assertSandboxCanReach,
   createSandbox,
+  isResultKnown,
   reapStaleWorkDirs,
   resolvePython,
   type Sandbox,
@@ -35,7 +36,6 @@ import {
   WaitingChildrenError,
   Worker,
 } from 'bullmq';
-import { BaseResultCache } from './base-result-cache.ts';
 import type { WorkerConfig } from './env.ts';
 import { JobLogFiles } from './job-log-files.ts';
 import { evaluateQueueOf } from './pools/evaluate-queue-of.ts';
@@ -54,6 +54,7 @@ import {
   ReportPublisher,
 } from './publishing/index.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
+import { ResultCache } from './result-cache.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
@@ -102,6 +103,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
   const metrics = new WorkerMetrics();
+  metrics.environmentCacheMaxBytes.set(config.cacheMaxBytes);
   const metricsServer =
     config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
 
@@ -142,7 +144,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     outputs,
     now,
   });
-  const baseCache = new BaseResultCache(redis, config.prefix, config.baseCacheTtlSeconds);
+  const results = new ResultCache(redis, config.prefix, config.baseCacheTtlSeconds, config.shareResults);
   const channel = redisKeys.pullRequestEvents(config.prefix);
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
@@ -170,7 +172,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         redis,
         github,
         running,
-        baseCache,
+        results,
         publisher,
         metrics,
         logger,
@@ -208,8 +210,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           }),
         workersIn: (pool) => presence.workersIn(pool),
         queueOf,
-        baseIsCached: async ({ pr, sha }) =>
-          (await baseCache.get(`${pr.owner}/${pr.repo}`, sha)) !== undefined,
+        baseIsCached: ({ pr, sha }) =>
+          isResultKnown({
+            store: results,
+            scope: results.scopeOf(`${pr.owner}/${pr.repo}`),
+            side: 'base',
+            sha,
+            python: config.python,
+          }),
         poolWaitMs: config.poolWaitMs,
         log: logger.child({ jobId: job.id }),
       });

@@ -24,7 +24,28 @@ export class WorkerMetrics {
   });
   readonly environmentCache = new Counter({
     name: 'evalbot_worker_env_cache_total',
-    help: 'Shared Python environments wanted by a job: found in the cache (hit) or built (miss)',
+    help: 'Shared Python environments wanted by a job: found in the cache (hit), derived from a cached one by installing only the difference (derived) or built (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly environmentCacheBytes = new Gauge({
+    name: 'evalbot_worker_env_cache_bytes',
+    help: "Size of this host's cached Python environments after the last build and eviction",
+    registers: [this.registry],
+  });
+  readonly environmentCacheMaxBytes = new Gauge({
+    name: 'evalbot_worker_env_cache_max_bytes',
+    help: 'The bound of the cached environments (EVALBOT_CACHE_MAX_GB); 0: unbounded',
+    registers: [this.registry],
+  });
+  readonly environmentCacheEvictions = new Counter({
+    name: 'evalbot_worker_env_cache_evictions_total',
+    help: 'Cached environments removed, least recently used first, to stay under EVALBOT_CACHE_MAX_GB',
+    registers: [this.registry],
+  });
+  readonly resultCache = new Counter({
+    name: 'evalbot_worker_result_cache_total',
+    help: 'Successful side results: reused from an earlier evaluation of the same content (hit) or trained (miss)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -52,7 +73,9 @@ export class WorkerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const queue of QUEUE_NAMES) this.runningJobs.set({ queue }, 0);
-    for (const result of ['hit', 'miss']) this.environmentCache.inc({ result }, 0);
+    for (const result of ['hit', 'derived', 'miss']) this.environmentCache.inc({ result }, 0);
+    for (const result of ['hit', 'miss']) this.resultCache.inc({ result }, 0);
+    this.environmentCacheEvictions.inc(0);
     for (const limit of ['primary', 'secondary']) {
       for (const where of ['client', 'queue']) this.rateLimitWaits.inc({ limit, where }, 0);
     }

@@ -74,6 +74,29 @@ describe('worker configuration', () => {
     ]);
   });
 
+  it('shares results only between the repositories an operator groups, and bounds the cache in GB', () => {
+    const defaults = loadConfig(valid);
+    expect(defaults.shareResults).toEqual([]);
+    expect(defaults.cacheMaxBytes).toBe(50 * 1024 ** 3);
+    const set = loadConfig({
+      ...valid,
+      EVALBOT_SHARE_RESULTS: 'Octo/Model, alice/model ; org/mono,org/mono-mirror',
+      EVALBOT_CACHE_MAX_GB: '0.5',
+    });
+    expect(set.shareResults).toEqual([
+      ['octo/model', 'alice/model'],
+      ['org/mono', 'org/mono-mirror'],
+    ]);
+    expect(set.cacheMaxBytes).toBe(512 * 1024 ** 2);
+    expect(problemsOf({ ...valid, EVALBOT_SHARE_RESULTS: 'octo', EVALBOT_CACHE_MAX_GB: 'lots' })).toEqual([
+      'EVALBOT_SHARE_RESULTS: "octo" is not owner/name; list groups of repositories as owner/a,owner/b;org/c,org/d',
+      'EVALBOT_CACHE_MAX_GB: "lots" is not a size in GB (e.g. 50 or 0.5; 0 for no bound)',
+    ]);
+    expect(problemsOf({ ...valid, EVALBOT_SHARE_RESULTS: 'octo/model' })).toEqual([
+      'EVALBOT_SHARE_RESULTS: the group "octo/model" has one repository; a group shares results between two or more (owner/a,owner/b)',
+    ]);
+  });
+
   it('names every bad variable in one error, with how to fix it', () => {
     const problems = problemsOf({
       APP_ID: 'twelve',

@@ -1,19 +1,19 @@
 import { chmod, lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RunResult, Stage } from '@evalbot/jobs';
+import type { RunResult, SideSuccess, Stage } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
 import {
   MAX_REPO_CONFIG_BYTES,
-  parseRepoConfig,
   REPO_CONFIG_FILE,
   type RepoConfig,
   RepoConfigError,
 } from '@evalbot/repo-config';
 import { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
+import { commitKey, resultKey, splitIgnored } from './content-key.ts';
 import { defaultSandbox } from './default-sandbox.ts';
 import { type EnvironmentFacts, environmentFactsOf, readEnvironmentFacts } from './environment-facts.ts';
 import type { EvaluateCommitOptions, EvaluateResult } from './evaluate-options.ts';
-import { fetchCommit, type OtherCommitFile } from './fetch-commit.ts';
+import { fetchCommit } from './fetch-commit.ts';
 import { chownTree } from './file-tree.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { createJobDir } from './job-dir.ts';
@@ -24,10 +24,13 @@ import { resolvePython } from './python-interpreter.ts';
 import { unlinkInside } from './read-file-inside.ts';
 import { readMetrics } from './read-metrics.ts';
 import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
+import { resultOfCommit, reusedResult } from './reused-result.ts';
 import { runSandboxed } from './run-sandboxed.ts';
 import { describeLimitHit, type SandboxIdentity } from './sandbox/index.ts';
 import { downloadEnvOf, jobSandboxEnvs } from './sandbox-env.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
+import { toSideOutcome } from './to-side-outcome.ts';
+import { verdictSettingsOf } from './verdict-settings.ts';
 
 const DEFAULT_CLONE_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_GRACE_MS = 3000;
@@ -66,6 +69,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
   const runs: RunResult[] = [];
   let environment: EnvironmentFacts = { packages: {} };
   let environmentReused = false;
+  let environmentDerivedFrom: string | undefined;
   let config: RepoConfig | undefined;
 
   const progress = (stage: Stage, message: string, percent: number) => {
@@ -93,11 +97,30 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     runs,
     environment,
     environmentReused,
+    ...(environmentDerivedFrom ? { environmentDerivedFrom } : {}),
     resultReused: false,
     ...(config ? { config } : {}),
     ...extra,
   });
   const cancelled = (stage: Stage) => failure(stage, 'cancelled', { cancelled: true });
+  const reused = (cached: SideSuccess, key: string): EvaluateResult => {
+    log.line(`evalbot: same content as ${cached.sha.slice(0, 12)}: its result is reused, nothing is run`);
+    progress('metrics', `reused the result of ${cached.sha.slice(0, 12)} (same content)`, 100);
+    return reusedResult(cached, sha, key);
+  };
+  // A commit (with the base it takes its settings from) evaluated before: no clone needed.
+  const results = opts.results;
+  const ownCommitKey = results
+    ? commitKey({
+        scope: results.scope,
+        side: opts.side,
+        sha,
+        settingsFrom: opts.verdictSettingsFrom?.sha,
+        python,
+      })
+    : undefined;
+  const known = results && ownCommitKey ? await resultOfCommit(results.store, ownCommitKey) : undefined;
+  if (known) return reused(known.result, known.key);
 
   const identity: SandboxIdentity | undefined = await sandbox?.leaseIdentity();
   // A root worker hands the job's files to the job's uid; otherwise they are the worker's already.
@@ -106,6 +129,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     await identity?.release();
     throw error;
   });
+  let releaseEnv: (() => Promise<void>) | undefined;
   const groups = new Set<number>();
   const onGroup = (event: 'start' | 'end', pgid: number) => {
     if (event === 'start') groups.add(pgid);
@@ -142,9 +166,12 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
 
     progress('config', 'reading .evalbot.yml', 10);
     let workDir: string;
+    let settingsSure = true;
     try {
       const own = await timed('config', () => readRepoConfig(job.checkout));
-      config = { ...own, ...verdictSettingsOf(fetched.alsoRead, opts.verdictSettingsFrom, own, log) };
+      const settings = verdictSettingsOf(fetched.alsoRead, opts.verdictSettingsFrom, own, log);
+      settingsSure = settings.sure;
+      config = { ...own, repeats: settings.repeats, seed: settings.seed, ignore: settings.ignore };
       workDir = await timed('config', () => resolveWorkingDirectory(job.checkout, own));
     } catch (error) {
       if (error instanceof RepoConfigError) return failure('config', error.message, { configError: error });
@@ -152,6 +179,24 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     }
     const cfg = config;
     if (opts.signal?.aborted) return cancelled('config');
+
+    // What `ignore:` lists is removed before anything runs: the result then depends only on
+    // the files its key covers, and no PR can make a result hang on a file the key leaves out.
+    const { kept, ignored } = splitIgnored(fetched.tree, cfg.ignore, cfg.requirements);
+    if (ignored.length > 0) {
+      await timed('config', async () => {
+        for (const entry of ignored) await unlinkInside(job.checkout, entry.path);
+      });
+      log.line(`evalbot: ${ignored.length} file(s) matched by ignore: removed before the evaluation`);
+    }
+    let ownResultKey: string | undefined;
+    if (results) {
+      ownResultKey = resultKey({ scope: results.scope, side: opts.side, entries: kept, config: cfg, python });
+      // Only a commit key whose settings were read for sure: an unreadable base config gave defaults.
+      if (ownCommitKey && settingsSure) await results.store.rememberCommit(ownCommitKey, ownResultKey);
+      const cached = await results.store.get(ownResultKey);
+      if (cached) return reused(cached, ownResultKey);
+    }
 
     const limitMs = Math.min(cfg.timeout_minutes * 60_000, opts.maxTimeoutMs);
     const deadline = Date.now() + limitMs;
@@ -243,10 +288,14 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         signal: opts.signal,
         note: (line) => log.line(line),
         onEnvironmentCache: opts.onEnvironmentCache,
+        cacheMaxBytes: opts.cacheMaxBytes,
+        onCacheSize: opts.onCacheSize,
       });
       if (!prepared.ok) return prepared;
+      releaseEnv = prepared.env.release;
       sharedEnvDir = prepared.env.sharedDir;
       environmentReused = prepared.env.reused;
+      environmentDerivedFrom = prepared.env.derivedFrom;
       const env = envs.forJob(prepared.env.virtualEnv, prepared.env.binDirs);
       for (const [i, command] of cfg.setup.entries()) {
         progress('setup', `setup ${i + 1}/${cfg.setup.length}: ${command}`, 20 + (15 * i) / cfg.setup.length);
@@ -295,7 +344,7 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       runs.push({ seed, metrics: parsed.metrics, history: parsed.history, durationMs: result.durationMs });
     }
     progress('metrics', 'done', 100);
-    return {
+    const succeeded: EvaluateResult = {
       ok: true,
       sha,
       runs,
@@ -303,15 +352,28 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       logTail: log.tail(),
       environment,
       environmentReused,
+      ...(environmentDerivedFrom ? { environmentDerivedFrom } : {}),
       resultReused: false,
       config: cfg,
+      ...(ownResultKey ? { resultKey: ownResultKey } : {}),
     };
+    if (results && ownResultKey) {
+      const outcome = toSideOutcome(succeeded);
+      // Reuse is a saving, not the result: a store that fails must not fail the evaluation.
+      if (outcome.ok) {
+        await results.store.put(ownResultKey, outcome).catch((error: Error) => {
+          log.line(`evalbot: could not store the result for reuse: ${error.message}`);
+        });
+      }
+    }
+    return succeeded;
   } finally {
     for (const pgid of groups) await killProcessGroup(pgid, { graceMs: 0 });
     // Sandboxed steps leave nothing running (each ended with its pid namespace); without the
     // sandbox, whatever left its process group is found by the job's HOME.
     if (!sandbox) await killProcessesWithEnv(`HOME=${job.home}`);
     try {
+      await releaseEnv?.();
       await job.remove();
     } finally {
       await identity?.release();
@@ -330,38 +392,6 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
-/**
- * `repeats` and `seed` from the commit named by `verdictSettingsFrom` (its `.evalbot.yml` as
- * fetched), the defaults when it has none or it cannot be read; the commit's own without one.
- */
-function verdictSettingsOf(
-  file: OtherCommitFile | undefined,
-  from: EvaluateCommitOptions['verdictSettingsFrom'],
-  own: RepoConfig,
-  log: LogCollector,
-): Pick<RepoConfig, 'repeats' | 'seed'> {
-  if (!from) return { repeats: own.repeats, seed: own.seed };
-  const where = `${REPO_CONFIG_FILE} of the base commit ${from.sha.slice(0, 12)}`;
-  let settings = parseRepoConfig(undefined);
-  if (file?.kind === 'file') {
-    try {
-      settings = parseRepoConfig(file.text);
-    } catch (error) {
-      if (!(error instanceof RepoConfigError)) throw error;
-      log.line(`evalbot: the ${where} is invalid; running with the default repeats and seed`);
-    }
-  } else if (file?.kind === 'unreadable') {
-    log.line(`evalbot: could not read the ${where} (${file.why}); running with the default repeats and seed`);
-  }
-  const { repeats, seed } = settings;
-  if (repeats !== own.repeats || seed !== own.seed) {
-    log.line(
-      `evalbot: repeats ${repeats} and seed ${seed} come from the base branch (this commit asks for repeats ${own.repeats}, seed ${own.seed}): both sides run alike`,
-    );
-  }
-  return { repeats, seed };
-}
-
 function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   const minutes = ms / 60_000;

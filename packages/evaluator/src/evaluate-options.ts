@@ -1,4 +1,4 @@
-import type { SideOutcome, Stage } from '@evalbot/jobs';
+import type { SideOutcome, SideSuccess, Stage } from '@evalbot/jobs';
 import type { RepoConfig, RepoConfigError } from '@evalbot/repo-config';
 import type { CommitSource } from './fetch-commit.ts';
 import type { LogLimits } from './log-collector.ts';
@@ -12,7 +12,26 @@ export interface Progress {
   percent: number;
 }
 
+/**
+ * Where results are kept for reuse by content (`resultKey` in content-key.ts). Only
+ * successful results are put; a failed or cancelled run is never stored.
+ */
+export interface ResultStore {
+  /** The result key last computed for a commit key (`commitKey`), if known. */
+  keyOfCommit(commitKey: string): Promise<string | undefined>;
+  rememberCommit(commitKey: string, resultKey: string): Promise<void>;
+  get(resultKey: string): Promise<SideSuccess | undefined>;
+  put(resultKey: string, result: SideSuccess): Promise<void>;
+}
+
 export interface EvaluateCommitOptions {
+  /**
+   * Reuse results by content: a side whose result key (files after `ignore:`, requirements,
+   * effective config, side, interpreter, evaluation version) was evaluated before in the same
+   * `scope` is not run again. `scope` is the repository, or a group of repositories the
+   * operator allows to share results.
+   */
+  results?: { store: ResultStore; scope: string };
   source: CommitSource;
   side: 'head' | 'base';
   /** Parent of the per-job temp directories; private to this host. */
@@ -30,8 +49,18 @@ export interface EvaluateCommitOptions {
   onLog?: (line: string) => void;
   /** Every output line, redacted, not rate-limited (the worker keeps them on its disk). */
   onOutput?: (line: string) => void;
-  /** The shared environment was reused (`hit`) or had to be built (`miss`): for metrics. */
-  onEnvironmentCache?: (result: 'hit' | 'miss') => void;
+  /**
+   * The shared environment was reused (`hit`), derived from the closest cached one by
+   * installing only the difference (`derived`), or built from nothing (`miss`): for metrics.
+   */
+  onEnvironmentCache?: (result: 'hit' | 'derived' | 'miss') => void;
+  /**
+   * Bound of the cached environments in `cacheDir`, in bytes (0 or absent: none): after a
+   * build, the least recently used ones no job holds are removed until the rest fit.
+   */
+  cacheMaxBytes?: number;
+  /** The environment cache's size after a build and its eviction: for metrics. */
+  onCacheSize?: (size: { bytes: number; maxBytes: number; evicted: string[] }) => void;
   /** Values redacted from logs and messages (the git credential is added automatically). */
   secrets?: string[];
   /**
@@ -71,6 +100,8 @@ export interface EvaluateCommitOptions {
  */
 export type EvaluateResult = SideOutcome & {
   config?: RepoConfig;
+  /** The result key of what was evaluated, when `results` was given and the config read. */
+  resultKey?: string;
   configError?: RepoConfigError;
   cancelled?: boolean;
 };

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { checkCloneUrl } from './check-clone-url.ts';
+import type { TreeEntry } from './content-key.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { LogCollector } from './log-collector.ts';
 import { type RunSandboxedOptions, runSandboxed } from './run-sandboxed.ts';
@@ -37,7 +38,12 @@ export type OtherCommitFile =
   | { kind: 'unreadable'; why: string };
 
 export type FetchResult =
-  | { ok: true; alsoRead?: OtherCommitFile }
+  | {
+      ok: true;
+      alsoRead?: OtherCommitFile;
+      /** Every file of the commit (`git ls-tree -r`), read before `.git` is removed. */
+      tree: TreeEntry[];
+    }
   | { ok: false; message: string; cancelled: boolean };
 
 const GIT_PASSTHROUGH = [
@@ -245,9 +251,10 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
           why: `commit ${other.sha} is not available (tried ${fetched.tried.join(', ')})`,
         };
   }
+  const tree = await listTree(opts.dir, env, source.sha);
   // PR code must not read git's state (remote URL, config): only the files of the commit stay.
   await rm(join(opts.dir, '.git'), { recursive: true, force: true });
-  return alsoRead ? { ok: true, alsoRead } : { ok: true };
+  return alsoRead ? { ok: true, alsoRead, tree } : { ok: true, tree };
 }
 
 /**
@@ -290,6 +297,31 @@ async function readAtCommit(
   const content = await git(['cat-file', 'blob', blob]);
   if (!content.ok) return { kind: 'unreadable', why: content.why };
   return { kind: 'file', text: content.stdout };
+}
+
+/** `git ls-tree -r -z --full-tree`: the commit's files, from git's objects, never the work tree. */
+async function listTree(dir: string, env: Record<string, string>, sha: string): Promise<TreeEntry[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--full-tree', sha], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 512 * 1024 * 1024,
+      timeout: 120_000,
+    }));
+  } catch (error) {
+    throw new InfrastructureError(
+      `git ls-tree ${sha} failed: ${(error as Error).message.split('\n')[0]}`,
+      true,
+    );
+  }
+  const entries: TreeEntry[] = [];
+  for (const record of stdout.split('\0')) {
+    const [, mode, type, oid, path] = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(record) ?? [];
+    if (mode && type && oid && path) entries.push({ mode, type, oid, path });
+  }
+  return entries;
 }
 
 /** Values of credential variables and the token inside an `Authorization: <scheme> <token>` header. */

@@ -1,13 +1,22 @@
 export { assertSandboxCanReach } from './assert-sandbox-can-reach.ts';
+export {
+  commitKey,
+  EVALUATION_VERSION,
+  ignoreMatcher,
+  resultKey,
+  splitIgnored,
+  type TreeEntry,
+} from './content-key.ts';
 export { defaultSandbox } from './default-sandbox.ts';
 export { type EnvironmentFacts, KEY_PACKAGES } from './environment-facts.ts';
 export { evaluateCommit } from './evaluate-commit.ts';
-export type { EvaluateCommitOptions, EvaluateResult, Progress } from './evaluate-options.ts';
+export type { EvaluateCommitOptions, EvaluateResult, Progress, ResultStore } from './evaluate-options.ts';
 export type { CommitSource } from './fetch-commit.ts';
 export { InfrastructureError } from './infrastructure-error.ts';
 export { LogCollector, type LogLimits } from './log-collector.ts';
 export { type PythonInterpreter, resolvePython } from './python-interpreter.ts';
 export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
+export { isResultKnown } from './reused-result.ts';
 export {
   createSandbox,
   DEFAULT_SANDBOX_LIMITS,

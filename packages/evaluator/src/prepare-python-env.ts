@@ -1,8 +1,18 @@
-import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, readlink, realpath, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
-import { chownTree, denyWritesByOthers } from './file-tree.ts';
-import { LogCollector } from './log-collector.ts';
+import { type ClosestEnv, copyEnv, findClosestEnv, keyLinesOf } from './derive-venv.ts';
+import { downloaderVenv, downloadWheels } from './download-wheels.ts';
+import {
+  type EvictionResult,
+  evictToBound,
+  leaseEnv,
+  readEnvRecord,
+  touchEnv,
+  treeBytes,
+  writeEnvRecord,
+} from './env-cache-index.ts';
+import { chownTree, denyWritesByOthers, removeTree } from './file-tree.ts';
 import { planRequirements, type RequirementsPlan } from './plan-requirements.ts';
 import type { PythonInterpreter } from './python-interpreter.ts';
 import { type RunStep, type StepFailure, stepFailure } from './step.ts';
@@ -18,6 +28,10 @@ export interface PythonEnv {
   reused: boolean;
   /** The shared environment the job's layer chains to (its real path), when there is one. */
   sharedDir?: string;
+  /** The cached environment this one was derived from (copied, only the difference installed). */
+  derivedFrom?: string;
+  /** Ends the job's lease on the shared environment (eviction leaves a leased one alone). */
+  release: () => Promise<void>;
 }
 
 export interface PreparePythonEnvOptions {
@@ -47,8 +61,15 @@ export interface PreparePythonEnvOptions {
   deadline: number;
   signal?: AbortSignal | undefined;
   note: (line: string) => void;
-  /** Whether the shared environment was in the cache (not called for a job-only environment). */
-  onEnvironmentCache?: ((result: 'hit' | 'miss') => void) | undefined;
+  /**
+   * Whether the shared environment was in the cache (`hit`), derived from the closest cached one
+   * (`derived`) or built from nothing (`miss`); not called for a job-only environment.
+   */
+  onEnvironmentCache?: ((result: 'hit' | 'derived' | 'miss') => void) | undefined;
+  /** Bound of the cached environments in bytes (0 or absent: none), enforced after each build. */
+  cacheMaxBytes?: number | undefined;
+  /** The cache's size after a build and its eviction. */
+  onCacheSize?: ((result: EvictionResult & { maxBytes: number }) => void) | undefined;
 }
 
 /**
@@ -64,7 +85,7 @@ export async function preparePythonEnv(
 ): Promise<{ ok: true; env: PythonEnv } | { ok: false; failure: StepFailure }> {
   const plan = await readPlan(opts);
   if ('kind' in plan) return { ok: false, failure: plan };
-  const keyLines = [...(plan.pre ? ['--pre'] : []), ...plan.download, '# constraints', ...plan.constraints];
+  const keyLines = keyLinesOf(plan);
 
   if (plan.local) {
     opts.note('evalbot: the requirements name local projects or files; installing them for this job only');
@@ -72,39 +93,104 @@ export async function preparePythonEnv(
     if (!built.ok) return { ok: false, failure: built.failure };
     return {
       ok: true,
-      env: { virtualEnv: opts.jobVenv, binDirs: [join(opts.jobVenv, 'bin')], reused: false },
+      env: {
+        virtualEnv: opts.jobVenv,
+        binDirs: [join(opts.jobVenv, 'bin')],
+        reused: false,
+        release: async () => {},
+      },
     };
   }
 
-  await mkdir(join(opts.cacheDir, 'venvs'), { recursive: true });
+  const venvsDir = join(opts.cacheDir, 'venvs');
+  await mkdir(venvsDir, { recursive: true });
   const key = venvKey(opts.python, keyLines.join('\n'));
-  const cached = await ensureCachedVenv<StepFailure>({
-    venvsDir: join(opts.cacheDir, 'venvs'),
-    key,
-    build: (dir) => buildVenv(opts, dir, plan, true),
-    deadline: opts.deadline,
-    signal: opts.signal,
-    onWait: (holder) => opts.note(`evalbot: waiting for ${holder} to finish building the same environment`),
-  });
-  if (cached.status === 'cancelled') return { ok: false, failure: { kind: 'cancelled' } };
-  if (cached.status === 'timed-out') {
-    return { ok: false, failure: { kind: 'timed-out', command: 'waiting for the shared environment' } };
-  }
-  if (cached.status === 'failed') return { ok: false, failure: cached.failure };
-  opts.note(`evalbot: ${cached.reused ? 'reusing' : 'built'} the cached environment ${key}`);
-  opts.onEnvironmentCache?.(cached.reused ? 'hit' : 'miss');
+  const python = { executable: opts.python.executable, version: opts.python.version };
+  let derivedFrom: string | undefined;
+  // A job leases the environment before it checks it is still published, so eviction either
+  // sees the lease or the job sees the environment gone and looks again (evictToBound).
+  for (let attempt = 0; ; attempt++) {
+    const cached = await ensureCachedVenv<StepFailure>({
+      venvsDir,
+      key,
+      build: async (dir) => {
+        const closest = await findClosestEnv(venvsDir, python, plan);
+        if (closest) {
+          const release = await leaseEnv(venvsDir, closest.key);
+          try {
+            const derived = await buildVenv(opts, dir, plan, true, closest);
+            if (derived.ok) {
+              derivedFrom = closest.key;
+              await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(dir) });
+              return derived;
+            }
+            if (derived.failure.kind !== 'failed') return derived;
+            opts.note(
+              `evalbot: could not derive the environment from ${closest.key}; building it from nothing`,
+            );
+            await removeTree(dir);
+          } finally {
+            await release();
+          }
+        }
+        const built = await buildVenv(opts, dir, plan, true);
+        if (built.ok)
+          await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(dir) });
+        return built;
+      },
+      deadline: opts.deadline,
+      signal: opts.signal,
+      onWait: (holder) => opts.note(`evalbot: waiting for ${holder} to finish building the same environment`),
+    });
+    if (cached.status === 'cancelled') return { ok: false, failure: { kind: 'cancelled' } };
+    if (cached.status === 'timed-out') {
+      return { ok: false, failure: { kind: 'timed-out', command: 'waiting for the shared environment' } };
+    }
+    if (cached.status === 'failed') return { ok: false, failure: cached.failure };
 
-  const sharedDir = await realpath(cached.dir);
-  await createJobLayer(opts, sharedDir);
-  return {
-    ok: true,
-    env: {
-      virtualEnv: opts.jobVenv,
-      binDirs: [join(opts.jobVenv, 'bin'), join(sharedDir, 'bin')],
-      reused: cached.reused,
-      sharedDir,
-    },
-  };
+    const release = await leaseEnv(venvsDir, key);
+    const stillPublished = await readlink(join(venvsDir, key)).then(
+      (target) => target === basename(cached.dir),
+      () => false,
+    );
+    if (!stillPublished && attempt < 3) {
+      await release();
+      continue;
+    }
+    if (cached.reused) {
+      // Environments published before records were kept get one now, so they can be derived from.
+      if (!(await readEnvRecord(venvsDir, key))) {
+        await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(cached.dir) });
+      }
+      await touchEnv(venvsDir, key);
+    } else {
+      const maxBytes = opts.cacheMaxBytes ?? 0;
+      const evicted = await evictToBound(venvsDir, maxBytes, [key]);
+      if (evicted.evicted.length > 0) {
+        opts.note(
+          `evalbot: removed the least recently used environments ${evicted.evicted.join(', ')} (cache bound)`,
+        );
+      }
+      opts.onCacheSize?.({ ...evicted, maxBytes });
+    }
+    const how = cached.reused ? 'reusing' : derivedFrom ? `derived from ${derivedFrom}` : 'built';
+    opts.note(`evalbot: ${how === 'reusing' ? 'reusing' : how} the cached environment ${key}`);
+    opts.onEnvironmentCache?.(cached.reused ? 'hit' : derivedFrom ? 'derived' : 'miss');
+
+    const sharedDir = await realpath(cached.dir);
+    await createJobLayer(opts, sharedDir);
+    return {
+      ok: true,
+      env: {
+        virtualEnv: opts.jobVenv,
+        binDirs: [join(opts.jobVenv, 'bin'), join(sharedDir, 'bin')],
+        reused: cached.reused,
+        sharedDir,
+        ...(derivedFrom && !cached.reused ? { derivedFrom } : {}),
+        release,
+      },
+    };
+  }
 }
 
 async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan | StepFailure> {
@@ -128,13 +214,32 @@ async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan
  * `pip install` offline in the sandbox, as the job's uid. A `shared` environment installs the
  * worker's copy of the requirements and is handed back to the worker afterwards (read-only to
  * every job); a job's own installs the checkout's file, local projects included.
+ *
+ * `from` a cached environment: a copy of it instead of a new venv (`copyEnv`), only the
+ * requirement lines it lacks downloaded, and the same offline install, which leaves what the
+ * copy already satisfies alone — a changed requirement costs its own packages, not a rebuild.
  */
 async function buildVenv(
   opts: PreparePythonEnvOptions,
   dir: string,
   plan: RequirementsPlan,
   shared: boolean,
+  from?: ClosestEnv,
 ): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
+  if (from) {
+    opts.note(
+      `evalbot: deriving the environment from ${from.key}: copying it, then installing ${from.missing.length} changed requirement(s)`,
+    );
+    await copyEnv(from.dir, dir);
+    return installInto(
+      opts,
+      dir,
+      { ...plan, download: from.missing },
+      plan,
+      shared,
+      await downloaderVenv(opts),
+    );
+  }
   const create = await opts.runStep({
     // -I, and a directory of the worker's: with `-m`, Python would import a `venv.py` of the
     // checkout first — as the worker, outside the sandbox.
@@ -147,15 +252,29 @@ async function buildVenv(
   const createFailed = stepFailure('python3 -m venv', create);
   if (createFailed) return { ok: false, failure: createFailed };
   if (plan.download.length === 0 && !plan.local) return handBack(opts, dir, shared);
+  return installInto(opts, dir, plan, plan, shared, dir);
+}
 
+/**
+ * Download `toDownload`'s wheels with the pip of `downloader` (a venv no sandboxed step ever
+ * wrote), then install all of `plan` offline in the sandbox.
+ */
+async function installInto(
+  opts: PreparePythonEnvOptions,
+  dir: string,
+  toDownload: RequirementsPlan,
+  plan: RequirementsPlan,
+  shared: boolean,
+  downloader: string,
+): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
   await mkdir(opts.wheelsDir, { recursive: true });
   // Validated specifiers only (plan-requirements.ts): these files hold no pip option.
   const requirementsCopy = join(opts.wheelsDir, 'requirements.txt');
   const constraintsCopy = join(opts.wheelsDir, 'constraints.txt');
   await writeFile(requirementsCopy, `${plan.download.join('\n')}\n`);
   await writeFile(constraintsCopy, `${plan.constraints.join('\n')}\n`);
-  if (plan.download.length > 0) {
-    const downloaded = await downloadWheels(opts, dir, plan, constraintsCopy);
+  if (toDownload.download.length > 0) {
+    const downloaded = await downloadWheels(opts, downloader, toDownload, constraintsCopy);
     if (!downloaded.ok) return downloaded;
   }
 
@@ -195,61 +314,6 @@ async function buildVenv(
   const installFailed = stepFailure(label, install);
   if (installFailed) return { ok: false, failure: installFailed };
   return handBack(opts, dir, shared);
-}
-
-/**
- * `pip download --only-binary=:all:` by the worker, with the operator's pip configuration:
- * resolving and downloading wheels runs no code of any package, so the network stays with
- * the worker. A package without a wheel is named in the failure.
- */
-async function downloadWheels(
-  opts: PreparePythonEnvOptions,
-  venv: string,
-  plan: RequirementsPlan,
-  constraints: string,
-): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
-  const output = new LogCollector({ secrets: [], limits: { maxLines: 400 } });
-  const label = `pip download -r ${opts.config.requirements} (by the worker, wheels only)`;
-  opts.note(`$ ${label}`);
-  const result = await opts.runStep({
-    argv: [
-      join(venv, 'bin', 'python'),
-      '-I',
-      '-m',
-      'pip',
-      'download',
-      '--only-binary=:all:',
-      // Never build anything: a source distribution's build backend is code of its own.
-      '--no-build-isolation',
-      '--dest',
-      opts.wheelsDir,
-      ...(plan.pre ? ['--pre'] : []),
-      '-c',
-      constraints,
-      '--',
-      ...plan.download,
-    ],
-    label,
-    cwd: opts.wheelsDir,
-    env: opts.downloadEnv,
-    asWorker: true,
-    log: output,
-  });
-  const tail = output.tail();
-  for (const line of tail.split('\n').slice(-20)) if (line.trim()) opts.note(line);
-  const failed = stepFailure(label, result);
-  if (!failed) return { ok: true };
-  const missing = /No matching distribution found for (\S+)/.exec(tail)?.[1];
-  if (failed.kind === 'failed' && missing) {
-    return {
-      ok: false,
-      failure: {
-        kind: 'failed',
-        message: `\`${missing}\` has no wheel for Python ${opts.python.version} on the worker's package indexes: evalbot installs wheels only, since building a source distribution runs its code with network access. Pin a version that publishes a wheel, or ask the operator to add one to the index`,
-      },
-    };
-  }
-  return { ok: false, failure: failed };
 }
 
 /** A shared environment becomes the worker's; a job's own stays the job's (it was built as it). */

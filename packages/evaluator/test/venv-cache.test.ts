@@ -40,9 +40,11 @@ function evaluate(files: Record<string, RepoFile>, cacheDir: string) {
   return evaluateFiles(files, { cacheDir, maxTimeoutMs: 300_000 }, remove);
 }
 
-/** The cache's environments: published links and the directories they point to. */
+/** The cache's environments: published links and the directories they point to (not their `.json` records). */
 async function cacheEntries(cacheDir: string): Promise<string[]> {
-  return (await readdir(join(cacheDir, 'venvs')).catch(() => [])).sort();
+  return (await readdir(join(cacheDir, 'venvs')).catch(() => []))
+    .filter((name) => !name.endsWith('.json'))
+    .sort();
 }
 
 describe('the environment cache', () => {

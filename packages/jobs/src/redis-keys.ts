@@ -25,9 +25,10 @@ export const redisKeys = {
   pullRequestEvents: (prefix: string) => `${prefix}:pr-events`,
   /** The compare-job id of the live evaluation with this evaluation key (deduplication). */
   evaluation: (prefix: string, evaluationKey: string) => `${prefix}:evaluation:${evaluationKey}`,
-  /** A base commit's successful result, reused by later evaluations on the same base (worker). */
-  baseResult: (prefix: string, repoFullName: string, sha: string) =>
-    `${prefix}:base-result:${repoFullName.toLowerCase()}:${sha}`,
+  /** A successful result by result key (what was evaluated), reused by any side with that key (worker). */
+  result: (prefix: string, resultKey: string) => `${prefix}:result:${resultKey}`,
+  /** The result key of a commit key (commit, settings' base, interpreter): reuse without a clone (worker). */
+  resultKeyOfCommit: (prefix: string, commitKey: string) => `${prefix}:result-key:${commitKey}`,
   /** Whether an evaluation's fork commits may run, decided once for all its jobs (worker). */
   forkGuard: (prefix: string, evaluationKey: string) => `${prefix}:fork-guard:${evaluationKey}`,
   /** Workers serving a pool (`WORKER_POOLS`), scored by their last heartbeat (Redis time, ms). */

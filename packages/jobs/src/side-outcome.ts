@@ -28,8 +28,15 @@ const common = {
     .default({ packages: {} }),
   /** True when the virtual environment came from the cache. */
   environmentReused: z.boolean().default(false),
-  /** True when this whole result came from the base-result cache (no training). */
+  /**
+   * The commit whose cached environment this one was derived from (copied, then only the
+   * difference installed), when it was not reused whole nor built from nothing.
+   */
+  environmentDerivedFrom: z.string().optional(),
+  /** True when this whole result came from the result cache (no training). */
   resultReused: z.boolean().default(false),
+  /** The commit whose result was reused: the same content as this one (see `resultReused`). */
+  resultReusedFrom: z.string().optional(),
   /**
    * The commit's parsed `.evalbot.yml` (defaults filled in), when it could be read. The compare
    * job takes directions and thresholds from the base side's, so a PR cannot loosen its gate.

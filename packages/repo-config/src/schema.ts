@@ -119,6 +119,21 @@ export function poolOf(resources: Resources): string {
   return resources.pool ?? (resources.gpu > 0 ? GPU_POOL : DEFAULT_POOL);
 }
 
+/**
+ * One `ignore:` pattern: a path relative to the repository root, gitignore-style (`*` and `?`
+ * within a name, `**` across directories; a pattern without `/` matches a name at any depth,
+ * `docs/` everything under `docs`). No negation: a pattern only removes.
+ */
+const ignorePattern = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('!'), {
+    message: 'negation ("!") is not supported: list only what the evaluation does not read',
+  })
+  .refine((p) => !p.split('/').includes('..') && !p.includes('\\'), {
+    message: 'must be a pattern inside the repository (no "..", "/" as the separator)',
+  });
+
 /** The `.evalbot.yml` file at the repository root. Every key is optional. */
 export const repoConfigSchema = z.strictObject({
   /** Requirements file for the cached virtual environment; `false` for none. */
@@ -153,6 +168,15 @@ export const repoConfigSchema = z.strictObject({
   significance: z.number().gt(0).lt(1).default(0.05),
   /** Seed of the first run (EVALBOT_SEED); repeat i uses seed + i. */
   seed: z.number().int().min(0).default(42),
+  /**
+   * Paths the evaluation does not read (e.g. `docs/**`, `*.md`), read from the BASE branch for
+   * both sides: they are removed from the checkout before anything runs, and a commit that
+   * differs from an evaluated one only there reuses its result. `.evalbot.yml` and the
+   * requirements file always count.
+   */
+  ignore: z
+    .union([ignorePattern.transform((pattern) => [pattern]), z.array(ignorePattern).max(100)])
+    .default([]),
   /** Per-metric direction and thresholds, by the metric's name in the metrics file. */
   metrics: metricsSchema.default({}),
   /** Where both sides train (read from the base branch): `{gpu: 1}` or `{pool: name}`. */

@@ -28,7 +28,19 @@ describe('parseRepoConfig', () => {
       seed: 42,
       metrics: {},
       resources: { gpu: 0 },
+      ignore: [],
     });
+  });
+
+  it('reads ignore as a list of patterns, one pattern as a list of one', () => {
+    expect(parseRepoConfig('ignore: ["docs/**", "*.md"]\n').ignore).toEqual(['docs/**', '*.md']);
+    expect(parseRepoConfig('ignore: docs/\n').ignore).toEqual(['docs/']);
+  });
+
+  it('refuses ignore patterns that negate or leave the repository, saying why', () => {
+    const problems = problemsOf('ignore: ["!docs/keep.md", "../x"]\n');
+    expect(problems.map((p) => p.problem).join('\n')).toMatch(/negation \("!"\) is not supported/);
+    expect(problems.map((p) => p.problem).join('\n')).toMatch(/no "\.\."/);
   });
 
   it('treats an empty file or only comments as the defaults', () => {

@@ -20,7 +20,18 @@ function total(outcome: SideOutcome): number {
 
 function resultCell(outcome: SideOutcome): string {
   if (!outcome.ok) return `failed at ${outcome.stage}`;
-  return outcome.resultReused ? '♻️ reused from cache (not trained again)' : 'trained for this run';
+  if (!outcome.resultReused) return 'trained for this run';
+  const from = outcome.resultReusedFrom;
+  // Another commit with the same content (a rebase, a docs-only push): say which one.
+  if (from && from !== outcome.sha)
+    return `♻️ same content as \`${from.slice(0, 7)}\`, result reused (not trained again)`;
+  return '♻️ reused from cache (not trained again)';
+}
+
+function environmentCell(outcome: SideOutcome): string {
+  if (outcome.environmentReused) return 'reused from cache';
+  if (outcome.environmentDerivedFrom) return 'derived from a cached one (only the difference installed)';
+  return 'built';
 }
 
 function seedsCell(outcome: SideOutcome): string {
@@ -42,7 +53,8 @@ export interface ContextInput {
 }
 
 /**
- * The collapsed footer: commits, whether results and environments were reused, Python and key
+ * The collapsed footer: commits, what was reused (a result of the same content, a cached or a
+ * partly cached environment), Python and key
  * package versions, seeds and each side's time per stage.
  */
 export function renderContext({ repoHtmlUrl, head, base }: ContextInput): string {
@@ -52,7 +64,7 @@ export function renderContext({ repoHtmlUrl, head, base }: ContextInput): string
     '|:--|:--|:--|',
     `| Commit | ${commitLink(repoHtmlUrl, base.sha)} | ${commitLink(repoHtmlUrl, head.sha)} |`,
     `| Result | ${resultCell(base)} | ${resultCell(head)} |`,
-    `| Environment | ${base.environmentReused ? 'reused from cache' : 'built'} | ${head.environmentReused ? 'reused from cache' : 'built'} |`,
+    `| Environment | ${environmentCell(base)} | ${environmentCell(head)} |`,
     `| Python | ${text(base.environment.python)} | ${text(head.environment.python)} |`,
   ];
   for (const name of packageNames(head, base)) {

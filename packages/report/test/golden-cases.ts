@@ -50,6 +50,37 @@ export const GOLDEN_CASES: { name: string; render: () => string }[] = [
       ).markdown,
   },
   {
+    // A push that changed only ignored paths (docs): both sides' results reused, the head's
+    // from the earlier head with the same content.
+    name: 'docs-only-push-reused',
+    render: () =>
+      buildReport(
+        input(
+          succeeded(HEAD_SHA, [run({ accuracy: 0.9753, loss: 0.1234 })], {
+            resultReused: true,
+            resultReusedFrom: 'c0ffee1234567890c0ffee1234567890c0ffee12',
+          }),
+          succeeded(BASE_SHA, [run({ accuracy: 0.9503, loss: 0.1712 })], { resultReused: true }),
+          { baseConfig: GATED },
+        ),
+      ).markdown,
+  },
+  {
+    // A requirement added on the head: its environment derived from the base's cached one.
+    name: 'requirement-bump-derived-env',
+    render: () =>
+      buildReport(
+        input(
+          succeeded(HEAD_SHA, [run({ accuracy: 0.9712, loss: 0.1301 })], {
+            environmentReused: false,
+            environmentDerivedFrom: 'py3.11.2-0123456789abcdef',
+          }),
+          succeeded(BASE_SHA, [run({ accuracy: 0.9701, loss: 0.1342 })]),
+          { baseConfig: GATED },
+        ),
+      ).markdown,
+  },
+  {
     name: 'repeats-within-noise',
     render: () =>
       buildReport(

@@ -11,11 +11,11 @@ import {
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { Redis } from 'ioredis';
-import type { BaseResultCache } from '../base-result-cache.ts';
 import type { WorkerConfig } from '../env.ts';
 import { mayRunHead } from '../fork-guard.ts';
 import { HandBackError } from '../hand-back-error.ts';
 import type { ReportPublisher } from '../publishing/index.ts';
+import type { ResultCache } from '../result-cache.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
 import type { WorkerMetrics } from '../worker-metrics.ts';
@@ -24,12 +24,13 @@ import type { JobContext } from './job-context.ts';
 export interface EvaluateSideDeps {
   config: Pick<
     WorkerConfig,
-    'prefix' | 'workDir' | 'cacheDir' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv' | 'python'
+    'prefix' | 'workDir' | 'cacheDir' | 'cacheMaxBytes' | 'maxTimeoutMs' | 'githubUrl' | 'pipEnv' | 'python'
   >;
   redis: Redis;
   github: GitHubApp;
   running: RunningEvaluations;
-  baseCache: BaseResultCache;
+  /** Results by content, shared by all sides of the repository (or its opted-in group). */
+  results: ResultCache;
   publisher: ReportPublisher;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -43,7 +44,7 @@ export interface EvaluateSideDeps {
 
 /**
  * Evaluate one side of a PR (the evaluate queue's processor): skip work the PR no longer
- * wants, reuse a cached base, else fetch, prepare, train and measure the commit with the
+ * wants, reuse the result of the same content evaluated before, else fetch, prepare, train and measure the commit with the
  * installation's credential. The PR's own failures are returned; infrastructure errors thrown.
  */
 export async function evaluateSide(
@@ -102,20 +103,6 @@ async function evaluateOrReuse(
 ): Promise<SideOutcome> {
   const { pr, side } = data;
   const prKey = pullRequestKeyOf(pr);
-  if (side === 'base') {
-    const cached = await deps.baseCache.get(`${pr.owner}/${pr.repo}`, data.sha);
-    if (cached) {
-      await job.log(`base ${data.sha} was evaluated before: reusing its result`);
-      await job.updateProgress({
-        side,
-        stage: 'metrics',
-        message: 'reused cached base result',
-        percent: 100,
-      });
-      return { ...cached, resultReused: true };
-    }
-  }
-
   // The PR may have moved on between the first check and registering: look once more.
   const latest = await readPullRequestHead(deps.redis, deps.config.prefix, prKey);
   if (latest !== null && latest !== pr.headSha) deps.running.applyPullRequestState(prKey, latest);
@@ -134,6 +121,7 @@ async function evaluateOrReuse(
     ...(side === 'head'
       ? { verdictSettingsFrom: { sha: pr.baseSha, fetchRefs: fetchRefsFor(pr, 'base') } }
       : {}),
+    results: { store: deps.results, scope: deps.results.scopeOf(`${pr.owner}/${pr.repo}`) },
     workRoot: deps.config.workDir,
     cacheDir: deps.config.cacheDir,
     maxTimeoutMs: deps.config.maxTimeoutMs,
@@ -157,9 +145,18 @@ async function evaluateOrReuse(
     },
     onOutput: (line) => job.logOutput(line),
     onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
+    cacheMaxBytes: deps.config.cacheMaxBytes,
+    onCacheSize: ({ bytes, maxBytes, evicted }) => {
+      deps.metrics.environmentCacheBytes.set(bytes);
+      deps.metrics.environmentCacheMaxBytes.set(maxBytes);
+      deps.metrics.environmentCacheEvictions.inc(evicted.length);
+    },
   });
-  for (const [stage, ms] of Object.entries(result.durations)) {
-    deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
+  // A reused result carries the stages of the run that made it: they were observed then.
+  if (!result.resultReused) {
+    for (const [stage, ms] of Object.entries(result.durations)) {
+      deps.metrics.stageSeconds.observe({ stage }, ms / 1000);
+    }
   }
   if (result.cancelled) {
     const reason = abortReasonOf(signal);
@@ -167,7 +164,23 @@ async function evaluateOrReuse(
     log.info({ reason }, 'evaluation stopped');
   }
   const outcome = toSideOutcome(result);
-  if (side === 'base' && outcome.ok) await deps.baseCache.set(`${pr.owner}/${pr.repo}`, outcome);
-  log.info({ ok: outcome.ok, durations: outcome.durations }, 'side evaluated');
+  if (outcome.resultReused) deps.metrics.resultCache.inc({ result: 'hit' });
+  else if (outcome.ok) deps.metrics.resultCache.inc({ result: 'miss' });
+  log.info(
+    {
+      ok: outcome.ok,
+      durations: outcome.durations,
+      resultReused: outcome.resultReused,
+      resultReusedFrom: outcome.resultReusedFrom,
+      environment: outcome.resultReused
+        ? 'reused result'
+        : outcome.environmentReused
+          ? 'reused'
+          : outcome.environmentDerivedFrom
+            ? `derived from ${outcome.environmentDerivedFrom}`
+            : 'built',
+    },
+    'side evaluated',
+  );
   return outcome;
 }

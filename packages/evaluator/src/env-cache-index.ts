@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import {
+  lstat,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeTree } from './file-tree.ts';
+import { currentProcessIdentity, holderState, type ProcessIdentity } from './process-identity.ts';
+
+/**
+ * What the worker records beside a published environment `<key>` in `venvs/`: `<key>.json`.
+ * Written by the worker after the build, outside the environment (which a build's sandbox
+ * could write), so a job cannot misdescribe an environment another job derives from.
+ * Its mtime is the environment's last use.
+ */
+export interface EnvRecord {
+  python: { executable: string; version: string };
+  /** The requirement lines it was built from (the cache key's), `null` when not known. */
+  lines: string[] | null;
+  /** Apparent size of its files, in bytes. */
+  bytes: number;
+}
+
+const LEASE = /^(.+)\.lease-[0-9a-f]+$/;
+/** A published environment's link (`venvKey`): `py3.11.7-<16 hex>`. */
+const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
+/** A lease of another host is honoured this long after its last renewal (none are renewed). */
+const FOREIGN_LEASE_MS = 24 * 3600_000;
+
+export async function writeEnvRecord(venvsDir: string, key: string, record: EnvRecord): Promise<void> {
+  const path = join(venvsDir, `${key}.json`);
+  await writeFile(`${path}.tmp`, JSON.stringify(record));
+  await rename(`${path}.tmp`, path);
+}
+
+export async function readEnvRecord(venvsDir: string, key: string): Promise<EnvRecord | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(venvsDir, `${key}.json`), 'utf8')) as EnvRecord;
+    return typeof parsed.bytes === 'number' && parsed.python ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mark `key` as used now (least-recently-used eviction goes by this). */
+export async function touchEnv(venvsDir: string, key: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(venvsDir, `${key}.json`), now, now).catch(() => {});
+}
+
+/** Apparent size of a tree, without following symlinks. */
+export async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (path: string): Promise<void> => {
+    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else total += (await lstat(full).catch(() => undefined))?.size ?? 0;
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/**
+ * Hold `key` while a job uses it: eviction leaves an environment with a live lease alone.
+ * Returns the release. The caller checks the environment is still published after leasing
+ * (see {@link evictToBound} for why that order is safe).
+ */
+export async function leaseEnv(venvsDir: string, key: string): Promise<() => Promise<void>> {
+  const path = join(venvsDir, `${key}.lease-${randomBytes(6).toString('hex')}`);
+  await writeFile(path, JSON.stringify(currentProcessIdentity()));
+  return () => unlink(path).catch(() => {});
+}
+
+async function liveLeases(venvsDir: string, names: string[]): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (const name of names) {
+    const key = LEASE.exec(name)?.[1];
+    if (!key) continue;
+    const path = join(venvsDir, name);
+    try {
+      const holder = JSON.parse(await readFile(path, 'utf8')) as ProcessIdentity;
+      const state = holderState(holder);
+      const age = Date.now() - (await stat(path)).mtimeMs;
+      if (state === 'alive' || (state === 'elsewhere' && age < FOREIGN_LEASE_MS)) held.add(key);
+      else await unlink(path).catch(() => {});
+    } catch {
+      // Being written right now: count it as held.
+      held.add(key);
+    }
+  }
+  return held;
+}
+
+export interface EvictionResult {
+  /** Size of the environments left, in bytes. */
+  bytes: number;
+  evicted: string[];
+}
+
+/**
+ * Remove the least recently used published environments until the rest fit in `maxBytes`
+ * (0: no bound), never one in `keep` nor one a job holds a lease on. An environment is first
+ * unpublished (its link removed, so no new job finds it), then its leases are read: a job
+ * leases before it checks the link, so either the evictor sees the lease (and publishes the
+ * environment again) or the job sees the link gone (and looks again, building it if need be).
+ */
+export async function evictToBound(
+  venvsDir: string,
+  maxBytes: number,
+  keep: readonly string[] = [],
+): Promise<EvictionResult> {
+  const names = await readdir(venvsDir).catch(() => [] as string[]);
+  const envs: { key: string; bytes: number; usedAt: number; target: string }[] = [];
+  for (const name of names) {
+    if (!PUBLISHED.test(name)) continue;
+    const target = await readlink(join(venvsDir, name)).catch(() => undefined);
+    if (!target) continue;
+    let record = await readEnvRecord(venvsDir, name);
+    if (!record) {
+      // Published before records were kept: measure it once.
+      record = {
+        python: { executable: '', version: '' },
+        lines: null,
+        bytes: await treeBytes(join(venvsDir, target)),
+      };
+      await writeEnvRecord(venvsDir, name, record);
+    }
+    const usedAt = (await stat(join(venvsDir, `${name}.json`)).catch(() => undefined))?.mtimeMs ?? 0;
+    envs.push({ key: name, bytes: record.bytes, usedAt, target });
+  }
+  let bytes = envs.reduce((sum, e) => sum + e.bytes, 0);
+  const evicted: string[] = [];
+  if (maxBytes <= 0 || bytes <= maxBytes) return { bytes, evicted };
+  envs.sort((a, b) => a.usedAt - b.usedAt);
+  for (const env of envs) {
+    if (bytes <= maxBytes) break;
+    if (keep.includes(env.key)) continue;
+    const link = join(venvsDir, env.key);
+    if (
+      !(await unlink(link).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
+    const held = await liveLeases(venvsDir, await readdir(venvsDir).catch(() => [] as string[]));
+    if (held.has(env.key)) {
+      await symlink(env.target, link).catch(() => {});
+      continue;
+    }
+    await unlink(join(venvsDir, `${env.key}.json`)).catch(() => {});
+    await removeTree(join(venvsDir, env.target));
+    bytes -= env.bytes;
+    evicted.push(env.key);
+  }
+  return { bytes, evicted };
+}

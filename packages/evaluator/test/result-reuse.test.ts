@@ -1,0 +1,102 @@
+import type { SideSuccess } from '@evalbot/jobs';
+import { describe, expect, it } from 'vitest';
+import { type EvaluateCommitOptions, evaluateCommit, type ResultStore } from '../src/index.ts';
+import { commit, fileCacheDir, makeRepo, removedAfterEach, tempDir } from './helpers.ts';
+
+const remove = removedAfterEach();
+const cache = fileCacheDir();
+
+/** Results in memory, as the worker keeps them in Redis. */
+function memoryStore(): ResultStore & { results: Map<string, SideSuccess> } {
+  const results = new Map<string, SideSuccess>();
+  const commits = new Map<string, string>();
+  return {
+    results,
+    keyOfCommit: async (key) => commits.get(key),
+    rememberCommit: async (key, resultKey) => {
+      commits.set(key, resultKey);
+    },
+    get: async (key) => results.get(key),
+    put: async (key, result) => {
+      results.set(key, result);
+    },
+  };
+}
+
+// A different number on every run: a result that shows the same number was not run again.
+const RANDOM_MODEL = {
+  'requirements.txt': '# none\n',
+  'demo.py':
+    'import json, os, random\njson.dump({"accuracy": random.random(), "docs": int(os.path.exists("docs/notes.md"))}, open("result.txt", "w"))\n',
+  '.evalbot.yml': 'ignore:\n  - docs/**\n  - "*.md"\n',
+  'docs/notes.md': 'first notes\n',
+};
+
+async function evaluateIn(
+  repo: { dir: string },
+  sha: string,
+  store: ResultStore,
+  extra: Partial<EvaluateCommitOptions> = {},
+) {
+  const workRoot = await tempDir('work');
+  remove(workRoot);
+  return evaluateCommit({
+    source: { path: repo.dir, sha },
+    side: 'base',
+    workRoot,
+    cacheDir: cache.path,
+    maxTimeoutMs: 120_000,
+    results: { store, scope: 'repo:octo/model' },
+    ...extra,
+  });
+}
+
+describe('results reused by content', () => {
+  it('reuses the result of a commit that differs only in ignored paths, and names that commit', async () => {
+    const repo = await makeRepo(RANDOM_MODEL);
+    remove(repo.dir);
+    const store = memoryStore();
+    const first = await evaluateIn(repo, repo.sha, store);
+    expect(first).toMatchObject({ ok: true, resultReused: false });
+    // The ignored file was removed before the model ran: the result cannot depend on it.
+    expect(first.runs[0]?.metrics.docs).toBe(0);
+
+    const docsOnly = await commit(repo.dir, { 'docs/notes.md': 'better notes\n', 'README.md': '# hi\n' });
+    const second = await evaluateIn(repo, docsOnly, store);
+    expect(second).toMatchObject({ ok: true, sha: docsOnly, resultReused: true, resultReusedFrom: repo.sha });
+    expect(second.runs[0]?.metrics.accuracy).toBe(first.runs[0]?.metrics.accuracy);
+
+    const codeChange = await commit(repo.dir, { 'demo.py': `${RANDOM_MODEL['demo.py']}# tuned\n` });
+    const third = await evaluateIn(repo, codeChange, store);
+    expect(third).toMatchObject({ ok: true, resultReused: false });
+    expect(third.runs[0]?.metrics.accuracy).not.toBe(first.runs[0]?.metrics.accuracy);
+  });
+
+  it('finds an evaluated commit again without fetching it', async () => {
+    const repo = await makeRepo(RANDOM_MODEL);
+    remove(repo.dir);
+    const store = memoryStore();
+    const first = await evaluateIn(repo, repo.sha, store);
+    const progress: string[] = [];
+    const again = await evaluateIn(repo, repo.sha, store, { onProgress: (p) => progress.push(p.stage) });
+    expect(again).toMatchObject({ ok: true, resultReused: true, runs: first.runs });
+    expect(progress).not.toContain('clone');
+  });
+
+  it('never stores a failed run, so a later evaluation runs again', async () => {
+    const repo = await makeRepo({ ...RANDOM_MODEL, 'demo.py': 'raise SystemExit(2)\n' });
+    remove(repo.dir);
+    const store = memoryStore();
+    expect(await evaluateIn(repo, repo.sha, store)).toMatchObject({ ok: false, stage: 'run' });
+    expect(store.results.size).toBe(0);
+  });
+
+  it('keeps the head and the base apart: the same content on the other side is run again', async () => {
+    const repo = await makeRepo(RANDOM_MODEL);
+    remove(repo.dir);
+    const store = memoryStore();
+    await evaluateIn(repo, repo.sha, store);
+    const asHead = await evaluateIn(repo, repo.sha, store, { side: 'head' });
+    expect(asHead).toMatchObject({ ok: true, resultReused: false });
+  });
+});
