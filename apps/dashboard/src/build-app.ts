@@ -10,6 +10,7 @@ import { registerAuthentication, registerCrossSiteGuard } from './authenticate.t
 import type { DashboardConfig } from './config.ts';
 import { createDashboardMetrics } from './dashboard-metrics.ts';
 import { jobTitle, pullRequestLink } from './job-display.ts';
+import { poolQueueNames } from './pool-queues.ts';
 
 export interface DashboardDeps {
   config: Pick<DashboardConfig, 'prefix' | 'basePath' | 'credentials'>;
@@ -42,37 +43,53 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
     }),
   });
 
-  const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix: config.prefix }));
+  const queues: Queue[] = QUEUE_NAMES.map((name) => new Queue(name, { connection, prefix: config.prefix }));
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((queue) => queue.close()));
   });
 
-  const adapters = queues.map((queue) => {
+  const adapterOf = (queue: Queue) => {
     const adapter = new BullMQAdapter(queue, {
       readOnlyMode: false,
       allowRetries: true,
-      description: QUEUE_DESCRIPTIONS[queue.name] ?? '',
+      description:
+        QUEUE_DESCRIPTIONS[queue.name] ??
+        `Sides the base branch's resources send to the "${queue.name.slice(EVALUATE_QUEUE.length + 1)}" worker pool`,
       // Bull Board's type wants a link for every job, but its response schema and UI accept none;
       // a job that is not about a PR (none today) simply gets no link.
       externalJobUrl: (job) => pullRequestLink(job) as { href: string },
     });
     adapter.setFormatter('name', jobTitle);
     return adapter;
-  });
+  };
 
   const serverAdapter = new FastifyAdapter();
   const prefix = config.basePath.replace(/\/$/, '');
   serverAdapter.setBasePath(config.basePath);
-  createBullBoard({
-    queues: adapters,
+  const board = createBullBoard({
+    queues: queues.map(adapterOf),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'evalbot' } },
   });
+  // Worker pools' queues join the board (and /metrics) once they exist, looked for at most
+  // every 10 s when the board or /metrics is asked.
+  let discoveredAt = 0;
+  const discoverPoolQueues = async () => {
+    if (Date.now() - discoveredAt < 10_000) return;
+    discoveredAt = Date.now();
+    for (const name of await poolQueueNames(connection, config.prefix)) {
+      if (queues.some((queue) => queue.name === name)) continue;
+      const queue = new Queue(name, { connection, prefix: config.prefix });
+      queues.push(queue);
+      board.addQueue(adapterOf(queue));
+    }
+  };
 
   // Behind the same authentication as the board: Prometheus sends DASHBOARD_TOKEN as a bearer
   // token (`authorization: { credentials_file: … }`) or DASHBOARD_USER/PASSWORD (`basic_auth`).
   const metrics = createDashboardMetrics(queues);
   app.get(`${prefix}/metrics`, async (_request, reply) => {
+    await discoverPoolQueues();
     const body = await metrics.metrics();
     return reply.type(metrics.contentType).send(body);
   });
@@ -92,6 +109,10 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
     publicPaths: [HEALTH_PATH],
   });
   registerCrossSiteGuard(app);
+  // After authentication: an unauthenticated request never makes the dashboard scan Redis.
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith(`${prefix}/api/queues`)) await discoverPoolQueues();
+  });
   await app.register(serverAdapter.registerPlugin(), { prefix });
   return app;
 }

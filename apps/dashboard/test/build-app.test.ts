@@ -1,5 +1,6 @@
 import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
 import { sharedRedis, testPrefix } from '@evalbot/test-utils';
+import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -230,6 +231,33 @@ describe('jobs', () => {
       ]),
     );
     expect(response.body).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+
+  it("shows a worker pool's queue once a side was sent to it, on the board and in /metrics", async () => {
+    const dashboard = await start(credentials);
+    const gpu = new Queue(`${EVALUATE_QUEUE}-gpu`, { connection, prefix });
+    try {
+      const before = await dashboard.inject({ url: '/api/queues', headers: auth });
+      expect((before.json().queues as QueueView[]).map((q) => q.name)).not.toContain(`${EVALUATE_QUEUE}-gpu`);
+      await gpu.add('octo/model#7 head', { side: 'head' }, { jobId: 'octo-model-7-head' });
+      // Looked for at most every 10 s; a new dashboard looks at once.
+      await app?.close();
+      const fresh = await buildApp({ config: { prefix, basePath: '/', credentials }, connection });
+      app = fresh;
+      const listed = await fresh.inject({
+        url: `/api/queues?activeQueue=${EVALUATE_QUEUE}-gpu&status=waiting&page=1&jobsPerPage=10`,
+        headers: auth,
+      });
+      const view = (listed.json().queues as QueueView[]).find((q) => q.name === `${EVALUATE_QUEUE}-gpu`);
+      expect(view?.counts.waiting).toBe(1);
+      const metrics = await fresh.inject({ url: '/metrics', headers: auth });
+      expect(metrics.body.split('\n')).toContain(
+        `evalbot_queue_jobs{queue="${EVALUATE_QUEUE}-gpu",state="waiting"} 1`,
+      );
+    } finally {
+      await gpu.obliterate({ force: true });
+      await gpu.close();
+    }
   });
 
   it('serves the board and its API under a base path', async () => {
