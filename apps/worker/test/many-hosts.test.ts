@@ -120,19 +120,20 @@ async function completedSince(before: Counts, compares: number) {
   };
 }
 
-/** A running `demo.py` whose job directory is on `host`'s disk: its training has started there. */
-async function trainingOn(host: WorkerHost): Promise<boolean> {
+/** The job directories on `host`'s disk in which a `demo.py` runs: its trainings now. */
+async function trainingDirs(host: WorkerHost): Promise<string[]> {
+  const dirs = new Set<string>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cwd = await readlink(`/proc/${entry}/cwd`);
       if (!cwd.startsWith(`${host.root}/`)) continue;
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes('demo.py')) return true;
+      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes('demo.py')) dirs.add(cwd);
     } catch {
       // The process ended while we looked.
     }
   }
-  return false;
+  return [...dirs];
 }
 
 describe('evalbot across several hosts', { timeout: 180_000 }, () => {
@@ -214,14 +215,25 @@ describe('evalbot across several hosts', { timeout: 180_000 }, () => {
     });
     const before = await countsOf([hostB]);
     await deliverLabel(pr);
-    await waitFor(() => trainingOn(hostA), {
+    await waitFor(async () => (await trainingDirs(hostA)).length > 0, {
       timeoutMs: 60_000,
       intervalMs: 50,
       what: 'a training to start on host A',
     });
     await hostA.host.cutOff();
+    // Host B trains its own side, then host A's once A's job lock (2 s) lapsed and a stalled
+    // check (every 1 s) handed it back: seconds later — or, when A was cut while holding the
+    // per-PR publishing lock (posting the ⏳ comment), once that lock's 60 s TTL ran out.
+    const trainedOnB = new Set<string>();
+    await waitFor(
+      async () => {
+        for (const dir of await trainingDirs(hostB)) trainedOnB.add(dir);
+        return trainedOnB.size >= 2;
+      },
+      { timeoutMs: 90_000, intervalMs: 50, what: "host A's side to train on host B" },
+    );
 
-    const report = await awaitReport(pr);
+    const report = await awaitReport(pr, 60_000);
     expect(report).toMatch(/accuracy[^\n]*90\.00%[^\n]*95\.00%/);
     expect(botComments(pr)).toHaveLength(1);
     // Host B ran its own side, host A's side again, and the comparison.
