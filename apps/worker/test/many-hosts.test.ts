@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
 import {
   type DemoPullRequest,
@@ -37,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  if (modelDir) await rm(modelDir, { recursive: true, force: true });
 });
 
 /** Start workers on `host` until `count` of them run. */
