@@ -6,7 +6,8 @@ const INTRO = [
   'Written by `pnpm bench` (`bench/run.ts`): `pnpm bench` runs every benchmark (about 21 minutes on 2 cores),',
   '`pnpm bench ingestion|e2e|scale|memory|sandbox` one or some of them (only their sections are replaced),',
   '`BENCH_QUICK=1 pnpm bench` shorter runs for a check that everything works. Everything runs on',
-  'this machine and talks only to 127.0.0.1; GitHub is the stand-in (`@evalbot/github-sim`).',
+  'this machine and talks only to 127.0.0.1 (and, for the scale part across hosts, to network namespaces',
+  'it creates on a bridge of its own); GitHub is the stand-in (`@evalbot/github-sim`).',
   'Text outside the `<!-- bench:… -->` blocks is kept when the file is rewritten.',
 ].join('\n');
 

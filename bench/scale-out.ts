@@ -5,11 +5,12 @@ import { deliverAndAwaitReport, finalReport, headline, loggedSides } from './awa
 import type { BenchContext } from './bench-context.ts';
 import { busyShare, cpuMs, machineCpuTicks } from './process-cpu.ts';
 import { type BenchPullRequest, labeledDelivery } from './pull-requests.ts';
+import { runScaleAcrossHosts } from './scale-hosts.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
 import { count, median, ratio, seconds } from './stats.ts';
 
 const AUTHOR = 'mona';
-/** `BENCH_SCALE_WORKERS=1,8` measures only those (the target needs 1 and 8). */
+/** `BENCH_SCALE_WORKERS=1,8` measures only those (the target needs 1 and 8); `BENCH_SCALE_HOSTS=0` skips the part across hosts. */
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4,8').split(',').map(Number);
 
 /** A model repository whose training only sleeps, so the machine's cores are not what is measured. */
@@ -85,6 +86,7 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
     });
     return { ...pr, author: AUTHOR };
   };
+  const runs: ScaleRun[] = [];
   try {
     // Unmeasured: builds the (empty) cached environment every later job reuses.
     ctx.log('scale: warm-up PR (builds the shared empty environment)');
@@ -93,7 +95,6 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
     await deliverAndAwaitReport(stack, warm, labeledDelivery(stack.sim, warm), 5 * 60_000);
     await warmWorker.stop();
 
-    const runs: ScaleRun[] = [];
     for (const workers of WORKER_COUNTS) {
       const prs: BenchPullRequest[] = [];
       // A few at a time: each is several git commands in the stand-in.
@@ -158,10 +159,33 @@ export async function runScaleOut(ctx: BenchContext): Promise<SectionResult> {
       ctx.log(`scale: ${workers} worker(s): ${seconds(ms)}, ${(prCount / (ms / 60_000)).toFixed(1)} PRs/min`);
       await Promise.all(started.map((w) => w.stop()));
     }
-    return summarize(runs, prCount, sleepSeconds);
   } finally {
     await stack.close();
   }
+  const section = summarize(runs, prCount, sleepSeconds);
+  const one = runs.find((r) => r.workers === 1);
+  const across = await scaleAcrossHosts(ctx, {
+    oneWorkerPerMinute: one ? prCount / (one.ms / 60_000) : Number.NaN,
+    prCount,
+    sleepSeconds,
+  });
+  return {
+    ...section,
+    markdown: `${section.markdown}\n\n${across.markdown}`,
+    targets: [...section.targets, ...across.targets],
+  };
+}
+
+/** The hosts part needs root (network namespaces); without it the section says so. */
+async function scaleAcrossHosts(ctx: BenchContext, opts: Parameters<typeof runScaleAcrossHosts>[1]) {
+  if (process.env.BENCH_SCALE_HOSTS === '0' || process.getuid?.() !== 0) {
+    return {
+      markdown:
+        '### Across hosts\n\nNot measured in this run: it needs root (network namespaces), and `BENCH_SCALE_HOSTS=0` skips it.',
+      targets: [],
+    };
+  }
+  return runScaleAcrossHosts(ctx, opts);
 }
 
 function summarize(runs: ScaleRun[], prCount: number, sleepSeconds: number): SectionResult {

@@ -168,6 +168,8 @@ const schema = z.object({
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   /** How long a job's lock lives without renewal: after a worker dies, its job is retried this much later. */
   WORKER_LOCK_DURATION_MS: envInt({ default: 30_000, min: 1000, max: 600_000 }),
+  /** How often a worker looks for jobs whose lock lapsed (their worker or its host is gone); default the lock duration, at most 30 s. */
+  WORKER_STALLED_INTERVAL_MS: envInt({ default: 30_000, min: 500, max: 600_000 }),
   /** Removed: one uid shared by every job let PR code reach other jobs. */
   EVALBOT_RUN_AS_USER: z
     .string()
@@ -210,6 +212,8 @@ export interface WorkerConfig {
   metricsPort: number;
   metricsHost: string;
   lockDurationMs: number;
+  /** BullMQ's stalled-job check: a lost worker's job runs elsewhere about `lockDurationMs` + this later. */
+  stalledIntervalMs: number;
   /** The sandbox's uids and limits; undefined: EVALBOT_UNSAFE_NO_SANDBOX, PR code runs uncontained. */
   sandbox: SandboxSettingsFromEnv | undefined;
   /** The interpreter environments are built with. */
@@ -291,6 +295,10 @@ export function loadConfig(env: Env = process.env, host: { devDir?: string } = {
     metricsPort: parsed.WORKER_METRICS_PORT,
     metricsHost: parsed.WORKER_METRICS_HOST,
     lockDurationMs: parsed.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs:
+      env.WORKER_STALLED_INTERVAL_MS === undefined
+        ? Math.min(30_000, parsed.WORKER_LOCK_DURATION_MS)
+        : parsed.WORKER_STALLED_INTERVAL_MS,
     sandbox: sandboxSettingsOf(parsed),
     python: parsed.EVALBOT_PYTHON,
     pipEnv,

@@ -288,7 +288,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     lockDuration: config.lockDurationMs,
     // A job whose worker died is retried; twice more before it is failed as stalled.
     maxStalledCount: 2,
-    stalledInterval: Math.min(30_000, config.lockDurationMs),
+    stalledInterval: config.stalledIntervalMs,
   };
   const counted =
     (queue: string, processor: Processor): Processor =>

@@ -97,6 +97,19 @@ describe('worker configuration', () => {
     ]);
   });
 
+  it('checks for jobs of lost workers every lock duration (at most 30 s) unless WORKER_STALLED_INTERVAL_MS says otherwise', () => {
+    expect(loadConfig(valid)).toMatchObject({ lockDurationMs: 30_000, stalledIntervalMs: 30_000 });
+    expect(loadConfig({ ...valid, WORKER_LOCK_DURATION_MS: '3000' })).toMatchObject({
+      lockDurationMs: 3000,
+      stalledIntervalMs: 3000,
+    });
+    expect(loadConfig({ ...valid, WORKER_LOCK_DURATION_MS: '120000' }).stalledIntervalMs).toBe(30_000);
+    expect(loadConfig({ ...valid, WORKER_STALLED_INTERVAL_MS: '5000' }).stalledIntervalMs).toBe(5000);
+    expect(problemsOf({ ...valid, WORKER_STALLED_INTERVAL_MS: '5s' })).toEqual([
+      'WORKER_STALLED_INTERVAL_MS: "5s" is not a whole number between 500 and 600000',
+    ]);
+  });
+
   it('names every bad variable in one error, with how to fix it', () => {
     const problems = problemsOf({
       APP_ID: 'twelve',

@@ -15,9 +15,22 @@ export {
   startServiceProcess,
 } from './service-process.ts';
 export {
+  createSimulatedNetwork,
+  inNetns,
+  type SimulatedHost,
+  type SimulatedNetwork,
+} from './simulated-network.ts';
+export {
   type LocalStack,
   type LocalStackOptions,
   type LocalStackSentinel,
   startLocalStack,
 } from './start-local-stack.ts';
+export {
+  type ManyHostsStack,
+  type ManyHostsStackOptions,
+  startManyHostsStack,
+  type WorkerHost,
+  type WorkerHostOptions,
+} from './start-many-hosts-stack.ts';
 export { waitFor } from './wait-for.ts';

@@ -49,36 +49,44 @@ export async function openMlDemoPullRequest(
     sourceDir?: string;
     headFiles?: Record<string, string>;
     baseFiles?: Record<string, string>;
+    /** Open it on this earlier PR's repository (same base commit) instead of a new one. */
+    besides?: { owner: string; repo: string; installationId: number };
+    /** The head branch; default `tune-learning-rate`. */
+    branch?: string;
   } = {},
 ): Promise<DemoPullRequest & { installationId: number }> {
-  const owner = opts.owner ?? 'octo-org';
-  const repo = opts.repo ?? 'mnist-demo';
+  const owner = opts.besides?.owner ?? opts.owner ?? 'octo-org';
+  const repo = opts.besides?.repo ?? opts.repo ?? 'mnist-demo';
   const author = opts.author ?? 'mona';
   const sourceDir = opts.sourceDir ?? ML_DEMO_DIR;
-  installationCounter += 1;
-  const installation = sim.createInstallation({ id: 7_000 + installationCounter, account: owner });
-  await sim.createRepo({
-    owner,
-    name: repo,
-    fromDir: sourceDir,
-    exclude: ML_DEMO_EXCLUDE,
-    installationId: installation.id,
-  });
-  if (opts.baseFiles)
-    await sim.addCommit({ owner, repo, files: opts.baseFiles, message: 'Configure evalbot' });
+  const branch = opts.branch ?? 'tune-learning-rate';
+  let installation = { id: opts.besides?.installationId ?? 0 };
+  if (!opts.besides) {
+    installationCounter += 1;
+    installation = sim.createInstallation({ id: 7_000 + installationCounter, account: owner });
+    await sim.createRepo({
+      owner,
+      name: repo,
+      fromDir: sourceDir,
+      exclude: ML_DEMO_EXCLUDE,
+      installationId: installation.id,
+    });
+    if (opts.baseFiles)
+      await sim.addCommit({ owner, repo, files: opts.baseFiles, message: 'Configure evalbot' });
+  }
   sim.setCollaborator({ owner, repo, login: author, role: 'write' });
 
   await sim.addCommit({
     owner,
     repo,
-    branch: 'tune-learning-rate',
+    branch,
     files: opts.headFiles ?? { 'demo.py': await demoWithLearningRate('0.005', sourceDir) },
     message: 'Raise the learning rate',
   });
   const opened = await sim.openPullRequest({
     owner,
     repo,
-    head: 'tune-learning-rate',
+    head: branch,
     user: author,
     title: 'Raise the learning rate to 0.005',
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.ts';
+import { inNetns } from './simulated-network.ts';
 import { waitFor } from './wait-for.ts';
 
 export interface RedisServer {
@@ -22,33 +23,45 @@ export interface RedisServer {
  * Start a private redis-server on a free loopback port with its own directory (for the demo,
  * benchmarks and tests; production points REDIS_URL at a managed Redis).
  */
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedis(
+  opts: {
+    appendonly?: boolean;
+    /** Run it in this network namespace ({@link inNetns}), bound to `bind`. */
+    netns?: string;
+    /** Its address; default 127.0.0.1. */
+    bind?: string;
+    /** `requirepass`, put in `url`. */
+    password?: string;
+  } = {},
+): Promise<RedisServer> {
+  const bind = opts.bind ?? '127.0.0.1';
+  // A namespace of its own has every port free.
+  const port = opts.netns ? 6379 : await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-test-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}${bind}:${port}`;
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    child = spawn(
+    const argv = [
       'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        opts.appendonly ? 'yes' : 'no',
-        '--appendfsync',
-        'always',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { stdio: 'ignore' },
-    );
+      ...(opts.password ? ['--requirepass', opts.password] : []),
+      '--port',
+      String(port),
+      '--bind',
+      bind,
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      opts.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
+    const [file = '', ...args] = opts.netns ? inNetns(opts.netns, argv) : argv;
+    child = spawn(file, args, { stdio: 'ignore' });
     const started = child;
     await waitFor(
       async () => {

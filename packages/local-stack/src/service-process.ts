@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundlePath, NODE_FLAGS } from '@evalbot/app-bundle';
+import { inNetns } from './simulated-network.ts';
 import { waitFor } from './wait-for.ts';
 
 /** The repository root (this file is packages/local-stack/src/…). */
@@ -47,8 +48,12 @@ export async function startServiceProcess(opts: {
   ready: () => Promise<boolean>;
   logFile?: string;
   readyTimeoutMs?: number;
+  /** Run it in this network namespace (see {@link inNetns}; the pid is node's). */
+  netns?: string;
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, appCommand(opts.app, opts.runtime ?? 'source'), {
+  const node = [process.execPath, ...appCommand(opts.app, opts.runtime ?? 'source')];
+  const [file = '', ...args] = opts.netns ? inNetns(opts.netns, node) : node;
+  const child = spawn(file, args, {
     cwd: resolve(REPO_ROOT, 'apps', opts.app),
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
