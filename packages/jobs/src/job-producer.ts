@@ -1,6 +1,13 @@
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, type QueueName } from './queue-names.ts';
+import {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  EVALUATE_QUEUE,
+  type QueueName,
+  RECOVERY_QUEUE,
+} from './queue-names.ts';
 
 /** What enqueues and cancels evaluations: a FlowProducer and the queues, on one connection. */
 export interface JobProducer {
@@ -23,6 +30,8 @@ export function createJobProducer(opts: { connection: Redis; prefix: string }): 
     [EVALUATE_QUEUE]: queue(EVALUATE_QUEUE),
     [COMPARE_QUEUE]: queue(COMPARE_QUEUE),
     [COMMAND_QUEUE]: queue(COMMAND_QUEUE),
+    [DELIVERY_QUEUE]: queue(DELIVERY_QUEUE),
+    [RECOVERY_QUEUE]: queue(RECOVERY_QUEUE),
   };
   const flowProducer = new FlowProducer({ connection, prefix });
   // BullMQ re-emits connection errors; the connection's owner logs them once.

@@ -29,6 +29,8 @@ export const redisKeys = {
   forkGuard: (prefix: string, evaluationKey: string) => `${prefix}:fork-guard:${evaluationKey}`,
   /** Set once a webhook delivery has been acted on, so a redelivery is not acted on twice. */
   delivery: (prefix: string, deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
+  /** Set once the recovery job asked GitHub to redeliver a delivery guid: never asked twice. */
+  redeliveryAsked: (prefix: string, guid: string) => `${prefix}:redelivery-asked:${guid}`,
 };
 
 /** How long per-PR state lives after its last change. */
