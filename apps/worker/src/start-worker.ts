@@ -15,10 +15,14 @@ import {
   COMPARE_QUEUE,
   createJobProducer,
   createRedisConnection,
+  DELIVERY_QUEUE,
   EVALUATE_QUEUE,
   pullRequestEventSchema,
+  RECOVERY_JOB_OPTIONS,
+  RECOVERY_QUEUE,
   redisKeys,
   redisTlsOptions,
+  routeRecordedDelivery,
   verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
@@ -29,11 +33,15 @@ import { JobLogFiles } from './job-log-files.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
+import { recoverMissedDeliveries } from './recover-missed-deliveries.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
+
+/** The job scheduler of the delivery recovery job (`DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
+export const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -164,6 +172,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       evaluateCommand(job.data, context, { github, producer, logger }),
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
+  // The router: recorded deliveries become evaluation flows, commands and cancellations here,
+  // off the gateway's request path. A few Redis round trips each, so several run at once;
+  // ordering between deliveries of one PR is kept by updated_at in Redis, not by arrival.
+  const route: Processor = (job) => routeRecordedDelivery(producer, job.data);
+
+  const recover: Processor = () =>
+    recoverMissedDeliveries({
+      appOctokit: github.appOctokit,
+      producer,
+      logger: logger.child({ component: 'delivery-recovery' }),
+      onOutcome: (outcome, count) => metrics.recoveredDeliveries.inc({ outcome }, count),
+    });
+
   const workerOptions = {
     connection: { ...redisTlsOptions(config.redisTlsCa), url: config.redisUrl, maxRetriesPerRequest: null },
     prefix: config.prefix,
@@ -183,6 +204,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       }
     };
   const workers = [
+    new Worker(DELIVERY_QUEUE, counted(DELIVERY_QUEUE, route), {
+      ...workerOptions,
+      concurrency: config.routerConcurrency,
+    }),
     new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluate), {
       ...workerOptions,
       concurrency: config.concurrency,
@@ -192,7 +217,22 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       concurrency: Math.max(2, config.concurrency),
     }),
     new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
+    new Worker(RECOVERY_QUEUE, counted(RECOVERY_QUEUE, recover), { ...workerOptions, concurrency: 1 }),
   ];
+  // One schedule for every worker (the same id): each pass runs on one worker only. Not awaited:
+  // a worker started while Redis is down waits for it, and this is written once it is back.
+  const recoveryQueue = producer.queues[RECOVERY_QUEUE];
+  const scheduled =
+    config.recoveryIntervalMs > 0
+      ? recoveryQueue.upsertJobScheduler(
+          RECOVERY_SCHEDULER_ID,
+          { every: config.recoveryIntervalMs },
+          { name: 'recover-deliveries', opts: RECOVERY_JOB_OPTIONS },
+        )
+      : recoveryQueue.removeJobScheduler(RECOVERY_SCHEDULER_ID);
+  scheduled.catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not schedule the delivery recovery job'),
+  );
   for (const worker of workers) {
     const queue = worker.name;
     worker.on('completed', () => metrics.jobs.inc({ queue, outcome: 'completed' }));
@@ -204,7 +244,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     worker.on('error', (error) => logger.warn({ queue, err: error }, 'worker error'));
   }
   logger.info(
-    { concurrency: config.concurrency, prefix: config.prefix, metricsPort: config.metricsPort },
+    {
+      concurrency: config.concurrency,
+      prefix: config.prefix,
+      metricsPort: config.metricsPort,
+      recoveryIntervalMs: config.recoveryIntervalMs,
+    },
     'worker started',
   );
 

@@ -20,6 +20,8 @@ export interface HookDeliveryAttempt {
   action: string | null;
   installationId: number | null;
   repositoryId: number | null;
+  /** The receiver's answer body (GitHub shows it in the delivery's details); '' when none. */
+  responseBody: string;
   /** What was sent, for redeliveries (GitHub redelivers the same payload). */
   delivery: WebhookDelivery;
 }
@@ -73,6 +75,7 @@ export class HookDeliveryLog {
     const t0 = performance.now();
     let status: string;
     let statusCode = 0;
+    let responseBody = '';
     try {
       const response = await fetch(target.url, {
         method: 'POST',
@@ -81,7 +84,7 @@ export class HookDeliveryLog {
         // GitHub gives up on a receiver after 10 seconds.
         signal: AbortSignal.timeout(10_000),
       });
-      await response.arrayBuffer();
+      responseBody = await response.text();
       statusCode = response.status;
       status = response.ok ? 'OK' : `Invalid HTTP Response: ${response.status}`;
     } catch (error) {
@@ -100,6 +103,7 @@ export class HookDeliveryLog {
       action: typeof delivery.payload.action === 'string' ? delivery.payload.action : null,
       installationId: numberAt(delivery.payload, 'installation'),
       repositoryId: numberAt(delivery.payload, 'repository'),
+      responseBody,
       delivery,
     };
     this.attempts.push(attempt);
