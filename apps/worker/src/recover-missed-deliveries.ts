@@ -6,6 +6,18 @@ import type { Logger } from '@evalbot/logger';
 export const DELIVERY_RETENTION_MS = 3 * 24 * 3600_000;
 /** Bound on one pass: 10 pages of 100 deliveries. */
 const MAX_PAGES = 10;
+/**
+ * Redeliveries asked for one guid at most. A redelivery that fails too (the gateway is still
+ * down at the next pass) is asked again, once its answer is in, up to this bound.
+ */
+export const MAX_REDELIVERY_ASKS = 3;
+
+/** What the recovery job remembers of a guid it asked GitHub to redeliver. */
+interface AskState {
+  asks: number;
+  /** The newest attempt when last asked: a newer one is that redelivery's answer. */
+  lastAttemptId: number;
+}
 
 /** One delivery as `GET /app/hook/deliveries` lists it (the fields used here). */
 interface ListedDelivery {
@@ -26,8 +38,10 @@ export interface RecoveryReport {
   failed: number;
   /** Failed at GitHub, but found in the delivery log (e.g. answered after GitHub gave up). */
   recorded: string[];
-  /** Asked to be redelivered by an earlier pass: never asked twice. */
+  /** Asked by an earlier pass, whose redelivery has not been attempted yet: not asked again. */
   alreadyAsked: string[];
+  /** Asked {@link MAX_REDELIVERY_ASKS} times, failed every time: left to the operator. */
+  gaveUp: string[];
   /** Asked to be redelivered now. */
   redelivered: string[];
   /** GitHub refused the redelivery (the message says why). */
@@ -40,7 +54,10 @@ export interface RecoverDeliveriesDeps {
   producer: JobProducer;
   logger: Logger;
   now?: () => number;
-  onOutcome?: (outcome: 'redelivered' | 'recorded' | 'already_asked' | 'error', count: number) => void;
+  onOutcome?: (
+    outcome: 'redelivered' | 'recorded' | 'already_asked' | 'gave_up' | 'error',
+    count: number,
+  ) => void;
 }
 
 function nextCursor(link: string | undefined): string | undefined {
@@ -57,8 +74,10 @@ async function isRecorded(producer: JobProducer, guid: string): Promise<boolean>
 /**
  * The recovery job: GitHub does not retry a delivery its receiver failed to take (gateway down,
  * Redis down: 503), so list the App's recent deliveries, find every guid with no successful
- * attempt that the delivery log never recorded, and ask GitHub to redeliver its latest attempt
- * — once per guid (the claim lives in Redis, beyond GitHub's retention).
+ * attempt that the delivery log never recorded, and ask GitHub to redeliver its latest attempt.
+ * A guid is asked for again only once its redelivery was attempted and failed too (the outage
+ * outlasted one interval), at most {@link MAX_REDELIVERY_ASKS} times; never once it succeeded or
+ * was recorded. What was asked lives in Redis beyond GitHub's retention.
  */
 export async function recoverMissedDeliveries(deps: RecoverDeliveriesDeps): Promise<RecoveryReport> {
   const now = deps.now ?? Date.now;
@@ -89,6 +108,7 @@ export async function recoverMissedDeliveries(deps: RecoverDeliveriesDeps): Prom
     failed: 0,
     recorded: [],
     alreadyAsked: [],
+    gaveUp: [],
     redelivered: [],
     errors: [],
   };
@@ -103,25 +123,28 @@ export async function recoverMissedDeliveries(deps: RecoverDeliveriesDeps): Prom
       report.recorded.push(guid);
       continue;
     }
-    // Claimed before asking: a second pass (or a second worker) never asks for the same guid.
-    const claimed = await connection.set(
-      redisKeys.redeliveryAsked(prefix, guid),
-      String(now()),
-      'PX',
-      2 * DELIVERY_RETENTION_MS,
-      'NX',
-    );
-    if (claimed === null) {
+    // Passes of the job scheduler do not overlap, so a read-then-write here is not raced.
+    const askKey = redisKeys.redeliveryAsked(prefix, guid);
+    const stored = await connection.get(askKey);
+    const asked: AskState = stored ? (JSON.parse(stored) as AskState) : { asks: 0, lastAttemptId: 0 };
+    if (asked.asks > 0 && latest.id <= asked.lastAttemptId) {
       report.alreadyAsked.push(guid);
       continue;
     }
+    if (asked.asks >= MAX_REDELIVERY_ASKS) {
+      report.gaveUp.push(guid);
+      continue;
+    }
+    // Written before asking: a pass that dies after the POST never asks for the same attempt again.
+    const next: AskState = { asks: asked.asks + 1, lastAttemptId: latest.id };
+    await connection.set(askKey, JSON.stringify(next), 'PX', 2 * DELIVERY_RETENTION_MS);
     try {
       await deps.appOctokit.request('POST /app/hook/deliveries/{delivery_id}/attempts', {
         delivery_id: latest.id,
       });
       report.redelivered.push(guid);
       deps.logger.info(
-        { guid, deliveryId: latest.id, event: latest.event, status: latest.status },
+        { guid, deliveryId: latest.id, event: latest.event, status: latest.status, ask: next.asks },
         'asked GitHub to redeliver a delivery the gateway could not take',
       );
     } catch (error) {
@@ -132,6 +155,13 @@ export async function recoverMissedDeliveries(deps: RecoverDeliveriesDeps): Prom
   deps.onOutcome?.('redelivered', report.redelivered.length);
   deps.onOutcome?.('recorded', report.recorded.length);
   deps.onOutcome?.('already_asked', report.alreadyAsked.length);
+  deps.onOutcome?.('gave_up', report.gaveUp.length);
+  if (report.gaveUp.length > 0) {
+    deps.logger.warn(
+      { guids: report.gaveUp },
+      `deliveries still failing after ${MAX_REDELIVERY_ASKS} redeliveries; redeliver them from the App's settings once the gateway takes deliveries`,
+    );
+  }
   deps.onOutcome?.('error', report.errors.length);
   return report;
 }

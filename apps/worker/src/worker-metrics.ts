@@ -51,7 +51,7 @@ export class WorkerMetrics {
 
   readonly recoveredDeliveries = new Counter({
     name: 'evalbot_worker_delivery_recovery_total',
-    help: 'Failed GitHub deliveries seen by the recovery job: redelivered (asked GitHub to send again), recorded (failed at GitHub but in the delivery log), already_asked (redelivery asked before; never twice), error (GitHub refused the redelivery)',
+    help: 'Failed GitHub deliveries seen by the recovery job: redelivered (asked GitHub to send again), recorded (failed at GitHub but in the delivery log), already_asked (its redelivery not attempted yet), gave_up (failed after every redelivery asked), error (GitHub refused the redelivery)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -60,7 +60,7 @@ export class WorkerMetrics {
     collectDefaultMetrics({ register: this.registry });
     for (const queue of QUEUE_NAMES) this.runningJobs.set({ queue }, 0);
     for (const result of ['hit', 'miss']) this.environmentCache.inc({ result }, 0);
-    for (const outcome of ['redelivered', 'recorded', 'already_asked', 'error'])
+    for (const outcome of ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'])
       this.recoveredDeliveries.inc({ outcome }, 0);
     for (const limit of ['primary', 'secondary']) {
       for (const where of ['client', 'queue']) this.rateLimitWaits.inc({ limit, where }, 0);

@@ -24,7 +24,7 @@ let receiver: Server;
 let answer = 503;
 let received: string[] = [];
 
-const logger = createLogger({ service: 'test', level: 'warn', destination: { write: () => {} } });
+const logger = createLogger({ service: 'evalbot-test', level: 'warn', destination: { write: () => {} } });
 
 beforeAll(async () => {
   redis = await sharedRedis();
@@ -82,13 +82,34 @@ describe('recoverMissedDeliveries', () => {
     expect(await recover()).toMatchObject({ failed: 0, redelivered: [] });
   });
 
-  it('never asks for the same delivery twice, even when the redelivery fails too', async () => {
+  it('asks again only after a redelivery failed too, and at most three times', async () => {
     const d = labeled();
     await sim.deliver(d);
-    expect((await recover()).redelivered).toEqual([d.id]);
+    for (let ask = 1; ask <= 3; ask += 1) {
+      expect((await recover()).redelivered).toEqual([d.id]);
+      await sim.redeliveriesSettled();
+    }
+    expect(await recover()).toMatchObject({ failed: 1, redelivered: [], gaveUp: [d.id] });
     await sim.redeliveriesSettled();
-    const second = await recover();
-    expect(second).toMatchObject({ failed: 1, redelivered: [], alreadyAsked: [d.id] });
+    expect(redeliveriesOf(d.id)).toHaveLength(3);
+  });
+
+  it('does not ask again while the redelivery it asked for has not been attempted', async () => {
+    const d = labeled();
+    await sim.deliver(d);
+    // The receiver holds the redelivery's answer until released.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    receiver.removeAllListeners('request');
+    receiver.on('request', (req, res) => {
+      req.resume();
+      void held.then(() => res.writeHead(503).end('{}'));
+    });
+    expect((await recover()).redelivered).toEqual([d.id]);
+    expect(await recover()).toMatchObject({ redelivered: [], alreadyAsked: [d.id] });
+    release();
     await sim.redeliveriesSettled();
     expect(redeliveriesOf(d.id)).toHaveLength(1);
   });

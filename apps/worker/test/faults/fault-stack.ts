@@ -149,7 +149,8 @@ export async function routedOf(fault: FaultStack, delivery: WebhookDelivery): Pr
   await waitFor(
     async () => {
       const job = await fault.queues.delivery.getJob(deliveryJobIdOf(delivery.id));
-      if (job && (await job.isCompleted())) routed = job.returnvalue as RoutedDelivery;
+      // Read from one snapshot of the job: finished, with the router's result.
+      if (job?.finishedOn && !job.failedReason) routed = job.returnvalue as RoutedDelivery;
       return routed !== undefined;
     },
     { what: `delivery ${delivery.id} to be routed` },

@@ -120,7 +120,7 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     await expectNothingLeftBehind(fault, []);
   });
 
-  it('a redelivered older synchronize (same delivery id) after a newer one is answered as a duplicate', async () => {
+  it('a redelivered older synchronize (same delivery id) after a newer one is recorded once and not routed again', async () => {
     const { stack } = fault;
     const pr = await openPullRequest('redelivered-synchronize');
     addLabel(pr);
