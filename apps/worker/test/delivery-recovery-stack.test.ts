@@ -84,6 +84,8 @@ describe('recovery of deliveries GitHub could not hand over', { timeout: 180_000
     // Later passes leave it alone: it is handed over now.
     await recoveryPasses(2);
     expect(attemptsOf(delivery.id)).toHaveLength(2);
+    const metrics = await (await fetch(stack.metricsUrls[0] ?? '')).text();
+    expect(metrics).toContain('evalbot_worker_delivery_recovery_total{outcome="redelivered"} 1');
   });
 
   it('redelivers a delivery GitHub could not connect for while the gateway was down', async () => {
