@@ -28,6 +28,26 @@ export const ROUTED_EVENTS: ReadonlySet<string> = new Set(['ping', 'pull_request
 
 const record = (action: string, work: DeliveryWork): Decision => ({ kind: 'record', action, work });
 
+// GitHub writes `action` first in every payload that has one.
+const LEADING_ACTION = /^\s*\{\s*"action"\s*:\s*"([a-z_]{1,40})"/;
+
+/**
+ * The reason a verified delivery is ignored, read from its event and the payload's leading
+ * `"action"` alone (most `pull_request` and `issue_comment` actions start nothing), so its body
+ * need not be parsed; undefined when the whole payload must be read.
+ */
+export function ignoredByLeadingAction(event: string, body: Buffer): string | undefined {
+  if (event !== 'pull_request' && event !== 'issue_comment') return undefined;
+  const action = LEADING_ACTION.exec(body.subarray(0, 128).toString('latin1'))?.[1];
+  if (action === undefined) return undefined;
+  if (event === 'pull_request' && !PULL_REQUEST_ACTIONS.has(action)) {
+    return `pull_request.${action} neither starts nor cancels an evaluation`;
+  }
+  if (event === 'issue_comment' && action !== 'created')
+    return `issue_comment.${action} is not a new comment`;
+  return undefined;
+}
+
 export interface DeliveryContext {
   event: string;
   deliveryId: string;

@@ -4,7 +4,7 @@ import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
 import { RedisUnavailableError } from './delivery-recorder.ts';
 import type { LargeBodyGate } from './large-body-gate.ts';
-import { ROUTED_EVENTS, routeDelivery } from './route-delivery.ts';
+import { ignoredByLeadingAction, ROUTED_EVENTS, routeDelivery } from './route-delivery.ts';
 import { verifySignature } from './verify-signature.ts';
 
 /** The HTTP answer to a delivery: status code, JSON body, and the outcome label for metrics. */
@@ -171,6 +171,14 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
             status: 'ignored',
             reason: `the "${eventHeader}" event does not start or cancel evaluations`,
           },
+        });
+      }
+      const ignoredAction = ignoredByLeadingAction(eventHeader, body);
+      if (ignoredAction !== undefined) {
+        return send(request, reply, event, {
+          statusCode: 202,
+          outcome: 'ignored',
+          body: { status: 'ignored', reason: ignoredAction },
         });
       }
       let payload: unknown;

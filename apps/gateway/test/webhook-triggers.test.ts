@@ -197,6 +197,19 @@ describe('deliveries that enqueue nothing', () => {
     expect(parsed.statusCode).toBe(400);
   });
 
+  it.each([
+    ['pull_request', 'opened', 'pull_request.opened neither starts nor cancels an evaluation'],
+    ['issue_comment', 'edited', 'issue_comment.edited is not a new comment'],
+  ])('answers a %s.%s from its leading action, without parsing the rest', async (event, action, reason) => {
+    const d = { ...delivery(event, action), body: `{"action":"${action}", "rest": not JSON` };
+    const res = await send(gw.app, d);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ status: 'ignored', reason });
+    // An action that may start work is read whole: this body is then refused.
+    const labeled = { ...delivery('pull_request', 'labeled'), body: '{"action":"labeled", "rest": not JSON' };
+    expect((await send(gw.app, labeled)).statusCode).toBe(400);
+  });
+
   it('records a burst of deliveries, each once, a repeated id included', async () => {
     const burst = Array.from({ length: 40 }, (_, i) =>
       delivery('pull_request', 'labeled', {
