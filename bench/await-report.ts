@@ -40,8 +40,8 @@ export async function deliverAndAwaitReport(
 ): Promise<{ ms: number; headline: string }> {
   const started = performance.now();
   const answer = await stack.deliver(delivery);
-  if (answer.status !== 202 || !answer.body.includes('"queued"')) {
-    throw new Error(`the gateway did not queue the delivery: ${answer.status} ${answer.body}`);
+  if (answer.status !== 202 || !answer.body.includes('"recorded"')) {
+    throw new Error(`the gateway did not record the delivery: ${answer.status} ${answer.body}`);
   }
   const report = await waitFor(() => finalReport(stack.sim, pr), {
     timeoutMs,

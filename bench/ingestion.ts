@@ -271,14 +271,14 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       {
         name: 'ignored deliveries: gateway / bare Fastify requests/s',
         measured: ratio(ratioOf('ignored')),
-        target: '≥ 0.50×',
-        met: ratioOf('ignored') >= 0.5,
+        target: '≥ 0.55×',
+        met: ratioOf('ignored') >= 0.55,
       },
       {
         name: 'enqueued deliveries: gateway / bare Fastify requests/s',
         measured: ratio(ratioOf('enqueued')),
-        target: '≥ 0.25×',
-        met: ratioOf('enqueued') >= 0.25,
+        target: '≥ 0.30×',
+        met: ratioOf('enqueued') >= 0.3,
       },
       ...(['ignored', 'enqueued'] as const).map((kind) => {
         const p99 = find(paced, kind, 'gateway').p99Ms;
@@ -290,7 +290,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
         };
       }),
     ];
-    // Every enqueued request must really have been enqueued (202), not answered duplicate or 503.
+    // Every enqueued request must really have been recorded (202), not answered 503.
     const enqueuedGateway = [
       find(fastest, 'enqueued', 'gateway'),
       find(fixed, 'enqueued', 'gateway'),
@@ -301,7 +301,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const markdown = [
       `Gateway: the bundle \`pnpm build\` writes, run as its image runs it (\`node ${NODE_FLAGS.gateway.join(' ')} apps/gateway/dist/main.js\`, \`LOG_LEVEL=info\`, log to a file), with a private \`redis-server\` (no persistence) behind it. Bare app: \`bench/bare-app.ts\`, a default Fastify instance in its own process whose route answers 200 \`{"status":"ok"}\` (Fastify parses the JSON body; no logger). autocannon runs in the bench process with ${CONNECTIONS} connections; each measurement follows a warm-up.`,
       '',
-      `Requests: real example payloads from \`@octokit/webhooks-examples\` through \`buildDelivery\`, signed with \`deliveryHeaders\` (≈${Math.round(ignored.body.length / 1024)} KB each). *Ignored*: one \`pull_request\` \`opened\` delivery without the label, repeated (the gateway verifies, parses and routes it, and answers 202 without Redis). *Enqueued*: ${count(s.pool)} \`labeled\` deliveries prepared in advance, each with its own delivery id, PR number and head SHA, so each one becomes a BullMQ flow (3 jobs) in Redis; autocannon takes the next one for every request (\`setupRequest\`), and the gateway run is \`amount: ${count(s.pool)}\` — every request distinct. The bare app got the same requests for ${s.seconds} s (it does not deduplicate).`,
+      `Requests: real example payloads from \`@octokit/webhooks-examples\` through \`buildDelivery\`, signed with \`deliveryHeaders\` (≈${Math.round(ignored.body.length / 1024)} KB each). *Ignored*: one \`pull_request\` \`opened\` delivery without the label, repeated (the gateway verifies, parses and routes it, and answers 202 without Redis). *Enqueued*: ${count(s.pool)} \`labeled\` deliveries prepared in advance, each with its own delivery id, PR number and head SHA, so each one becomes one job in the delivery log (written in \`addBulk\` batches; the router, in the workers, is not running here); autocannon takes the next one for every request (\`setupRequest\`), and the gateway run is \`amount: ${count(s.pool)}\` — every request distinct. The bare app got the same requests for ${s.seconds} s (it does not deduplicate).`,
       '',
       '**As fast as they go**',
       '',

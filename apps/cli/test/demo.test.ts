@@ -79,7 +79,7 @@ describe('evalbot demo', () => {
     // What a PR author sees meanwhile, as progress on stderr.
     const progress = cli.stderr();
     expect(progress).toContain('Opened PR #1 in octo-org/mnist-demo');
-    expect(progress).toContain('202 queued');
+    expect(progress).toContain('202 recorded');
     expect(progress).toMatch(/⏳ evalbot\[bot\] commented on PR #1: ⏳ evalbot: evaluating head [0-9a-f]{7}/);
     expect(progress).toMatch(/^head [0-9a-f]{7}: done: accuracy 0\.905, loss 0\.45/m);
     expect(progress).toMatch(/^base [0-9a-f]{7}: done: accuracy 0\.903, loss 0\.47/m);

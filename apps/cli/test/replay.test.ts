@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, loadConfig } from '@evalbot/gateway';
 import { buildDelivery } from '@evalbot/github-sim';
-import { COMPARE_QUEUE, createRedisConnection, QUEUE_NAMES, waitForRedisReady } from '@evalbot/jobs';
+import { createRedisConnection, DELIVERY_QUEUE, QUEUE_NAMES, waitForRedisReady } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { freePort, sharedRedis, testPrefix } from '@evalbot/test-utils';
 import { Queue } from 'bullmq';
@@ -62,7 +62,7 @@ describe('evalbot replay', () => {
       pullRequest: { number: 5, headSha: 'a'.repeat(40), baseSha: 'b'.repeat(40) },
     });
 
-  it('delivers a signed pull_request delivery that the gateway queues', async () => {
+  it('delivers a signed pull_request delivery that the gateway records', async () => {
     await payloadFile('labeled.json', labeled().body);
     const cli = captureCli({ cwd: dir });
     const code = await runCli(
@@ -84,12 +84,16 @@ describe('evalbot replay', () => {
     expect(code).toBe(0);
     expect(cli.stdout()).toContain(`delivery replay-1 (pull_request) → ${url}`);
     expect(cli.stdout()).toContain('HTTP 202');
-    expect(JSON.parse(cli.stdout().split('\n')[2] ?? '')).toMatchObject({ status: 'queued' });
+    expect(JSON.parse(cli.stdout().split('\n')[2] ?? '')).toEqual({
+      status: 'recorded',
+      deliveryId: 'replay-1',
+    });
 
-    const compare = new Queue(COMPARE_QUEUE, { connection, prefix });
-    const jobs = await compare.getJobs(['waiting-children', 'waiting']);
-    await compare.close();
-    expect(jobs.map((job) => job.data.pr.number)).toEqual([5]);
+    // In the delivery log, for a worker's router to queue its evaluation.
+    const log = new Queue(DELIVERY_QUEUE, { connection, prefix });
+    const jobs = await log.getJobs(['waiting']);
+    await log.close();
+    expect(jobs.map((job) => job.data.work.pr.number)).toEqual([5]);
   });
 
   it('takes the secret from WEBHOOK_SECRET and prints what the gateway says', async () => {

@@ -1,7 +1,14 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
+import {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  EVALUATE_QUEUE,
+  QUEUE_NAMES,
+  RECOVERY_QUEUE,
+} from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -20,9 +27,12 @@ export interface DashboardDeps {
 }
 
 const QUEUE_DESCRIPTIONS: Record<string, string> = {
+  [DELIVERY_QUEUE]:
+    'The delivery log: what GitHub sent (one job per delivery id) and what the router made of it',
   [EVALUATE_QUEUE]: 'One side of a pull request: clone, environment, training, metrics',
   [COMPARE_QUEUE]: 'Compare head with base and publish the PR comment and check run',
   [COMMAND_QUEUE]: '/evaluate comments: check the commenter may ask, then enqueue the evaluation',
+  [RECOVERY_QUEUE]: 'Asks GitHub to redeliver deliveries the gateway could not take (Redis or gateway down)',
 };
 
 /** Unauthenticated liveness probe for the container healthcheck; it tells nothing about the jobs. */

@@ -1,4 +1,9 @@
-import { compareJobSchema, evaluateCommandJobSchema, evaluateJobSchema } from '@evalbot/jobs';
+import {
+  compareJobSchema,
+  deliveryJobSchema,
+  evaluateCommandJobSchema,
+  evaluateJobSchema,
+} from '@evalbot/jobs';
 
 /** The parts of a job Bull Board hands to its formatters. */
 export interface JobJson {
@@ -12,7 +17,8 @@ const short = (sha: string) => sha.slice(0, 7);
  * The title a job gets on the board, derived from its data so the PR is visible whatever name
  * the job was enqueued with: `owner/repo#12 head abc1234` for one side,
  * `owner/repo#12 compare abc1234..def5678` for the flow's parent, `owner/repo#12 /evaluate by
- * mona` for a comment command. Anything else keeps its name.
+ * mona` for a comment command, `owner/repo#12 pull_request.labeled <delivery id>` for a recorded
+ * delivery. Anything else keeps its name.
  */
 export function jobTitle(job: JobJson): string {
   const evaluate = evaluateJobSchema.safeParse(job.data);
@@ -30,6 +36,11 @@ export function jobTitle(job: JobJson): string {
     const { pr, request } = command.data;
     return `${pr.owner}/${pr.repo}#${pr.number} /evaluate by ${request.sender}`;
   }
+  const delivery = deliveryJobSchema.safeParse(job.data);
+  if (delivery.success) {
+    const { prKey, event, action, deliveryId } = delivery.data;
+    return `${prKey} ${event}.${action} ${deliveryId}`;
+  }
   return job.name ?? '';
 }
 
@@ -38,7 +49,15 @@ export function pullRequestLink(job: JobJson): { href: string; displayText: stri
   const pr =
     evaluateJobSchema.safeParse(job.data).data?.pr ??
     compareJobSchema.safeParse(job.data).data?.pr ??
-    evaluateCommandJobSchema.safeParse(job.data).data?.pr;
+    evaluateCommandJobSchema.safeParse(job.data).data?.pr ??
+    deliveryPullRequest(job.data);
   if (!pr) return undefined;
   return { href: `${pr.repoHtmlUrl}/pull/${pr.number}`, displayText: `Open PR #${pr.number}` };
+}
+
+function deliveryPullRequest(data: unknown) {
+  const work = deliveryJobSchema.safeParse(data).data?.work;
+  if (work?.kind === 'evaluate') return work.pr;
+  if (work?.kind === 'command') return work.job.pr;
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
+import { COMMAND_QUEUE, COMPARE_QUEUE, DELIVERY_QUEUE, EVALUATE_QUEUE, QUEUE_NAMES } from '@evalbot/jobs';
 import { sharedRedis, testPrefix } from '@evalbot/test-utils';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -6,12 +6,24 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/build-app.ts';
 import type { DashboardCredentials } from '../src/config.ts';
-import { addCommandJob, addEvaluationFlow, addFailedJob, removeQueues } from './seed-jobs.ts';
+import {
+  addCommandJob,
+  addEvaluationFlow,
+  addFailedJob,
+  addRoutedDelivery,
+  removeQueues,
+} from './seed-jobs.ts';
 
 interface QueueView {
   name: string;
   counts: Record<string, number>;
-  jobs: { id: string; name: string; progress: unknown; externalUrl?: { href: string } }[];
+  jobs: {
+    id: string;
+    name: string;
+    progress: unknown;
+    externalUrl?: { href: string };
+    returnValue?: unknown;
+  }[];
   readOnlyMode: boolean;
   allowRetries: boolean;
 }
@@ -171,6 +183,21 @@ describe('jobs', () => {
     const commands = (response.json().queues as QueueView[]).find((q) => q.name === COMMAND_QUEUE);
     expect(commands?.jobs.map((j) => j.name)).toEqual(['octo/mnist#12 /evaluate by hubot']);
     expect(commands?.jobs[0]?.externalUrl?.href).toBe('https://github.com/octo/mnist/pull/12');
+  });
+
+  it('shows the delivery log: what GitHub sent, for which PR, and what became of it', async () => {
+    const dashboard = await start(credentials);
+    await addRoutedDelivery(connection, prefix);
+    const response = await dashboard.inject({
+      url: `/api/queues?activeQueue=${DELIVERY_QUEUE}&status=completed&page=1&jobsPerPage=10`,
+      headers: auth,
+    });
+    const log = (response.json().queues as QueueView[]).find((q) => q.name === DELIVERY_QUEUE);
+    expect(log?.jobs.map((j) => j.name)).toEqual([
+      'octo/mnist#12 pull_request.labeled f2a1c3d0-1111-4222-8333-944455556666',
+    ]);
+    expect(log?.jobs[0]?.externalUrl?.href).toBe('https://github.com/octo/mnist/pull/12');
+    expect(log?.jobs[0]).toMatchObject({ returnValue: { status: 'queued', jobId: 'eval-1' } });
   });
 
   it("shows a failed job's stage, log and reason, and retries it from the API", async () => {

@@ -1,6 +1,8 @@
 import {
   buildEvaluationFlow,
   COMMAND_QUEUE,
+  DELIVERY_QUEUE,
+  type DeliveryJob,
   EVALUATE_QUEUE,
   type EvaluateCommandJob,
   type EvaluateJob,
@@ -66,6 +68,33 @@ export async function addCommandJob(connection: Redis, prefix: string) {
     };
     return await queue.add('evaluate-command', job);
   } finally {
+    await queue.close();
+  }
+}
+
+/** Record one labeled delivery in the delivery log, as the gateway does, and route it as the router would. */
+export async function addRoutedDelivery(connection: Redis, prefix: string) {
+  const queue = new Queue(DELIVERY_QUEUE, { connection, prefix });
+  const worker = new Worker(DELIVERY_QUEUE, async () => ({ status: 'queued', jobId: 'eval-1' }), {
+    connection,
+    prefix,
+    autorun: false,
+  });
+  try {
+    const job: DeliveryJob = {
+      deliveryId: 'f2a1c3d0-1111-4222-8333-944455556666',
+      event: 'pull_request',
+      action: 'labeled',
+      prKey: 'octo/mnist#12',
+      receivedAt: request.requestedAt,
+      work: { kind: 'evaluate', pr: pullRequest(), request },
+    };
+    await queue.add('pull_request', job, { jobId: job.deliveryId });
+    const finished = new Promise((resolve) => worker.once('completed', resolve));
+    worker.run();
+    await finished;
+  } finally {
+    await worker.close();
     await queue.close();
   }
 }

@@ -1,17 +1,21 @@
 import {
   createJobProducer,
   createRedisConnection,
+  DELIVERY_QUEUE,
   type JobProducer,
   type RedisSentinelOptions,
 } from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
+import { DeliveryRecorder } from './delivery-recorder.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** BullMQ flow producer and queues on the gateway's fail-fast Redis connection. */
     jobProducer: JobProducer;
+    /** Writes deliveries to the delivery log in batches. */
+    deliveryRecorder: DeliveryRecorder;
   }
 }
 
@@ -42,6 +46,14 @@ const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (a
     });
   const producer = createJobProducer({ connection, prefix: opts.prefix });
   app.decorate('jobProducer', producer);
+  app.decorate(
+    'deliveryRecorder',
+    new DeliveryRecorder({
+      queue: producer.queues[DELIVERY_QUEUE],
+      connection,
+      timeoutMs: opts.commandTimeoutMs,
+    }),
+  );
   app.addHook('onClose', async () => {
     await producer.close();
     // disconnect, not quit: nothing is pending, and quit would wait on a Redis that is down.

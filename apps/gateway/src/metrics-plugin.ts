@@ -56,7 +56,7 @@ const metricsPlugin: FastifyPluginAsync<{ scrapeTimeoutMs: number; largeBodies: 
   });
   const enqueueSeconds = new Histogram({
     name: 'evalbot_gateway_enqueue_duration_seconds',
-    help: 'Time to record a delivery in Redis (enqueue, deduplicate or cancel), by outcome',
+    help: 'Time to record a delivery in the delivery log in Redis, by outcome',
     labelNames: ['outcome'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],

@@ -1,8 +1,6 @@
 import {
-  type EvaluateCommandJob,
-  type EvaluationRequest,
+  type DeliveryWork,
   evaluateCommandJobSchema,
-  type PullRequestRef,
   pullRequestRefSchema,
   requestSchema,
   type Trigger,
@@ -22,14 +20,33 @@ export type Decision =
   | { kind: 'ignore'; reason: string }
   /** Signed by GitHub but not shaped like the event it names. */
   | { kind: 'invalid'; reason: string }
-  | { kind: 'evaluate'; pr: PullRequestRef; request: EvaluationRequest }
-  | { kind: 'command'; job: EvaluateCommandJob }
-  | {
-      kind: 'cancel';
-      pr: { owner: string; repo: string; number: number };
-      reason: string;
-      updatedAt?: string;
-    };
+  /** Worth acting on: recorded in the delivery log, where the router takes it. */
+  | { kind: 'record'; action: string; work: DeliveryWork };
+
+/** The events the router may act on; every other event is answered from its header alone. */
+export const ROUTED_EVENTS: ReadonlySet<string> = new Set(['ping', 'pull_request', 'issue_comment']);
+
+const record = (action: string, work: DeliveryWork): Decision => ({ kind: 'record', action, work });
+
+// GitHub writes `action` first in every payload that has one.
+const LEADING_ACTION = /^\s*\{\s*"action"\s*:\s*"([a-z_]{1,40})"/;
+
+/**
+ * The reason a verified delivery is ignored, read from its event and the payload's leading
+ * `"action"` alone (most `pull_request` and `issue_comment` actions start nothing), so its body
+ * need not be parsed; undefined when the whole payload must be read.
+ */
+export function ignoredByLeadingAction(event: string, body: Buffer): string | undefined {
+  if (event !== 'pull_request' && event !== 'issue_comment') return undefined;
+  const action = LEADING_ACTION.exec(body.subarray(0, 128).toString('latin1'))?.[1];
+  if (action === undefined) return undefined;
+  if (event === 'pull_request' && !PULL_REQUEST_ACTIONS.has(action)) {
+    return `pull_request.${action} neither starts nor cancels an evaluation`;
+  }
+  if (event === 'issue_comment' && action !== 'created')
+    return `issue_comment.${action} is not a new comment`;
+  return undefined;
+}
 
 export interface DeliveryContext {
   event: string;
@@ -87,11 +104,11 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
   const label = config.evaluateLabel;
   const isEvaluateLabel = payload.label ? sameLabel(payload.label.name, label) : false;
 
-  if (action === 'closed') return { kind: 'cancel', pr: target, reason: 'closed', updatedAt };
+  if (action === 'closed') return record(action, { kind: 'cancel', pr: target, reason: 'closed', updatedAt });
   if (action === 'unlabeled') {
     if (!isEvaluateLabel)
       return { kind: 'ignore', reason: `removed label "${payload.label?.name ?? ''}" is not "${label}"` };
-    return { kind: 'cancel', pr: target, reason: 'unlabeled', updatedAt };
+    return record(action, { kind: 'cancel', pr: target, reason: 'unlabeled', updatedAt });
   }
   if (action === 'labeled' && !isEvaluateLabel) {
     return {
@@ -134,7 +151,7 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
   if (!ref.success)
     return { kind: 'invalid', reason: `not a usable pull request: ${describeIssues(ref.error)}` };
   if (!request.success) return { kind: 'invalid', reason: describeIssues(request.error) };
-  return { kind: 'evaluate', pr: ref.data, request: request.data };
+  return record(action, { kind: 'evaluate', pr: ref.data, request: request.data });
 }
 
 function routeIssueComment(ctx: DeliveryContext, config: RoutingConfig): Decision {
@@ -176,7 +193,7 @@ function routeIssueComment(ctx: DeliveryContext, config: RoutingConfig): Decisio
     },
   });
   if (!job.success) return { kind: 'invalid', reason: `not a usable comment: ${describeIssues(job.error)}` };
-  return { kind: 'command', job: job.data };
+  return record('created', { kind: 'command', job: job.data });
 }
 
 /**

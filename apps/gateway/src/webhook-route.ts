@@ -1,10 +1,18 @@
+import { prKeyOfWork } from '@evalbot/jobs';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { actOnDelivery, type DeliveryAnswer, RedisUnavailableError } from './act-on-delivery.ts';
 import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
+import { RedisUnavailableError } from './delivery-recorder.ts';
 import type { LargeBodyGate } from './large-body-gate.ts';
-import { routeDelivery } from './route-delivery.ts';
+import { ignoredByLeadingAction, ROUTED_EVENTS, routeDelivery } from './route-delivery.ts';
 import { verifySignature } from './verify-signature.ts';
+
+/** The HTTP answer to a delivery: status code, JSON body, and the outcome label for metrics. */
+export interface DeliveryAnswer {
+  statusCode: number;
+  body: Record<string, unknown>;
+  outcome: string;
+}
 
 const REQUIRED_HEADERS = ['x-github-event', 'x-hub-signature-256', 'x-github-delivery'] as const;
 
@@ -153,6 +161,26 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
       }
       // Verified: the event name comes from GitHub, but is still bounded before it labels a metric.
       const event = EVENT_NAME.test(eventHeader) ? eventHeader : 'other';
+      // Most of what an App is sent (push, check_run, status...) is never acted on: answered from
+      // the header alone, without parsing a body that can be megabytes.
+      if (!ROUTED_EVENTS.has(eventHeader)) {
+        return send(request, reply, event, {
+          statusCode: 202,
+          outcome: 'ignored',
+          body: {
+            status: 'ignored',
+            reason: `the "${eventHeader}" event does not start or cancel evaluations`,
+          },
+        });
+      }
+      const ignoredAction = ignoredByLeadingAction(eventHeader, body);
+      if (ignoredAction !== undefined) {
+        return send(request, reply, event, {
+          statusCode: 202,
+          outcome: 'ignored',
+          body: { status: 'ignored', reason: ignoredAction },
+        });
+      }
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));
@@ -184,15 +212,21 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
       const started = process.hrtime.bigint();
       let answer: DeliveryAnswer;
       try {
-        answer = await actOnDelivery(app.jobProducer, decision, {
+        // The router (a worker) orders, deduplicates and enqueues; here the delivery is only recorded.
+        await app.deliveryRecorder.record({
           deliveryId,
-          timeoutMs: config.enqueueTimeoutMs,
+          event: eventHeader,
+          action: decision.action,
+          prKey: prKeyOfWork(decision.work),
+          receivedAt: now().toISOString(),
+          work: decision.work,
         });
+        answer = { statusCode: 202, outcome: 'recorded', body: { status: 'recorded', deliveryId } };
       } catch (error) {
         const reason =
           error instanceof RedisUnavailableError
             ? error.message
-            : `could not enqueue: ${(error as Error).message}`;
+            : `could not record the delivery: ${(error as Error).message}`;
         answer = rejected(503, reason, 'unavailable');
       }
       app.metrics.enqueueSeconds.observe(

@@ -210,7 +210,7 @@ describe('fuzzing the webhook endpoint', () => {
 
     if (process.env.FUZZ_DEBUG) console.log(Object.fromEntries(statuses));
     expect(failures, `reproduce with FUZZ_SEED=${SEED}`).toEqual([]);
-    // The mix reached every layer: refused, verified-but-invalid, ignored and queued.
+    // The mix reached every layer: refused, verified-but-invalid, ignored and recorded.
     for (const code of [400, 401, 202]) expect(statuses.get(code) ?? 0).toBeGreaterThan(20);
 
     const valid = delivery('pull_request', 'labeled', {
@@ -222,6 +222,6 @@ describe('fuzzing the webhook endpoint', () => {
     );
     const after = await gw.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers, payload: valid.body });
     expect(after.statusCode).toBe(202);
-    expect(after.json().status).toBe('queued');
+    expect(after.json()).toEqual({ status: 'recorded', deliveryId: valid.id });
   });
 });

@@ -7,9 +7,14 @@ import {
 import {
   COMMAND_QUEUE,
   COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  deliveryJobIdOf,
+  deliveryJobSchema,
   EVALUATE_QUEUE,
   type JobProducer,
   type QUEUE_NAMES,
+  type RoutedDelivery,
+  routeRecordedDelivery,
   waitForRedisReady,
 } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
@@ -210,4 +215,33 @@ export async function allJobs(producer: JobProducer) {
 export async function jobCount(producer: JobProducer): Promise<number> {
   const jobs = await allJobs(producer);
   return jobs.compare.length + jobs.evaluate.length + jobs.command.length;
+}
+
+/** The delivery log: every recorded delivery, by job id. */
+export async function deliveryLog(producer: JobProducer) {
+  return (await producer.queues[DELIVERY_QUEUE].getJobs(['waiting', 'active', 'completed', 'failed'])).filter(
+    Boolean,
+  );
+}
+
+/**
+ * What the worker's router makes of a recorded delivery: the job the gateway wrote for
+ * `deliveryId`, parsed by the catalog and routed here (as the worker's processor does).
+ */
+export async function routeRecorded(producer: JobProducer, deliveryId: string): Promise<RoutedDelivery> {
+  const job = await producer.queues[DELIVERY_QUEUE].getJob(deliveryJobIdOf(deliveryId));
+  if (!job) throw new Error(`delivery ${deliveryId} was not recorded`);
+  return routeRecordedDelivery(producer, deliveryJobSchema.parse(job.data));
+}
+
+/** POST a delivery, expect it recorded (202), and route it: the answer and what became of it. */
+export async function sendAndRoute(
+  gw: { app: FastifyInstance; producer: JobProducer },
+  d: WebhookDelivery,
+): Promise<{ res: LightMyRequestResponse; routed: RoutedDelivery }> {
+  const res = await send(gw.app, d);
+  if (res.statusCode !== 202 || res.json().status !== 'recorded') {
+    throw new Error(`delivery ${d.id} was not recorded: ${res.statusCode} ${res.body}`);
+  }
+  return { res, routed: await routeRecorded(gw.producer, d.id) };
 }

@@ -1,13 +1,13 @@
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { deliveryHeaders, sendDelivery, type WebhookDelivery } from '@evalbot/github-sim';
-import { compareJobSchema } from '@evalbot/jobs';
+import { deliveryJobSchema } from '@evalbot/jobs';
 import { sharedRedis, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../src/body-limits.ts';
 import {
-  allJobs,
   BASE,
   delivery,
+  deliveryLog,
   SECRET,
   startGateway,
   type TestGateway,
@@ -44,9 +44,7 @@ afterAll(async () => {
 });
 
 async function queuedDeliveryIds(): Promise<string[]> {
-  return (await allJobs(gw.producer)).compare.map(
-    (job) => compareJobSchema.parse(job.data).request.deliveryId,
-  );
+  return (await deliveryLog(gw.producer)).map((job) => deliveryJobSchema.parse(job.data).deliveryId);
 }
 
 interface RawAnswer {
@@ -183,7 +181,7 @@ describe('body sizes', () => {
     expect(Buffer.byteLength(d.body)).toBe(BODY_LIMIT_BYTES);
     const res = await sendDelivery(`http://127.0.0.1:${publicPort}${WEBHOOK_PATH}`, d, SECRET);
     expect(res.status).toBe(202);
-    expect(JSON.parse(res.body)).toMatchObject({ status: 'queued' });
+    expect(JSON.parse(res.body)).toMatchObject({ status: 'recorded' });
     expect(await queuedDeliveryIds()).toContain(d.id);
   });
 

@@ -30,7 +30,7 @@ describe('logs', () => {
       const own = lines.filter((l) => l.deliveryId === d.id);
       expect(own.map((l) => l.msg)).toEqual([
         'incoming request',
-        expect.stringMatching(/^delivery (queued|ping|rejected)$/),
+        expect.stringMatching(/^delivery (recorded|ping|rejected)$/),
         'request completed',
       ]);
     }
@@ -49,15 +49,16 @@ describe('GET /metrics', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const metrics = res.body;
     expect(metrics).toContain(
-      'evalbot_gateway_webhook_deliveries_total{event="pull_request",outcome="queued"} 1',
+      'evalbot_gateway_webhook_deliveries_total{event="pull_request",outcome="recorded"} 1',
     );
     expect(metrics).toContain('evalbot_gateway_webhook_deliveries_total{event="push",outcome="ignored"} 1');
     expect(metrics).toContain(
       'evalbot_gateway_webhook_deliveries_total{event="unverified",outcome="rejected"} 1',
     );
-    expect(metrics).toContain('evalbot_gateway_enqueue_duration_seconds_count{outcome="queued"} 1');
-    expect(metrics).toContain('evalbot_queue_jobs{queue="evalbot-evaluate",state="waiting"} 2');
-    expect(metrics).toContain('evalbot_queue_jobs{queue="evalbot-compare",state="waiting-children"} 1');
+    expect(metrics).toContain('evalbot_gateway_enqueue_duration_seconds_count{outcome="recorded"} 1');
+    // The gateway only records: the delivery waits in the log for the router.
+    expect(metrics).toContain('evalbot_queue_jobs{queue="evalbot-delivery",state="waiting"} 1');
+    expect(metrics).toContain('evalbot_queue_jobs{queue="evalbot-compare",state="waiting-children"} 0');
     expect(metrics).toContain('evalbot_queue_jobs{queue="evalbot-command",state="waiting"} 0');
     expect(metrics).toMatch(/^evalbot_gateway_redis_up 1$/m);
     expect(metrics).toMatch(/^evalbot_gateway_process_cpu_seconds_total /m);

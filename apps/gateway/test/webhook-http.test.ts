@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allJobs,
   delivery,
+  routeRecorded,
   SECRET,
   startGateway,
   type TestGateway,
@@ -28,14 +29,15 @@ afterAll(async () => {
 });
 
 describe('over real HTTP', () => {
-  it('queues the flow of a labeled PR delivered as GitHub sends it', async () => {
+  it('records a labeled PR delivered as GitHub sends it, for the router to queue its flow', async () => {
     const d = delivery('pull_request', 'labeled', { label: 'Evaluate' });
     const res = await sendDelivery(url, d, SECRET);
     expect(res.status).toBe(202);
+    expect(JSON.parse(res.body)).toEqual({ status: 'recorded', deliveryId: d.id });
+    expect(await routeRecorded(gw.producer, d.id)).toMatchObject({ status: 'queued' });
     const jobs = await allJobs(gw.producer);
     expect(jobs.compare).toHaveLength(1);
     expect(jobs.evaluate).toHaveLength(2);
-    expect(JSON.parse(res.body)).toMatchObject({ status: 'queued', jobId: jobs.compare[0]?.id });
     expect(compareJobSchema.parse(jobs.compare[0]?.data).request.deliveryId).toBe(d.id);
   });
 

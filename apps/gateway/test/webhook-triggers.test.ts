@@ -9,7 +9,17 @@ import {
 } from '@evalbot/jobs';
 import { waitFor } from '@evalbot/test-utils';
 import { describe, expect, it } from 'vitest';
-import { allJobs, BASE, delivery, HEAD, jobCount, send, useGateway } from './gateway-fixtures.ts';
+import {
+  allJobs,
+  BASE,
+  delivery,
+  deliveryLog,
+  HEAD,
+  jobCount,
+  send,
+  sendAndRoute,
+  useGateway,
+} from './gateway-fixtures.ts';
 
 const gw = useGateway();
 const PR_KEY = 'octo-org/hello-ml#7';
@@ -32,11 +42,10 @@ async function theFlow() {
 describe('deliveries that start an evaluation', () => {
   it('queues a head-vs-base flow when the evaluate label is added, whatever its case', async () => {
     const d = delivery('pull_request', 'labeled', { label: 'Evaluate' });
-    const res = await send(gw.app, d);
-    expect(res.statusCode).toBe(202);
-    const body = res.json();
+    const { res, routed } = await sendAndRoute(gw, d);
+    expect(res.json()).toEqual({ status: 'recorded', deliveryId: d.id });
     const flow = await theFlow();
-    expect(body).toEqual({
+    expect(routed).toEqual({
       status: 'queued',
       jobId: flow.parentId,
       evaluationKey: flow.compare.evaluationKey,
@@ -62,8 +71,7 @@ describe('deliveries that start an evaluation', () => {
   });
 
   it.each(['synchronize', 'reopened'])('queues a flow on %s while the label is on the PR', async (action) => {
-    const res = await send(gw.app, delivery('pull_request', action, { labels: ['bug', 'EVALUATE'] }));
-    expect(res.statusCode).toBe(202);
+    await sendAndRoute(gw, delivery('pull_request', action, { labels: ['bug', 'EVALUATE'] }));
     expect((await theFlow()).compare.request.trigger).toBe(action);
   });
 
@@ -77,7 +85,7 @@ describe('deliveries that start an evaluation', () => {
         headRepo: { owner: 'mallory', name: 'hello-ml' },
       },
     });
-    expect((await send(gw.app, d)).statusCode).toBe(202);
+    await sendAndRoute(gw, d);
     const flow = await theFlow();
     expect(flow.compare.pr.fromFork).toBe(true);
     expect(flow.head?.fetchRefs).toEqual([HEAD, 'refs/pull/7/head']);
@@ -88,12 +96,11 @@ describe('deliveries that start an evaluation', () => {
       comment: { body: '/evaluate\nplease', id: 555 },
       sender: 'bob',
     });
-    const res = await send(gw.app, d);
-    expect(res.statusCode).toBe(202);
+    const { routed } = await sendAndRoute(gw, d);
     const jobs = await allJobs(gw.producer);
     expect(jobs.compare).toHaveLength(0);
     expect(jobs.command).toHaveLength(1);
-    expect(res.json()).toEqual({ status: 'queued', jobId: jobs.command[0]?.id, command: 'evaluate' });
+    expect(routed).toEqual({ status: 'queued', jobId: jobs.command[0]?.id, command: 'evaluate' });
     expect(evaluateCommandJobSchema.parse(jobs.command[0]?.data)).toMatchObject({
       pr: { installationId: 4242, owner: 'octo-org', repo: 'hello-ml', number: 7 },
       request: { trigger: 'comment', commentId: 555, sender: 'bob', deliveryId: d.id },
@@ -102,10 +109,7 @@ describe('deliveries that start an evaluation', () => {
 
   it('falls back to INSTALL_ID only when the payload names no installation', async () => {
     await gw.restart({ INSTALL_ID: '31337' });
-    expect(
-      (await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate', installationId: null })))
-        .statusCode,
-    ).toBe(202);
+    await sendAndRoute(gw, delivery('pull_request', 'labeled', { label: 'evaluate', installationId: null }));
     expect((await theFlow()).compare.pr.installationId).toBe(31337);
   });
 });
@@ -176,6 +180,47 @@ describe('deliveries that enqueue nothing', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ status: 'ignored', reason: expect.stringMatching(reason) });
     expect(await jobCount(gw.producer)).toBe(0);
+    // Ignored events never reach Redis, not even the delivery log.
+    expect(await deliveryLog(gw.producer)).toHaveLength(0);
+  });
+
+  it('answers an event it never acts on from its header, without parsing the body', async () => {
+    const d = { ...delivery('check_run', 'completed', { pullRequest: undefined }), body: 'not JSON at all' };
+    const res = await send(gw.app, d);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({
+      status: 'ignored',
+      reason: 'the "check_run" event does not start or cancel evaluations',
+    });
+    // A body that is parsed is refused when it is not JSON.
+    const parsed = await send(gw.app, { ...delivery('pull_request', 'labeled'), body: 'not JSON at all' });
+    expect(parsed.statusCode).toBe(400);
+  });
+
+  it.each([
+    ['pull_request', 'opened', 'pull_request.opened neither starts nor cancels an evaluation'],
+    ['issue_comment', 'edited', 'issue_comment.edited is not a new comment'],
+  ])('answers a %s.%s from its leading action, without parsing the rest', async (event, action, reason) => {
+    const d = { ...delivery(event, action), body: `{"action":"${action}", "rest": not JSON` };
+    const res = await send(gw.app, d);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ status: 'ignored', reason });
+    // An action that may start work is read whole: this body is then refused.
+    const labeled = { ...delivery('pull_request', 'labeled'), body: '{"action":"labeled", "rest": not JSON' };
+    expect((await send(gw.app, labeled)).statusCode).toBe(400);
+  });
+
+  it('records a burst of deliveries, each once, a repeated id included', async () => {
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      delivery('pull_request', 'labeled', {
+        label: 'evaluate',
+        pullRequest: { number: 100 + i, headSha: HEAD, baseSha: BASE },
+      }),
+    );
+    const answers = await Promise.all([...burst, burst[0] as (typeof burst)[0]].map((d) => send(gw.app, d)));
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(41).fill(202));
+    const log = await deliveryLog(gw.producer);
+    expect(log.map((j) => j.id).sort()).toEqual(burst.map((d) => d.id).sort());
   });
 
   it('answers ping with 200', async () => {
@@ -187,22 +232,22 @@ describe('deliveries that enqueue nothing', () => {
 
   it('acts on a redelivered delivery once', async () => {
     const d = delivery('pull_request', 'labeled', { label: 'evaluate' });
-    const first = await send(gw.app, d);
-    const again = await send(gw.app, d);
-    expect(first.statusCode).toBe(202);
-    expect(again.statusCode).toBe(200);
-    expect(again.json()).toMatchObject({ status: 'duplicate', deliveryId: d.id, first: first.json() });
+    const first = await sendAndRoute(gw, d);
+    const again = await sendAndRoute(gw, d);
+    expect(again.res.json()).toEqual({ status: 'recorded', deliveryId: d.id });
+    expect(await deliveryLog(gw.producer)).toHaveLength(1);
+    expect(again.routed).toMatchObject({ status: 'duplicate', deliveryId: d.id, first: first.routed });
     expect((await allJobs(gw.producer)).compare).toHaveLength(1);
   });
 
   it('does not queue an evaluation of the same head and base twice', async () => {
-    const first = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
-    const second = await send(gw.app, delivery('pull_request', 'synchronize', { labels: ['evaluate'] }));
-    expect(second.statusCode).toBe(200);
-    expect(second.json()).toEqual({
+    const first = (await sendAndRoute(gw, delivery('pull_request', 'labeled', { label: 'evaluate' }))).routed;
+    const second = await sendAndRoute(gw, delivery('pull_request', 'synchronize', { labels: ['evaluate'] }));
+    if (first.status !== 'queued' || !('evaluationKey' in first)) throw new Error(first.status);
+    expect(second.routed).toEqual({
       status: 'duplicate',
-      jobId: first.json().jobId,
-      evaluationKey: first.json().evaluationKey,
+      jobId: first.jobId,
+      evaluationKey: first.evaluationKey,
       reason: 'this head and base are already queued or running',
     });
     expect((await allJobs(gw.producer)).compare).toHaveLength(1);
@@ -224,10 +269,10 @@ describe('deliveries that cancel or supersede', () => {
       events.push(pullRequestEventSchema.parse(JSON.parse(message))),
     );
     try {
-      const queued = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
-      const res = await send(gw.app, make());
-      expect(res.statusCode).toBe(202);
-      expect(res.json()).toEqual({ status: 'cancelled', removed: [queued.json().jobId], running: [] });
+      const queued = await sendAndRoute(gw, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+      const { routed } = await sendAndRoute(gw, make());
+      if (queued.routed.status !== 'queued') throw new Error(queued.routed.status);
+      expect(routed).toEqual({ status: 'cancelled', removed: [queued.routed.jobId], running: [] });
       expect(await jobCount(gw.producer)).toBe(0);
       expect(await readPullRequestHead(gw.producer.connection, gw.config.bullmqPrefix, PR_KEY)).toBe(
         CANCELLED_HEAD,
@@ -240,7 +285,7 @@ describe('deliveries that cancel or supersede', () => {
   });
 
   it('ignores the removal of another label', async () => {
-    await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+    await sendAndRoute(gw, delivery('pull_request', 'labeled', { label: 'evaluate' }));
     const res = await send(
       gw.app,
       delivery('pull_request', 'unlabeled', { label: 'bug', labels: ['evaluate'] }),
@@ -250,38 +295,38 @@ describe('deliveries that cancel or supersede', () => {
   });
 
   it('replaces the queued flow of an older head with the new head', async () => {
-    const older = await send(gw.app, delivery('pull_request', 'labeled', { label: 'evaluate' }));
+    const older = (await sendAndRoute(gw, delivery('pull_request', 'labeled', { label: 'evaluate' }))).routed;
     const newHead = 'c3'.repeat(20);
-    const res = await send(
-      gw.app,
+    const { routed } = await sendAndRoute(
+      gw,
       delivery('pull_request', 'synchronize', {
         labels: ['evaluate'],
         pullRequest: { number: 7, headSha: newHead, baseSha: BASE, labels: ['evaluate'] },
       }),
     );
-    expect(res.statusCode).toBe(202);
-    expect(res.json().superseded).toEqual([older.json().jobId]);
+    if (older.status !== 'queued') throw new Error(older.status);
+    expect(routed).toMatchObject({ status: 'queued', superseded: [older.jobId] });
     expect((await theFlow()).head?.sha).toBe(newHead);
     expect(await readPullRequestHead(gw.producer.connection, gw.config.bullmqPrefix, PR_KEY)).toBe(newHead);
   });
 
   it('ignores a late delivery older than the PR state it would undo', async () => {
     const labeledAt = '2026-03-01T12:00:10Z';
-    await send(
-      gw.app,
+    await sendAndRoute(
+      gw,
       delivery('pull_request', 'labeled', {
         label: 'evaluate',
         pullRequest: { number: 7, headSha: HEAD, baseSha: BASE, updatedAt: labeledAt },
       }),
     );
-    const lateUnlabel = await send(
-      gw.app,
+    const lateUnlabel = await sendAndRoute(
+      gw,
       delivery('pull_request', 'unlabeled', {
         label: 'evaluate',
         pullRequest: { number: 7, headSha: HEAD, baseSha: BASE, updatedAt: '2026-03-01T12:00:02Z' },
       }),
     );
-    expect(lateUnlabel.json()).toEqual({ status: 'ignored', reason: expect.stringMatching(/newer event/) });
+    expect(lateUnlabel.routed).toEqual({ status: 'stale', reason: expect.stringMatching(/newer event/) });
     expect((await allJobs(gw.producer)).compare).toHaveLength(1);
   });
 });

@@ -111,6 +111,10 @@ const schema = z.object({
   ...prefixEnv,
   ...evaluateLabelEnv,
   WORKER_CONCURRENCY: envInt({ default: 1, min: 1, max: 64 }),
+  /** Recorded deliveries routed at once (each a few Redis round trips). */
+  ROUTER_CONCURRENCY: envInt({ default: 8, min: 1, max: 256 }),
+  /** How often failed deliveries are looked for and redelivered; 0 turns recovery off. */
+  DELIVERY_RECOVERY_INTERVAL_SECONDS: envInt({ default: 300, min: 0, max: 24 * 3600 }),
   EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
   /** Whole job logs on disk; default `evalbot-job-logs` beside EVALBOT_WORK_DIR (not in it: it holds job directories only). */
   EVALBOT_JOB_LOG_DIR: z.string().optional(),
@@ -198,6 +202,9 @@ export interface WorkerConfig {
   evaluateLabel: string;
   app: GitHubAppCredentials;
   concurrency: number;
+  routerConcurrency: number;
+  /** 0: no recovery job (see `DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
+  recoveryIntervalMs: number;
   workDir: string;
   cacheDir: string;
   /** Each job's whole log, rotated by size per file and pruned by total size. */
@@ -281,6 +288,8 @@ export function loadConfig(env: Env = process.env, host: { devDir?: string } = {
     evaluateLabel: parsed.EVALUATE_LABEL,
     app,
     concurrency: parsed.WORKER_CONCURRENCY,
+    routerConcurrency: parsed.ROUTER_CONCURRENCY,
+    recoveryIntervalMs: parsed.DELIVERY_RECOVERY_INTERVAL_SECONDS * 1000,
     workDir: parsed.EVALBOT_WORK_DIR,
     jobLogs: {
       dir: parsed.EVALBOT_JOB_LOG_DIR || join(dirname(resolve(parsed.EVALBOT_WORK_DIR)), 'evalbot-job-logs'),

@@ -18,11 +18,15 @@ import {
   COMPARE_QUEUE,
   createJobProducer,
   createRedisConnection,
+  DELIVERY_QUEUE,
   EVALUATE_QUEUE,
   evaluateJobSchema,
   pullRequestEventSchema,
+  RECOVERY_JOB_OPTIONS,
+  RECOVERY_QUEUE,
   redisKeys,
   redisTargetOptions,
+  routeRecordedDelivery,
   verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
@@ -53,6 +57,7 @@ import {
   PullRequestGate,
   ReportPublisher,
 } from './publishing/index.ts';
+import { recoverMissedDeliveries } from './recover-missed-deliveries.ts';
 import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { ResultCache } from './result-cache.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
@@ -61,6 +66,8 @@ import { WorkerMetrics } from './worker-metrics.ts';
 
 /** How soon a GPU training that found every GPU of its worker taken is offered again. */
 const GPU_BUSY_RETRY_MS = 5_000;
+/** The job scheduler of the delivery recovery job (`DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
+export const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -275,6 +282,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       evaluateCommand(job.data, context, { github, producer, logger }),
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
+  // The router: recorded deliveries become evaluation flows, commands and cancellations here,
+  // off the gateway's request path. A few Redis round trips each, so several run at once;
+  // ordering between deliveries of one PR is kept by updated_at in Redis, not by arrival.
+  const route: Processor = (job) => routeRecordedDelivery(producer, job.data);
+
+  const recover: Processor = () =>
+    recoverMissedDeliveries({
+      appOctokit: github.appOctokit,
+      producer,
+      logger: logger.child({ component: 'delivery-recovery' }),
+      onOutcome: (outcome, count) => metrics.recoveredDeliveries.inc({ outcome }, count),
+    });
+
   const workerOptions = {
     connection: {
       ...redisTargetOptions({
@@ -300,10 +320,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         metrics.runningJobs.dec({ queue });
       }
     };
-  // The default pool's workers also take the light work (compare and publish, commands); a
-  // worker of other pools only (e.g. WORKER_POOLS=gpu) takes its pools' evaluations.
-  const workers = config.pools.includes(DEFAULT_POOL)
+  // The default pool's workers also take the light work (routing recorded deliveries, compare
+  // and publish, commands, the recovery job); a worker of other pools only (e.g.
+  // WORKER_POOLS=gpu) takes its pools' evaluations.
+  const servesDefault = config.pools.includes(DEFAULT_POOL);
+  const workers = servesDefault
     ? [
+        new Worker(DELIVERY_QUEUE, counted(DELIVERY_QUEUE, route), {
+          ...workerOptions,
+          concurrency: config.routerConcurrency,
+        }),
         new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluateOrRoute), {
           ...workerOptions,
           concurrency: config.concurrency,
@@ -313,6 +339,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           concurrency: Math.max(2, config.concurrency),
         }),
         new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
+        new Worker(RECOVERY_QUEUE, counted(RECOVERY_QUEUE, recover), { ...workerOptions, concurrency: 1 }),
       ]
     : [];
   for (const pool of config.pools.filter((p) => p !== DEFAULT_POOL)) {
@@ -323,6 +350,22 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         // One training per GPU; a pool of CPU machines runs WORKER_CONCURRENCY at once.
         concurrency: gpus.all.length > 0 ? gpus.all.length : config.concurrency,
       }),
+    );
+  }
+  // One schedule for every worker (the same id): each pass runs on one worker only. Not awaited:
+  // a worker started while Redis is down waits for it, and this is written once it is back.
+  if (servesDefault) {
+    const recoveryQueue = producer.queues[RECOVERY_QUEUE];
+    const scheduled =
+      config.recoveryIntervalMs > 0
+        ? recoveryQueue.upsertJobScheduler(
+            RECOVERY_SCHEDULER_ID,
+            { every: config.recoveryIntervalMs },
+            { name: 'recover-deliveries', opts: RECOVERY_JOB_OPTIONS },
+          )
+        : recoveryQueue.removeJobScheduler(RECOVERY_SCHEDULER_ID);
+    scheduled.catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not schedule the delivery recovery job'),
     );
   }
   for (const worker of workers) {
@@ -344,6 +387,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       metricsPort: config.metricsPort,
       pools: config.pools,
       gpuDevices: config.gpuDevices,
+      recoveryIntervalMs: config.recoveryIntervalMs,
     },
     'worker started',
   );

@@ -70,12 +70,21 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly recoveredDeliveries = new Counter({
+    name: 'evalbot_worker_delivery_recovery_total',
+    help: 'Failed GitHub deliveries seen by the recovery job: redelivered (asked GitHub to send again), recorded (failed at GitHub but in the delivery log), already_asked (its redelivery not attempted yet), gave_up (failed after every redelivery asked), error (GitHub refused the redelivery)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const queue of QUEUE_NAMES) this.runningJobs.set({ queue }, 0);
     for (const result of ['hit', 'derived', 'miss']) this.environmentCache.inc({ result }, 0);
     for (const result of ['hit', 'miss']) this.resultCache.inc({ result }, 0);
     this.environmentCacheEvictions.inc(0);
+    for (const outcome of ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'])
+      this.recoveredDeliveries.inc({ outcome }, 0);
     for (const limit of ['primary', 'secondary']) {
       for (const where of ['client', 'queue']) this.rateLimitWaits.inc({ limit, where }, 0);
     }

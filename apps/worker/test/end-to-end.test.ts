@@ -32,7 +32,7 @@ describe('a labeled pull request on the ml-demo model', () => {
     const pr = await openMlDemoPullRequest(stack.sim, { repo: 'mnist-e2e' });
     const answer = await stack.deliver(pr.labeledDelivery({ label: 'Evaluate' }));
     expect(answer.status).toBe(202);
-    expect(JSON.parse(answer.body)).toMatchObject({ status: 'queued' });
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'recorded' });
 
     await waitFor(() => completedCheckRuns(pr.owner, pr.repo, pr.headSha).length === 1, {
       timeoutMs: 840_000,

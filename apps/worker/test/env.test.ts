@@ -30,6 +30,8 @@ describe('worker configuration', () => {
       prefix: 'evalbot',
       evaluateLabel: 'evaluate',
       concurrency: 1,
+      routerConcurrency: 8,
+      recoveryIntervalMs: 300_000,
       apiUrl: 'https://api.github.com',
       githubUrl: 'https://github.com',
       maxTimeoutMs: 60 * 60_000,
@@ -50,6 +52,19 @@ describe('worker configuration', () => {
     });
     // Only pip's mirror settings are passed on to PR installs.
     expect(config.pipEnv).toEqual({ PIP_INDEX_URL: 'file:///opt/pypi/simple' });
+  });
+
+  it('runs the delivery recovery job every DELIVERY_RECOVERY_INTERVAL_SECONDS, or never with 0', () => {
+    expect(loadConfig({ ...valid, DELIVERY_RECOVERY_INTERVAL_SECONDS: '60' }).recoveryIntervalMs).toBe(
+      60_000,
+    );
+    expect(loadConfig({ ...valid, DELIVERY_RECOVERY_INTERVAL_SECONDS: '0' }).recoveryIntervalMs).toBe(0);
+    expect(problemsOf({ ...valid, DELIVERY_RECOVERY_INTERVAL_SECONDS: 'hourly' })).toEqual([
+      expect.stringMatching(/^DELIVERY_RECOVERY_INTERVAL_SECONDS: /),
+    ]);
+    expect(problemsOf({ ...valid, ROUTER_CONCURRENCY: '0' })).toEqual([
+      expect.stringMatching(/^ROUTER_CONCURRENCY: /),
+    ]);
   });
 
   it('keeps whole job logs beside the work directories unless told where, within the sizes set', () => {

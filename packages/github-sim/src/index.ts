@@ -1,6 +1,7 @@
 export { JWT_MESSAGES, verifyAppJwt } from './app-jwt.ts';
 export type { FaultEffect, FaultSpec, InjectedFault } from './faults.ts';
 export type { FileChanges, GitAuthor } from './git-repos.ts';
+export type { HookDeliveryAttempt } from './hook-delivery-log.ts';
 export { type AppKeyPair, generateAppKeyPair } from './key-pair.ts';
 export { APP_PERMISSIONS, type PermissionLevel, type Permissions } from './permissions.ts';
 export type { RecordedRequest } from './request-log.ts';

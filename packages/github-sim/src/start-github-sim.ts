@@ -9,6 +9,7 @@ import { createApiRouter } from './api-router.ts';
 import { appJson, installationJson } from './app-json.ts';
 import { FaultInjector, type FaultSpec, type InjectedFault } from './faults.ts';
 import { createGitRepos } from './git-repos.ts';
+import { type HookDeliveryAttempt, hookDeliveriesOf } from './hook-delivery-log.ts';
 import { generateAppKeyPair } from './key-pair.ts';
 import type { Permissions } from './permissions.ts';
 import { checkRunJson, commentJson, pullRequestJson, reactionJson } from './pull-request-json.ts';
@@ -18,12 +19,14 @@ import { type RecordedRequest, RequestLog } from './request-log.ts';
 import { appRoutes } from './routes-app.ts';
 import { checkRunRoutes } from './routes-check-runs.ts';
 import { contentRoutes } from './routes-contents.ts';
+import { hookDeliveryRoutes } from './routes-hook-deliveries.ts';
 import { issueRoutes } from './routes-issues.ts';
 import { repoRoutes } from './routes-repos.ts';
 import { createScenario, type Scenario } from './scenario.ts';
 import { API_PREFIX, createSimHandler } from './sim-server.ts';
 import { type SimApp, SimState, type SimUrls } from './sim-state.ts';
 import { registerManifestCode } from './web-routes.ts';
+import type { WebhookDelivery } from './webhook-deliveries.ts';
 
 export interface GitHubSimOptions {
   /** 0 (default) picks a free port. */
@@ -91,6 +94,15 @@ export type GitHubSim = Omit<Scenario, 'repoOf' | 'pullOf'> & {
   setWebhookTarget(target: { url: string; secret?: string }): void;
   readonly webhookTarget: { url: string; secret: string } | undefined;
   /**
+   * Send a delivery to the webhook target as GitHub does and log the attempt (failed ones
+   * included: connection refused, 5xx), so `GET /app/hook/deliveries` lists it.
+   */
+  deliver(delivery: WebhookDelivery): Promise<HookDeliveryAttempt>;
+  /** The App's delivery log, newest first. */
+  readonly hookDeliveries: readonly HookDeliveryAttempt[];
+  /** Resolves once every redelivery asked for so far has been answered. */
+  redeliveriesSettled(): Promise<void>;
+  /**
    * The App settings' **Generate a private key**: a new key GitHub accepts beside the others
    * (an App may hold several, so a key can be rotated without downtime); returns its PEM.
    */
@@ -147,6 +159,7 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
       ...repoRoutes,
       ...contentRoutes,
       ...checkRunRoutes,
+      ...hookDeliveryRoutes,
     ]),
     faults,
     requests,
@@ -231,6 +244,11 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     get webhookTarget() {
       return state.webhookTarget;
     },
+    deliver: (delivery) => hookDeliveriesOf(state).deliver(delivery),
+    get hookDeliveries() {
+      return hookDeliveriesOf(state).list();
+    },
+    redeliveriesSettled: () => hookDeliveriesOf(state).settled(),
     expireInstallationTokens: () => {
       for (const token of state.tokens.values()) token.expiresAt = Math.min(token.expiresAt, clock());
     },

@@ -9,6 +9,14 @@ export {
   redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';
+export {
+  type DeliveryJob,
+  type DeliveryWork,
+  deliveryJobIdOf,
+  deliveryJobSchema,
+  deliveryWorkSchema,
+  prKeyOfWork,
+} from './delivery-job.ts';
 export { type EnqueueCommandResult, enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
 export {
   type EnqueueEvaluationOptions,
@@ -18,8 +26,10 @@ export {
 export {
   COMMAND_JOB_OPTIONS,
   COMPARE_JOB_OPTIONS,
+  DELIVERY_JOB_OPTIONS,
   EVALUATE_JOB_OPTIONS,
   JOB_LOG_LIMITS,
+  RECOVERY_JOB_OPTIONS,
 } from './job-options.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
 export {
@@ -42,6 +52,7 @@ export {
 } from './payloads.ts';
 export {
   CANCELLED_HEAD,
+  eventOrderOf,
   type PullRequestEvent,
   pullRequestEventSchema,
   readPullRequestHead,
@@ -52,9 +63,11 @@ export {
   COMMAND_QUEUE,
   COMPARE_QUEUE,
   DEFAULT_PREFIX,
+  DELIVERY_QUEUE,
   EVALUATE_QUEUE,
   QUEUE_NAMES,
   type QueueName,
+  RECOVERY_QUEUE,
 } from './queue-names.ts';
 export { RedisAccessError } from './redis-access-error.ts';
 export { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
@@ -63,6 +76,11 @@ export {
   releaseEvaluationKey,
   removePendingEvaluations,
 } from './remove-pending-evaluations.ts';
+export {
+  DELIVERY_TTL_SECONDS,
+  type RoutedDelivery,
+  routeRecordedDelivery,
+} from './route-recorded-delivery.ts';
 export {
   type RunResult,
   runResultSchema,

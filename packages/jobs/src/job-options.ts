@@ -49,3 +49,22 @@ export const COMMAND_JOB_OPTIONS = {
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 1_000 },
   removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
 } satisfies JobsOptions;
+
+/**
+ * A recorded delivery. Routing it is a few Redis round trips, so retries are quick; a finished
+ * one is kept 3 days (as long as GitHub keeps its delivery list) so that the recovery job and a
+ * redelivery find it, bounded in count (~1 KB each).
+ */
+export const DELIVERY_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3 * DAY_SECONDS, count: 50_000 },
+  removeOnFail: { age: 30 * DAY_SECONDS, count: 5_000 },
+} satisfies JobsOptions;
+
+/** One pass of the recovery job; the next pass comes at the next interval anyway. */
+export const RECOVERY_JOB_OPTIONS = {
+  attempts: 1,
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+} satisfies JobsOptions;

@@ -1,6 +1,13 @@
 import { FlowProducer, Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, type QueueName } from './queue-names.ts';
+import {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  EVALUATE_QUEUE,
+  type QueueName,
+  RECOVERY_QUEUE,
+} from './queue-names.ts';
 
 /**
  * A connection evalbot's job code runs on: one Redis (or a Sentinel group's master), or a Redis
@@ -32,6 +39,8 @@ export function createJobProducer<C extends RedisConnection>(opts: {
     [EVALUATE_QUEUE]: queue(EVALUATE_QUEUE),
     [COMPARE_QUEUE]: queue(COMPARE_QUEUE),
     [COMMAND_QUEUE]: queue(COMMAND_QUEUE),
+    [DELIVERY_QUEUE]: queue(DELIVERY_QUEUE),
+    [RECOVERY_QUEUE]: queue(RECOVERY_QUEUE),
   };
   const flowProducer = new FlowProducer({ connection, prefix });
   // BullMQ re-emits connection errors; the connection's owner logs them once.

@@ -20,7 +20,7 @@ export type SetHeadResult =
   | { applied: false; current: string | null };
 
 // Atomic so that two gateways handling two events of one PR cannot interleave: an event older
-// than the last applied one (by pull_request.updated_at) is refused; the channel hears only changes.
+// than the last applied one (by pull_request.updated_at, then eventOrderOf's rank) is refused; the channel hears only changes.
 // A Lua function so that enqueueEvaluation can set the head and reserve in one script.
 export const SET_HEAD_LUA = `
 local function setHead(headKey, updatedAtKey, channel, value, atText, message, ttl)
@@ -48,9 +48,23 @@ export interface SetHeadOptions {
   updatedAt?: string;
 }
 
+/**
+ * `updated_at` has whole seconds, so a label and a push of the same second tie. The push names
+ * the newer head (the label event carries the head it saw), so within one second a `synchronize`
+ * outranks a label, reopen or comment; a cancel ranks with the push (then arrival order decides).
+ */
+const SAME_SECOND_RANK: Record<string, number> = { synchronize: 1, closed: 1, unlabeled: 1 };
+
+/** The order of an event: `updated_at` in ms, then its same-second rank (see above). */
+export function eventOrderOf(updatedAt: string | undefined, reason: string): number {
+  const ms = updatedAt ? Date.parse(updatedAt) : Number.NaN;
+  if (!Number.isFinite(ms)) return -1;
+  return ms * 10 + (SAME_SECOND_RANK[reason] ?? 0);
+}
+
 /** The 3 keys and 4 arguments of `setHead` in {@link SET_HEAD_LUA}, in its order. */
 export function setHeadArgs(opts: SetHeadOptions): { keys: string[]; argv: string[] } {
-  const at = opts.updatedAt ? Date.parse(opts.updatedAt) : -1;
+  const at = eventOrderOf(opts.updatedAt, opts.reason);
   const message: PullRequestEvent = { prKey: opts.prKey, headSha: opts.headSha, reason: opts.reason };
   return {
     keys: [
@@ -60,7 +74,7 @@ export function setHeadArgs(opts: SetHeadOptions): { keys: string[]; argv: strin
     ],
     argv: [
       opts.headSha ?? CANCELLED_HEAD,
-      String(Number.isFinite(at) ? at : -1),
+      String(at),
       JSON.stringify(message),
       String(PULL_REQUEST_STATE_TTL_SECONDS),
     ],

@@ -7,7 +7,20 @@ export const COMPARE_QUEUE = 'evalbot-compare';
  * reads the PR's head and base from the GitHub API, then enqueues the evaluation flow itself.
  */
 export const COMMAND_QUEUE = 'evalbot-command';
+/**
+ * The delivery log: one job per webhook delivery worth acting on, written by the gateway (job id
+ * = `X-GitHub-Delivery`) and turned into evaluation work by the worker's router.
+ */
+export const DELIVERY_QUEUE = 'evalbot-delivery';
+/** The repeatable job that asks GitHub to redeliver deliveries it could not hand over. */
+export const RECOVERY_QUEUE = 'evalbot-recovery';
 /** Default BullMQ key prefix; tests use their own. */
 export const DEFAULT_PREFIX = 'evalbot';
-export const QUEUE_NAMES = [EVALUATE_QUEUE, COMPARE_QUEUE, COMMAND_QUEUE] as const;
+export const QUEUE_NAMES = [
+  DELIVERY_QUEUE,
+  EVALUATE_QUEUE,
+  COMPARE_QUEUE,
+  COMMAND_QUEUE,
+  RECOVERY_QUEUE,
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];

@@ -35,6 +35,8 @@ export const redisKeys = {
   poolWorkers: (prefix: string, pool: string) => `${prefix}:pool:${pool}:workers`,
   /** Set once a webhook delivery has been acted on, so a redelivery is not acted on twice. */
   delivery: (prefix: string, deliveryId: string) => `${prefix}:delivery:${deliveryId}`,
+  /** Set once the recovery job asked GitHub to redeliver a delivery guid: never asked twice. */
+  redeliveryAsked: (prefix: string, guid: string) => `${prefix}:redelivery-asked:${guid}`,
 };
 
 /** How long per-PR state lives after its last change. */

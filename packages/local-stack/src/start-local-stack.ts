@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type GitHubSim, sendDelivery, startGitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
+import { type GitHubSim, startGitHubSim, type WebhookDelivery } from '@evalbot/github-sim';
 import { freePort } from './free-port.ts';
 import { type RedisServer, startRedis } from './redis-server.ts';
 import { type AppRuntime, answers, type ServiceProcess, startServiceProcess } from './service-process.ts';
@@ -49,7 +49,10 @@ export interface LocalStack {
   prefix: string;
   webhookUrl: string;
   webhookSecret: string;
-  gateway: ServiceProcess;
+  /** The gateway process (a new one after {@link LocalStack.startGateway}). */
+  readonly gateway: ServiceProcess;
+  /** Start the gateway again on the same ports, once the test stopped it (`gateway.stop()`). */
+  startGateway(): Promise<ServiceProcess>;
   workers: ServiceProcess[];
   /** Work directories of the workers (one per process). */
   workDirs: string[];
@@ -57,7 +60,10 @@ export interface LocalStack {
   metricsUrls: string[];
   /** Start one more worker process. */
   addWorker(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
-  /** Sign and send a delivery to the gateway, as GitHub would. */
+  /**
+   * Sign and send a delivery to the gateway, as GitHub would: through the stand-in, whose
+   * delivery log (`GET /app/hook/deliveries`) lists it. Throws when the gateway cannot be reached.
+   */
   deliver(delivery: WebhookDelivery): Promise<{ status: number; body: string }>;
   /** Stop everything this stack started (workers first, SIGTERM), and remove its temp files. */
   close(): Promise<void>;
@@ -111,22 +117,26 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const gatewayPort = await freePort();
     // /readyz is on the gateway's internal port, apart from the webhook port.
     const gatewayMetricsPort = await freePort();
-    const gateway = await startServiceProcess({
-      name: 'gateway',
-      app: 'gateway',
-      ...(opts.runtime ? { runtime: opts.runtime } : {}),
-      env: {
-        ...common,
-        PORT: String(gatewayPort),
-        HOST: '127.0.0.1',
-        GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
-        GATEWAY_METRICS_HOST: '127.0.0.1',
-        WEBHOOK_SECRET: webhookSecret,
-        ...opts.gatewayEnv,
-      },
-      ready: () => answers(`http://127.0.0.1:${gatewayMetricsPort}/readyz`),
-      ...(opts.logDir ? { logFile: join(opts.logDir, 'gateway.log') } : {}),
-    });
+    const startGateway = async () => {
+      const started = await startServiceProcess({
+        name: 'gateway',
+        app: 'gateway',
+        ...(opts.runtime ? { runtime: opts.runtime } : {}),
+        env: {
+          ...common,
+          PORT: String(gatewayPort),
+          HOST: '127.0.0.1',
+          GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
+          GATEWAY_METRICS_HOST: '127.0.0.1',
+          WEBHOOK_SECRET: webhookSecret,
+          ...opts.gatewayEnv,
+        },
+        ready: () => answers(`http://127.0.0.1:${gatewayMetricsPort}/readyz`),
+        ...(opts.logDir ? { logFile: join(opts.logDir, 'gateway.log') } : {}),
+      });
+      return started;
+    };
+    let gateway = await startGateway();
     started.push(() => gateway.stop());
     const webhookUrl = `http://127.0.0.1:${gatewayPort}/api/github/webhooks`;
     sim.setWebhookTarget({ url: webhookUrl, secret: webhookSecret });
@@ -181,12 +191,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       prefix,
       webhookUrl,
       webhookSecret,
-      gateway,
+      get gateway() {
+        return gateway;
+      },
+      startGateway: async () => {
+        gateway = await startGateway();
+        return gateway;
+      },
       workers,
       workDirs,
       metricsUrls,
       addWorker,
-      deliver: (delivery) => sendDelivery(webhookUrl, delivery, webhookSecret),
+      deliver: async (delivery) => {
+        const attempt = await sim.deliver(delivery);
+        if (attempt.statusCode === 0)
+          throw new Error(`could not deliver to ${webhookUrl}: ${attempt.status}`);
+        return { status: attempt.statusCode, body: attempt.responseBody };
+      },
       close,
     };
   } catch (error) {

@@ -48,7 +48,7 @@ async function hasCachedEnvironments(cacheDir: string): Promise<boolean> {
   return names.some((name) => !name.includes('@') && !name.endsWith('.lock'));
 }
 
-/** `queued (job eval-…)` from the gateway's JSON answer; the raw body when it is not that. */
+/** `recorded` from the gateway's JSON answer; the raw body when it is not that. */
 function describeAnswer(body: string): string {
   try {
     const json = JSON.parse(body) as { status?: string; jobId?: string; reason?: string };

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WebhookDelivery } from '@evalbot/github-sim';
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
+import {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  deliveryJobIdOf,
+  EVALUATE_QUEUE,
+  type RoutedDelivery,
+} from '@evalbot/jobs';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
 import { isReportComment } from '@evalbot/report';
 import { type Job, Queue } from 'bullmq';
@@ -45,7 +52,7 @@ export function tinyConfig(opts: {
 export interface FaultStack {
   stack: LocalStack;
   /** Every BullMQ queue of the stack, for reading job state. */
-  queues: { evaluate: Queue; compare: Queue; command: Queue };
+  queues: { evaluate: Queue; compare: Queue; command: Queue; delivery: Queue };
   /** Parent of the workers' work directories (the stack's temp root). */
   stackRoot: string;
   close(): Promise<void>;
@@ -76,6 +83,7 @@ export async function startFaultStack(
     evaluate: queue(EVALUATE_QUEUE),
     compare: queue(COMPARE_QUEUE),
     command: queue(COMMAND_QUEUE),
+    delivery: queue(DELIVERY_QUEUE),
   };
   return {
     stack,
@@ -133,6 +141,21 @@ export async function deliverOk(stack: LocalStack, delivery: WebhookDelivery) {
   const answer = await stack.deliver(delivery);
   if (answer.status >= 300) throw new Error(`gateway answered ${answer.status}: ${answer.body}`);
   return { status: answer.status, body: JSON.parse(answer.body) as Record<string, unknown> };
+}
+
+/** What the router made of a recorded delivery: its job's result in the delivery log, once routed. */
+export async function routedOf(fault: FaultStack, delivery: WebhookDelivery): Promise<RoutedDelivery> {
+  let routed: RoutedDelivery | undefined;
+  await waitFor(
+    async () => {
+      const job = await fault.queues.delivery.getJob(deliveryJobIdOf(delivery.id));
+      // Read from one snapshot of the job: finished, with the router's result.
+      if (job?.finishedOn && !job.failedReason) routed = job.returnvalue as RoutedDelivery;
+      return routed !== undefined;
+    },
+    { what: `delivery ${delivery.id} to be routed` },
+  );
+  return routed as RoutedDelivery;
 }
 
 /** The App's comments on a PR (what a user sees from evalbot). */

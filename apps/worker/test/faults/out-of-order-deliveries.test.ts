@@ -4,6 +4,7 @@ import {
   deliverOk,
   type FaultStack,
   openTinyPullRequest,
+  routedOf,
   startFaultStack,
   type TinyPullRequest,
   tinyConfig,
@@ -87,8 +88,10 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     const newHead = await push(pr, 0.005);
     const synchronize = pullRequestDelivery(pr, 'synchronize', newHead, 5);
 
-    expect(await deliverOk(stack, synchronize)).toMatchObject({ status: 202, body: { status: 'queued' } });
-    expect(await deliverOk(stack, labeled)).toMatchObject({ status: 202, body: { status: 'ignored' } });
+    expect(await deliverOk(stack, synchronize)).toMatchObject({ status: 202, body: { status: 'recorded' } });
+    expect(await routedOf(fault, synchronize)).toMatchObject({ status: 'queued' });
+    await deliverOk(stack, labeled);
+    expect(await routedOf(fault, labeled)).toMatchObject({ status: 'stale' });
 
     await waitForReport(fault, pr, newHead);
     const body = await expectOneReport(fault, pr, newHead, { conclusion: 'neutral' });
@@ -97,7 +100,27 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     await expectNothingLeftBehind(fault, []);
   });
 
-  it('a redelivered older synchronize (same delivery id) after a newer one is answered as a duplicate', async () => {
+  it('a label and a push of the same second end on the push’s head, whichever arrives first', async () => {
+    const { stack } = fault;
+    const pr = await openPullRequest('same-second');
+    addLabel(pr);
+    const newHead = await push(pr, 0.005);
+    // The label event saw the old head; the push of the same second names the new one.
+    const labeled = pullRequestDelivery(pr, 'labeled', pr.headSha, 3);
+    const synchronize = pullRequestDelivery(pr, 'synchronize', newHead, 3);
+
+    await deliverOk(stack, synchronize);
+    await deliverOk(stack, labeled);
+    expect(await routedOf(fault, labeled)).toMatchObject({ status: 'stale' });
+
+    await waitForReport(fault, pr, newHead);
+    const body = await expectOneReport(fault, pr, newHead, { conclusion: 'neutral' });
+    expect(body).toMatch(/accuracy ↑ \| 93\.\d+% \| 95\.\d+%/);
+    expect(checkRunsOf(stack, pr, pr.headSha)).toEqual([]);
+    await expectNothingLeftBehind(fault, []);
+  });
+
+  it('a redelivered older synchronize (same delivery id) after a newer one is recorded once and not routed again', async () => {
     const { stack } = fault;
     const pr = await openPullRequest('redelivered-synchronize');
     addLabel(pr);
@@ -108,10 +131,13 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     const newest = await push(pr, 0.006);
     await deliverOk(stack, pullRequestDelivery(pr, 'synchronize', newest, 10));
 
+    // Recorded again under the same delivery id: one job in the log, routed once.
+    await routedOf(fault, olderSynchronize);
     expect(await deliverOk(stack, olderSynchronize)).toMatchObject({
-      status: 200,
-      body: { status: 'duplicate', deliveryId: olderSynchronize.id },
+      status: 202,
+      body: { status: 'recorded', deliveryId: olderSynchronize.id },
     });
+    expect(await routedOf(fault, olderSynchronize)).toMatchObject({ status: 'queued' });
 
     await waitForReport(fault, pr, newest);
     const body = await expectOneReport(fault, pr, newest, { conclusion: 'neutral' });
@@ -129,10 +155,8 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     const newest = await push(pr, 0.006);
     await deliverOk(stack, pullRequestDelivery(pr, 'synchronize', newest, 10));
 
-    expect(await deliverOk(stack, olderSynchronize)).toMatchObject({
-      status: 202,
-      body: { status: 'ignored' },
-    });
+    await deliverOk(stack, olderSynchronize);
+    expect(await routedOf(fault, olderSynchronize)).toMatchObject({ status: 'stale' });
 
     await waitForReport(fault, pr, newest);
     const body = await expectOneReport(fault, pr, newest, { conclusion: 'neutral' });

@@ -1,7 +1,13 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE, redisTargetOptions } from '@evalbot/jobs';
+import {
+  COMMAND_QUEUE,
+  COMPARE_QUEUE,
+  DELIVERY_QUEUE,
+  EVALUATE_QUEUE,
+  redisTargetOptions,
+} from '@evalbot/jobs';
 import { startLocalStack, waitFor } from '@evalbot/local-stack';
 import { type SentinelGroup, startSentinelGroup } from '@evalbot/test-utils';
 import { Queue } from 'bullmq';
@@ -44,6 +50,7 @@ beforeAll(async () => {
     evaluate: queue(EVALUATE_QUEUE),
     compare: queue(COMPARE_QUEUE),
     command: queue(COMMAND_QUEUE),
+    delivery: queue(DELIVERY_QUEUE),
   };
   fault = {
     stack,
