@@ -26,12 +26,22 @@ export interface RequirementsPlan {
 /** A requirements file evalbot will not install, with a message that says what to change. */
 export type PlanResult = { ok: true; plan: RequirementsPlan } | { ok: false; message: string };
 
+// Spaces and tabs only, never `\s`: JavaScript's `\s` takes form feeds, vertical tabs and
+// Unicode line separators, which pip (Python's `splitlines`) reads as line breaks, so a line
+// passed here as one specifier would reach the worker's pip as a specifier and an option.
+const SP = '[ \\t]*';
 const NAME = '[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?';
-const EXTRAS = String.raw`(?:\s*\[\s*(?:${NAME}(?:\s*,\s*${NAME})*)?\s*\])?`;
-const VERSION = String.raw`(?:~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+`;
-const VERSIONS = String.raw`(?:\s*\(?\s*${VERSION}(?:\s*,\s*${VERSION})*\s*\)?)?`;
+const EXTRAS = String.raw`(?:${SP}\[${SP}(?:${NAME}(?:${SP},${SP}${NAME})*)?${SP}\])?`;
+const VERSION = `(?:~=|===|==|!=|<=|>=|<|>)${SP}[A-Za-z0-9.*+!_-]+`;
+const VERSIONS = String.raw`(?:${SP}\(?${SP}${VERSION}(?:${SP},${SP}${VERSION})*${SP}\)?)?`;
 // Markers: names, quoted strings of ordinary characters, comparisons, and/or, parentheses.
-const MARKER = String.raw`(?:\s*;\s*[A-Za-z0-9_.\s'"<>=!~(),-]+)?`;
+const MARKER = String.raw`(?:${SP};${SP}[A-Za-z0-9_. \t'"<>=!~(),-]+)?`;
+/**
+ * What Python's `str.splitlines` (and so pip) breaks a line at besides `\n` and `\r\n`, and
+ * every other control character: a file holding one is refused whole.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const HIDDEN_BREAK = /[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]|\r(?!\n)/;
 /** A PEP 508 requirement without a URL: exactly what a package index can serve. */
 const SPECIFIER = new RegExp(`^${NAME}${EXTRAS}${VERSIONS}${MARKER}$`);
 
@@ -63,6 +73,11 @@ async function addFile(
     if (!(error instanceof UnsafeFileError)) throw error;
     return `the requirements file \`${file}\` ${error.message}`;
   }
+  const hidden = HIDDEN_BREAK.exec(text);
+  if (hidden) {
+    const code = `U+${(hidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return `the requirements file \`${file}\` holds the control character ${code} (line ${text.slice(0, hidden.index).split('\n').length}), which pip would read as a line break; remove it`;
+  }
   for (const line of requirementLines(text)) {
     if (plan.download.length + plan.constraints.length > MAX_LINES) {
       return `the requirements name more than ${MAX_LINES} packages`;
@@ -71,7 +86,7 @@ async function addFile(
     if (line.includes('$')) {
       return `${where}: environment variables are not expanded; write the value itself`;
     }
-    const nested = /^(-r|--requirement|-c|--constraint)(?:\s+|=)([^\s=]+)$/.exec(line);
+    const nested = /^(-r|--requirement|-c|--constraint)(?:[ \t]+|=)([^\s=]+)$/.exec(line);
     if (nested?.[1] && nested[2]) {
       if (depth >= MAX_DEPTH) return `${where} nests requirement files more than ${MAX_DEPTH} deep`;
       if (/^[a-z][a-z0-9+.-]*:/i.test(nested[2])) return `${where}: include files of the repository only`;

@@ -271,6 +271,12 @@ async function installInto(
   // Validated specifiers only (plan-requirements.ts): these files hold no pip option.
   const requirementsCopy = join(opts.wheelsDir, 'requirements.txt');
   const constraintsCopy = join(opts.wheelsDir, 'constraints.txt');
+  // The worker's own pip reads these: each line must be the one specifier it was checked as
+  // (printable ASCII, so nothing pip splits on), whatever planRequirements let through.
+  for (const line of [...plan.download, ...plan.constraints]) {
+    if (!/^[\x20-\x7e\t]+$/.test(line))
+      throw new Error(`refusing to hand pip the line ${JSON.stringify(line)}`);
+  }
   await writeFile(requirementsCopy, `${plan.download.join('\n')}\n`);
   await writeFile(constraintsCopy, `${plan.constraints.join('\n')}\n`);
   if (toDownload.download.length > 0) {

@@ -35,6 +35,39 @@ describe('the requirements the worker downloads', () => {
     });
   });
 
+  it('refuses a line that pip would split into a specifier and an option (form feed, vertical tab, Unicode line breaks)', async () => {
+    // JavaScript's \s matches these; Python's splitlines, and so pip, breaks lines at them: the
+    // text after one would reach the worker's pip as an option (`--no-binary` builds a source
+    // package, running its code, on the worker).
+    for (const [name, hidden] of [
+      ['U+000C', '\f'],
+      ['U+000B', '\v'],
+      ['U+001C', '\x1c'],
+      ['U+0085', '\x85'],
+      ['U+2028', '\u2028'],
+      ['U+2029', '\u2029'],
+      ['U+000D', '\r'],
+    ]) {
+      const attack = `evilpkg ; os_name == "posix" ${hidden}--no-binary evilpkg`;
+      const cases: Record<string, string>[] = [
+        { 'requirements.txt': `six\n${attack}\n` },
+        { 'requirements.txt': 'evilpkg\n-c c.txt\n', 'c.txt': `${attack}\n` },
+      ];
+      for (const files of cases) {
+        const result = await plan(files);
+        expect(result, `${name} in ${Object.keys(files).join(', ')}`).toMatchObject({
+          ok: false,
+          message: expect.stringContaining(`holds the control character ${name}`),
+        });
+      }
+    }
+    // Tabs and Windows line ends are ordinary.
+    expect(await plan({ 'requirements.txt': 'six\t; os_name == "posix"\r\nnumpy\r\n' })).toMatchObject({
+      ok: true,
+      plan: { download: ['six\t; os_name == "posix"', 'numpy'] },
+    });
+  });
+
   it('sends local projects to the sandbox and never to the worker', async () => {
     for (const line of ['-e .', './pkg', '-f ./wheels', 'mypkg @ file:./pkg']) {
       const result = await plan({ 'requirements.txt': `six\n${line}\n` });
