@@ -13,12 +13,6 @@ export function keyLinesOf(plan: RequirementsPlan): string[] {
   return [...(plan.pre ? ['--pre'] : []), ...plan.download, '# constraints', ...plan.constraints];
 }
 
-/** A requirement's project name, normalised as PEP 503 does (`Foo_Bar` → `foo-bar`). */
-export function projectName(specifier: string): string {
-  const name = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/.exec(specifier)?.[0] ?? specifier;
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
-
 function split(lines: readonly string[]): { pre: boolean; download: string[]; constraints: string[] } {
   const marker = lines.indexOf('# constraints');
   const head = marker === -1 ? [...lines] : lines.slice(0, marker);
@@ -39,9 +33,12 @@ export interface ClosestEnv {
 
 /**
  * The cached environment closest to `plan`, to derive a new one from: same interpreter, same
- * `--pre` and constraints, no project the new requirements do not name (a copy would keep it
- * installed, and a PR that dropped a dependency must see it gone), and the most requirement
- * lines in common (at least one). Undefined when none qualifies.
+ * `--pre` and constraints, and requirement lines that are all lines of the new requirements,
+ * word for word — the most of them wins. Not just the same projects: an environment built from
+ * `tabulate==0.8.10` would satisfy a later `tabulate`, so one repository could choose the
+ * versions every other repository's environment (published under the key a fresh build would
+ * have) gets. With every line of theirs in ours, what it pins we pin too, and what it left free
+ * was resolved fresh when it was built. Undefined when none qualifies.
  */
 export async function findClosestEnv(
   venvsDir: string,
@@ -49,7 +46,6 @@ export async function findClosestEnv(
   plan: RequirementsPlan,
 ): Promise<ClosestEnv | undefined> {
   const wanted = new Set(plan.download);
-  const wantedNames = new Set(plan.download.map(projectName));
   const constraints = JSON.stringify([...plan.constraints].sort());
   let best: (ClosestEnv & { common: number; usedAt: number }) | undefined;
   for (const name of await readdir(venvsDir).catch(() => [] as string[])) {
@@ -59,8 +55,8 @@ export async function findClosestEnv(
     if (record.python.executable !== python.executable || record.python.version !== python.version) continue;
     const theirs = split(record.lines);
     if (theirs.pre !== plan.pre || JSON.stringify([...theirs.constraints].sort()) !== constraints) continue;
-    if (!theirs.download.every((line) => wantedNames.has(projectName(line)))) continue;
-    const common = theirs.download.filter((line) => wanted.has(line)).length;
+    if (!theirs.download.every((line) => wanted.has(line))) continue;
+    const common = theirs.download.length;
     if (common === 0) continue;
     const dir = await readlink(join(venvsDir, name)).then(
       (target) => join(venvsDir, target),

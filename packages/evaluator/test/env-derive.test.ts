@@ -97,6 +97,29 @@ describe('environments derived from the closest cached one', () => {
     expect(dropped.environmentDerivedFrom).toBeUndefined();
   });
 
+  it("never derives from an environment whose lines are not all the new requirements' own: one repository cannot choose another's versions", async () => {
+    // What tabulate a fresh build of the victim's requirements gets.
+    const tabulateMinor = (r: Awaited<ReturnType<typeof evaluate>>) =>
+      r.ok ? r.runs[0]?.metrics.minor : undefined;
+    const victimFiles = {
+      'requirements.txt': 'six\ntabulate\n',
+      'demo.py':
+        'import json, importlib.metadata as m\njson.dump({"minor": int(m.version("tabulate").split(".")[1])}, open("result.txt", "w"))\n',
+    };
+    const fresh = await evaluate(victimFiles, await freshCache());
+    const cacheDir = await freshCache();
+    // An attacker's repository pins an old version; its environment is cached on the worker.
+    const attacker = await evaluate(
+      { ...victimFiles, 'requirements.txt': 'six\ntabulate==0.8.10\n' },
+      cacheDir,
+    );
+    expect(tabulateMinor(attacker)).toBe(8);
+    const victim = await evaluate(victimFiles, cacheDir);
+    expect(victim.environmentDerivedFrom).toBeUndefined();
+    expect(tabulateMinor(victim)).toBe(tabulateMinor(fresh));
+    expect(tabulateMinor(fresh)).not.toBe(8);
+  });
+
   it('keeps the cache under EVALBOT_CACHE_MAX_GB when filled past it, the newest environment kept', async () => {
     const cacheDir = await freshCache();
     const sizes: number[] = [];
