@@ -14,6 +14,8 @@ export interface TreeEntry {
   type: string;
   oid: string;
   path: string;
+  /** The name is not UTF-8: `path` is a lossy decoding (two such names can read the same). */
+  undecodable?: true;
 }
 
 /**

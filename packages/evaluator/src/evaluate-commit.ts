@@ -183,14 +183,29 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     // What `ignore:` lists is removed before anything runs: the result then depends only on
     // the files its key covers, and no PR can make a result hang on a file the key leaves out.
     const { kept, ignored } = splitIgnored(fetched.tree, cfg.ignore, cfg.requirements);
+    let notRemoved = 0;
     if (ignored.length > 0) {
       await timed('config', async () => {
-        for (const entry of ignored) await unlinkInside(job.checkout, entry.path);
+        for (const entry of ignored) {
+          // A submodule is an empty directory here, nothing to remove.
+          if (entry.type === 'blob' && !(await unlinkInside(job.checkout, entry.path))) notRemoved++;
+        }
       });
       log.line(`evalbot: ${ignored.length} file(s) matched by ignore: removed before the evaluation`);
     }
+    // A result is keyed by file names: one that is not UTF-8 reads the same as another, and an
+    // ignored file that could not be removed would be seen by the run but not by the key.
+    const undecodable = fetched.tree.find((entry) => entry.undecodable);
+    const keyable = !undecodable && notRemoved === 0;
+    if (results && !keyable) {
+      log.line(
+        undecodable
+          ? `evalbot: the file name ${JSON.stringify(undecodable.path)} is not UTF-8: this result is neither reused nor kept for reuse`
+          : `evalbot: ${notRemoved} file(s) matched by ignore could not be removed: this result is neither reused nor kept for reuse`,
+      );
+    }
     let ownResultKey: string | undefined;
-    if (results) {
+    if (results && keyable) {
       ownResultKey = resultKey({ scope: results.scope, side: opts.side, entries: kept, config: cfg, python });
       // Only a commit key whose settings were read for sure: an unreadable base config gave defaults.
       if (ownCommitKey && settingsSure) await results.store.rememberCommit(ownCommitKey, ownResultKey);

@@ -301,12 +301,12 @@ async function readAtCommit(
 
 /** `git ls-tree -r -z --full-tree`: the commit's files, from git's objects, never the work tree. */
 async function listTree(dir: string, env: Record<string, string>, sha: string): Promise<TreeEntry[]> {
-  let stdout: string;
+  let stdout: Buffer;
   try {
     ({ stdout } = await execFileAsync('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--full-tree', sha], {
       cwd: dir,
       env,
-      encoding: 'utf8',
+      encoding: 'buffer',
       maxBuffer: 512 * 1024 * 1024,
       timeout: 120_000,
     }));
@@ -317,9 +317,23 @@ async function listTree(dir: string, env: Record<string, string>, sha: string): 
     );
   }
   const entries: TreeEntry[] = [];
-  for (const record of stdout.split('\0')) {
-    const [, mode, type, oid, path] = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(record) ?? [];
-    if (mode && type && oid && path) entries.push({ mode, type, oid, path });
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let start = 0;
+  while (start < stdout.length) {
+    let end = stdout.indexOf(0, start);
+    if (end === -1) end = stdout.length;
+    const raw = stdout.subarray(start, end);
+    start = end + 1;
+    const text = raw.toString('utf8');
+    const [, mode, type, oid, path] = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(text) ?? [];
+    if (!(mode && type && oid && path)) continue;
+    let undecodable = false;
+    try {
+      strict.decode(raw);
+    } catch {
+      undecodable = true;
+    }
+    entries.push({ mode, type, oid, path, ...(undecodable ? { undecodable: true as const } : {}) });
   }
   return entries;
 }

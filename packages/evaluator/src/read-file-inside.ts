@@ -111,10 +111,15 @@ export async function readFileInside(root: string, relPath: string, maxBytes: nu
  * Remove the file (or symlink) `relPath` under `root` if it is one, without following a
  * symlinked directory out of `root`: a checkout can hold `out -> /etc`, and the worker may be root.
  */
-export async function unlinkInside(root: string, relPath: string): Promise<void> {
+export async function unlinkInside(root: string, relPath: string): Promise<boolean> {
   const rootReal = await realpath(root);
   const path = await pathInside(rootReal, relPath).catch(() => undefined);
-  if (!path) return;
+  if (!path) return false;
   const stats = await lstat(path).catch(() => undefined);
-  if (stats && !stats.isDirectory()) await unlink(path).catch(() => {});
+  if (!stats) return false;
+  if (stats.isDirectory()) return false;
+  return unlink(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,7 +1,9 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SideSuccess } from '@evalbot/jobs';
 import { describe, expect, it } from 'vitest';
 import { type EvaluateCommitOptions, evaluateCommit, type ResultStore } from '../src/index.ts';
-import { commit, fileCacheDir, makeRepo, removedAfterEach, tempDir } from './helpers.ts';
+import { commit, fileCacheDir, git, makeRepo, removedAfterEach, tempDir } from './helpers.ts';
 
 const remove = removedAfterEach();
 const cache = fileCacheDir();
@@ -70,6 +72,35 @@ describe('results reused by content', () => {
     const third = await evaluateIn(repo, codeChange, store);
     expect(third).toMatchObject({ ok: true, resultReused: false });
     expect(third.runs[0]?.metrics.accuracy).not.toBe(first.runs[0]?.metrics.accuracy);
+  });
+
+  it('neither keeps nor reuses a result when a file name is not UTF-8 (ignore: could not remove it, and the key could not tell it apart)', async () => {
+    // The model reads docs/ by raw bytes: a flag file there changes its result.
+    const model = {
+      ...RANDOM_MODEL,
+      'demo.py':
+        'import json, os\nflag = any(n.startswith(b"\\xff") for n in os.listdir(b"docs"))\njson.dump({"accuracy": 0.99 if flag else 0.5}, open("result.txt", "w"))\n',
+    };
+    const repo = await makeRepo(model);
+    remove(repo.dir);
+    await writeFile(
+      Buffer.concat([Buffer.from(`${join(repo.dir, 'docs')}/`), Buffer.from([0xff]), Buffer.from('.md')]),
+      'flag',
+    );
+    await git(repo.dir, 'add', '-A');
+    await git(repo.dir, 'commit', '-q', '-m', 'a flag under an ignored path');
+    const flagged = await git(repo.dir, 'rev-parse', 'HEAD');
+    const store = memoryStore();
+    const first = await evaluateIn(repo, flagged, store);
+    expect(first).toMatchObject({ ok: true, resultReused: false });
+    expect(first.logTail).toContain('is not UTF-8: this result is neither reused nor kept for reuse');
+    expect(store.results.size).toBe(0);
+
+    // The same kept files without the flag: run for real, not shown the flagged result.
+    const clean = await makeRepo(model);
+    remove(clean.dir);
+    const second = await evaluateIn(clean, clean.sha, store);
+    expect(second).toMatchObject({ ok: true, resultReused: false, runs: [{ metrics: { accuracy: 0.5 } }] });
   });
 
   it('finds an evaluated commit again without fetching it', async () => {
