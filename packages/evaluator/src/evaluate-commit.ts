@@ -257,6 +257,8 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         ],
         writable: [...mine, ...(step.writable ?? [])],
         cwd: step.cwd,
+        // The GPU a pool's worker leased to this training, if any: only its device nodes.
+        gpus: (workerEnv.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((gpu) => gpu.trim() !== ''),
       };
       const command = await sandbox.command(step.argv, view, identity);
       const result = await runSandboxed({

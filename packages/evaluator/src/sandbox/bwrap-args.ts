@@ -8,6 +8,12 @@ export interface SandboxView {
   /** Bound read-write: the job's checkout, home and own venv layer (and a shared build's directory). */
   writable: string[];
   cwd: string;
+  /**
+   * The GPUs this step may use, as its CUDA_VISIBLE_DEVICES names them (indexes or UUIDs):
+   * only their device nodes (and NVIDIA's control nodes) are bound. None: no NVIDIA node at all,
+   * so a step cannot unset CUDA_VISIBLE_DEVICES and reach GPUs leased to other trainings.
+   */
+  gpus?: string[];
 }
 
 /**
@@ -56,8 +62,8 @@ export function bwrapArgs(opts: {
     else args.push('--ro-bind', entry.path, entry.path);
   }
   args.push('--proc', '/proc', '--dev', '/dev');
-  // GPUs only (see host-layout.ts): bound after the minimal /dev is laid out.
-  for (const device of devices) args.push('--dev-bind', device, device);
+  // GPUs only (see host-layout.ts), bound after the minimal /dev is laid out: the step's own.
+  for (const device of gpuNodesOf(devices, view.gpus ?? [])) args.push('--dev-bind', device, device);
   for (const tmp of ['/tmp', '/dev/shm']) {
     args.push('--perms', '1777', '--size', String(limits.tmpBytes), '--tmpfs', tmp);
   }
@@ -68,4 +74,19 @@ export function bwrapArgs(opts: {
   // The root itself (and the directories bubblewrap made in it) read-only once laid out.
   args.push('--remount-ro', '/', '--chdir', view.cwd);
   return args;
+}
+
+/**
+ * The NVIDIA device nodes a step with `gpus` gets: `/dev/nvidia<N>` for each index it was given
+ * and the control nodes (`nvidiactl`, `nvidia-uvm`…) every CUDA program opens. A GPU named by
+ * UUID cannot be told from the nodes here, so with one, every `/dev/nvidia<N>` is bound and
+ * CUDA_VISIBLE_DEVICES alone picks it (docs/operations.md says to list GPUs by index).
+ */
+export function gpuNodesOf(devices: string[], gpus: string[]): string[] {
+  if (gpus.length === 0) return [];
+  const byUuid = gpus.some((gpu) => !/^\d+$/.test(gpu));
+  return devices.filter((device) => {
+    const index = /^\/dev\/nvidia(\d+)$/.exec(device)?.[1];
+    return index === undefined || byUuid || gpus.includes(index);
+  });
 }
