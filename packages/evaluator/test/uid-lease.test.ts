@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { currentProcessIdentity } from '../src/process-identity.ts';
 import { leaseUid } from '../src/sandbox/uid-lease.ts';
 import { removedAfterEach, tempDir } from './helpers.ts';
 
@@ -41,5 +42,21 @@ describe('uid leases', () => {
     await stale.release();
     expect(JSON.parse(await readFile(join(dir, '50200'), 'utf8'))).toMatchObject({ pid: process.pid });
     await expect(leaseUid(dir, range, opts)).rejects.toThrow(/in use/);
+  });
+
+  it('takes over a lease left by an earlier run of a restarted container with the same pid, and keeps its own', async () => {
+    const dir = await leaseDir();
+    const range = { first: 50300, last: 50300 };
+    const me = currentProcessIdentity();
+    const earlierRun = { ...me, startTime: String(Number(me.startTime) - 1), since: 1, nonce: 'earlier-run' };
+    const held = await leaseUid(dir, range, opts);
+    // The same pid and hostname, another start time: a worker restarted under tini.
+    await writeFile(join(dir, '50300'), JSON.stringify(earlierRun));
+    const next = await leaseUid(dir, range, opts);
+    expect(next.uid).toBe(50300);
+    // Its own live lease, by contrast, is held: the range is used up.
+    await expect(leaseUid(dir, range, opts)).rejects.toThrow(/in use/);
+    await held.release();
+    await next.release();
   });
 });

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isProcessAlive } from '../is-process-alive.ts';
+import { currentProcessIdentity, holderState, type ProcessIdentity } from '../process-identity.ts';
 
 /** A range of uids that belong to no account, one per concurrently running job. */
 export interface UidRange {
@@ -15,9 +14,8 @@ export interface UidLease {
   release(): Promise<void>;
 }
 
-interface LeaseInfo {
-  pid: number;
-  host: string;
+/** The holder by pid, hostname, boot id and start time, as the environment-cache lock names it. */
+interface LeaseInfo extends ProcessIdentity {
   since: number;
   /** Tells this lease from any other, even of the same process in the same millisecond. */
   nonce?: string;
@@ -47,8 +45,7 @@ export async function leaseUid(
     const uid = range.first + ((offset + i) % size);
     const path = join(dir, String(uid));
     const mine: LeaseInfo = {
-      pid: process.pid,
-      host: hostname(),
+      ...currentProcessIdentity(),
       since: Date.now(),
       nonce: randomBytes(8).toString('hex'),
     };
@@ -111,11 +108,17 @@ async function readLease(path: string): Promise<LeaseInfo | undefined> {
     return Number.isInteger(info.pid) && typeof info.host === 'string' ? info : undefined;
   } catch {
     // Unreadable or half-written: treated as held (a writer finishes within microseconds).
-    return { pid: process.pid, host: hostname(), since: Date.now() };
+    return { ...currentProcessIdentity(), since: Date.now() };
   }
 }
 
+/**
+ * A lease of a dead process on this host — including one left by an earlier run of a container
+ * restarted under the same pid (its start time differs), whose leases would otherwise look held
+ * for ever and drain the range — or of another host after `foreignStaleMs`.
+ */
 function isAbandoned(holder: LeaseInfo, foreignStaleMs: number): boolean {
-  if (holder.host !== hostname()) return Date.now() - holder.since > foreignStaleMs;
-  return !isProcessAlive(holder.pid);
+  const state = holderState(holder);
+  if (state === 'elsewhere') return Date.now() - holder.since > foreignStaleMs;
+  return state === 'dead';
 }
