@@ -113,14 +113,18 @@ m["redis_port_open"] = int(${redisPort} in open_ports)
       demo(`
 # Double fork, a new session, and an environment of its own (the old sweep looked for HOME).
 subprocess.Popen(["setsid", "env", "-i", "sh", "-c",
-    "(while true; do echo x > ${victimFile} 2>/dev/null; for d in ${workRoot}/evalbot-*/checkout; do echo '{\\"accuracy\\": 0.123}' > $d/result.txt 2>/dev/null; done; sleep 0.05; done) & exec sleep 0 # ${marker}"],
+    "(while true; do touch ${marker}.alive; echo x > ${victimFile} 2>/dev/null; for d in ${workRoot}/evalbot-*/checkout; do echo '{\\"accuracy\\": 0.123}' > $d/result.txt 2>/dev/null; done; sleep 0.05; done) & exec sleep 0 # ${marker}"],
     start_new_session=True)
-time.sleep(0.5)
-m["started"] = 1
+# Until the daemon has run (it marks each round in the checkout): the test proves it was there.
+for _ in range(200):
+    if os.path.exists("${marker}.alive"):
+        break
+    time.sleep(0.05)
+m["started"] = int(os.path.exists("${marker}.alive"))
 `),
       { workRoot },
     );
-    expect(attacker).toMatchObject({ ok: true });
+    expect(attacker).toMatchObject({ ok: true, runs: [{ metrics: { started: 1 } }] });
     // Gone as soon as the job returned: nothing to wait for.
     expect(await processesMatching(marker)).toEqual([]);
     expect(await processesMatching(victimFile)).toEqual([]);
