@@ -67,7 +67,7 @@ import { WorkerMetrics } from './worker-metrics.ts';
 /** How soon a GPU training that found every GPU of its worker taken is offered again. */
 const GPU_BUSY_RETRY_MS = 5_000;
 /** The job scheduler of the delivery recovery job (`DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
-export const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
+const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -100,11 +100,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     logger.warn(reaped, 'cleaned up after a worker that died mid-job');
   }
 
+  // How every connection of this worker reaches Redis: TLS CA and Sentinels, when set.
+  const redisTarget = {
+    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
+    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
+  };
   // Credentials Redis refuses end the start here (RedisAccessError, which main.ts reports in one
   // line) rather than in BullMQ's reconnect loop; a Redis that is down is waited for.
-  if (
-    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
-  ) {
+  if (!(await verifyRedisAccess(config.redisUrl, redisTarget))) {
     logger.warn('Redis is not reachable yet; waiting for it');
   }
 
@@ -119,14 +122,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     role: 'worker',
     connectionName: 'evalbot-worker',
     logger: connectionLogger,
-    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
-    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
+    ...redisTarget,
   });
   const subscriber = createRedisConnection(config.redisUrl, {
     role: 'worker',
     connectionName: 'evalbot-worker-events',
-    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
-    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
+    ...redisTarget,
   });
   const producer = createJobProducer({ connection: redis, prefix: config.prefix });
   const github =
@@ -270,7 +271,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
           evaluateLabel: config.evaluateLabel,
           github,
           publisher,
-          metrics,
           logger,
           now,
           secrets: [config.app.privateKey],
@@ -297,10 +297,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   const workerOptions = {
     connection: {
-      ...redisTargetOptions({
-        ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
-        ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
-      }),
+      ...redisTargetOptions(redisTarget),
       url: config.redisUrl,
       maxRetriesPerRequest: null,
     },

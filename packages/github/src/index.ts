@@ -14,7 +14,6 @@ export {
   type RetryPolicy,
   type ThrottlePolicy,
 } from './create-github-app.ts';
-export { type FoundComment, findPullRequestComment } from './find-pull-request-comment.ts';
 export { getPermission, type RepoPermission } from './get-permission.ts';
 export { getPullRequest, type PullRequestInfo, type PullRequestSide } from './get-pull-request.ts';
 export { gitAuthHeader, gitCredentialEnv } from './git-credential-env.ts';

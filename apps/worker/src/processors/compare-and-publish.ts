@@ -6,8 +6,8 @@ import { baseConfigOf, configErrorsOf } from '@evalbot/report';
 import type { Redis } from 'ioredis';
 import { mayRunHead } from '../fork-guard.ts';
 import type { ReportPublisher } from '../publishing/index.ts';
+import { COMMENT_PERMISSIONS } from '../publishing/publish-turn.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
-import type { WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
 
 export interface CompareJobContext extends JobContext {
@@ -23,7 +23,6 @@ export interface CompareDeps {
   evaluateLabel: string;
   github: GitHubApp;
   publisher: ReportPublisher;
-  metrics: WorkerMetrics;
   logger: Logger;
   now: () => Date;
   /** Values never to show (the worker's own secrets), on top of token-shaped strings. */
@@ -80,9 +79,10 @@ export async function compareAndPublish(
 
   const guard = { github: deps.github, redis: deps.redis, prefix: deps.prefix, log };
   if (!(await mayRunHead(guard, { pr, request, evaluationKey: data.evaluationKey }))) {
+    // The label goes with the comment's permission and token.
     const octokit = deps.github.installationOctokit(pr.installationId, log, {
       repositories: [pr.repo],
-      permissions: { issues: 'write' },
+      permissions: COMMENT_PERMISSIONS,
     });
     await removeLabel(octokit, {
       owner: pr.owner,

@@ -10,11 +10,11 @@ import {
 import type { Redis } from 'ioredis';
 import type { CancelledInput, Notice, PublishOutput, SupersededInput } from './publish-output.ts';
 import type { PublishTurn } from './publish-turn.ts';
+import { KEY_TTL_SECONDS } from './pull-request-gate.ts';
 import { refusalNote } from './refusal-note.ts';
 
 export const CHECK_RUN_NAME = 'evalbot';
 const CHECK_RUN_PERMISSIONS = { checks: 'write' } as const;
-const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * The evaluation's check run on the head commit: in progress while evaluating, then completed

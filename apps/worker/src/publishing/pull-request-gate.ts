@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import { type RedisMutexOptions, withRedisMutex } from '../redis-mutex.ts';
 import type { PublishContext } from './publish-output.ts';
 
-const KEY_TTL_SECONDS = 30 * 24 * 3600;
+/** How long the per-PR and per-evaluation keys of publishing live. */
+export const KEY_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Where a PR stands for one evaluation, read under the lock. */
 export interface GateState {
