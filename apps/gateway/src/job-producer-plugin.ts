@@ -12,7 +12,7 @@ import { DeliveryRecorder } from './delivery-recorder.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** BullMQ flow producer and queues on the gateway's fail-fast Redis connection. */
+    /** The queues on the gateway's fail-fast Redis connection: counts for /metrics, readiness. */
     jobProducer: JobProducer;
     /** Writes deliveries to the delivery log in batches. */
     deliveryRecorder: DeliveryRecorder;

@@ -192,7 +192,8 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
           rejected(400, `The body is not JSON: ${(error as Error).message}`),
         );
       }
-      const decision = routeDelivery({ event: eventHeader, deliveryId, payload, now: now() }, config);
+      const receivedAt = now();
+      const decision = routeDelivery({ event: eventHeader, deliveryId, payload, now: receivedAt }, config);
       switch (decision.kind) {
         case 'ping':
           return send(request, reply, event, {
@@ -218,7 +219,7 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
           event: eventHeader,
           action: decision.action,
           prKey: prKeyOfWork(decision.work),
-          receivedAt: now().toISOString(),
+          receivedAt: receivedAt.toISOString(),
           work: decision.work,
         });
         answer = { statusCode: 202, outcome: 'recorded', body: { status: 'recorded', deliveryId } };

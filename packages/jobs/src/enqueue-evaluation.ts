@@ -25,8 +25,6 @@ export type EnqueueEvaluationResult =
 export interface EnqueueEvaluationOptions {
   pr: PullRequestRef;
   request: EvaluationRequest;
-  /** Checked before the flow is written: a caller that gave up (timeout) adds nothing. */
-  signal?: AbortSignal;
   /** How long a reservation whose flow is not in Redis yet counts as in flight. Default 10 s. */
   inFlightMs?: number;
 }
@@ -72,7 +70,7 @@ return {1, older}
  * published (`<prefix>:pr:<prKey>:head`, `<prefix>:pr-events`), so workers stop older runs;
  * after it, older flows' waiting work is removed.
  *
- * Used by the gateway (label, push, reopen) and by the worker (`/evaluate` commands).
+ * Used by the worker's router (label, push, reopen, from the delivery log) and by `/evaluate` commands.
  */
 export async function enqueueEvaluation(
   producer: JobProducer<RedisConnection>,
@@ -86,7 +84,6 @@ export async function enqueueEvaluation(
 
   const jobId = `eval-${randomUUID()}`;
   const flow = buildEvaluationFlow({ pr, request, parentJobId: jobId, prefix });
-  opts.signal?.throwIfAborted();
   const head = setHeadArgs({
     prefix,
     prKey,
@@ -110,7 +107,6 @@ export async function enqueueEvaluation(
   if (outcome === 2) return { status: 'duplicate', jobId: reply, evaluationKey };
 
   try {
-    opts.signal?.throwIfAborted();
     await producer.flowProducer.add(flow);
   } catch (error) {
     await releaseEvaluationKey(producer, evaluationKey, jobId).catch(() => {});
