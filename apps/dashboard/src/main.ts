@@ -1,5 +1,5 @@
 import { ConfigError } from '@evalbot/config';
-import { createRedisConnection, RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
+import { createRedisConnection, RedisAccessError, verifyRedisAccess, waitForRedisReady } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
@@ -16,12 +16,13 @@ try {
 const logger = createLogger({ service: 'evalbot-dashboard', level: config.logLevel });
 // Credentials Redis refuses stop the dashboard here, with one message; a Redis that is down is
 // waited for (the page shows the error meanwhile).
+let redisReachable = false;
 try {
-  if (
-    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
-  ) {
-    logger.warn('Redis is not reachable yet; the board shows an error until it is');
-  }
+  redisReachable = await verifyRedisAccess(config.redisUrl, {
+    tlsCa: config.redisTlsCa,
+    sentinel: config.redisSentinel,
+  });
+  if (!redisReachable) logger.warn('Redis is not reachable yet; the board shows an error until it is');
 } catch (error) {
   if (!(error instanceof RedisAccessError)) throw error;
   console.error(`evalbot dashboard: ${error.message}`);
@@ -37,6 +38,16 @@ const connection = createRedisConnection(config.redisUrl, {
   ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
 });
 
+// The connection refuses commands until it is connected: listening before that answered the
+// first requests 500 (a TLS handshake takes a while on a busy host).
+if (redisReachable) {
+  await waitForRedisReady(connection).catch((error: Error) =>
+    logger.warn(
+      { err: { message: error.message } },
+      'Redis is slow to connect; the board shows an error until it does',
+    ),
+  );
+}
 const app = await buildApp({ config, connection, logger });
 if (!config.credentials.basic && !config.credentials.token) {
   logger.warn(

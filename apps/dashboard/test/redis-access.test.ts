@@ -1,4 +1,11 @@
-import { freePort, type SecuredRedis, spawnApp, startSecuredRedis, waitFor } from '@evalbot/test-utils';
+import {
+  freePort,
+  type SecuredRedis,
+  spawnApp,
+  startHoldingProxy,
+  startSecuredRedis,
+  waitFor,
+} from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKEN = 'dashboard-token-0123456789';
@@ -55,6 +62,38 @@ describe('the dashboard and a Redis that asks for a password over TLS', () => {
       expect(status).toBe(200);
     } finally {
       await dashboard.stop();
+    }
+  });
+
+  it('answers its first request once it says it listens, when Redis is slow to let it connect', async () => {
+    const proxy = await startHoldingProxy(
+      redis.url({ user: 'dashboard', password: 'dashboard-pw-1234' }),
+      2_000,
+    );
+    const port = await freePort();
+    const dashboard = spawnApp('dashboard', { ...env('dashboard-pw-1234', port), REDIS_URL: proxy.url });
+    try {
+      await waitFor(
+        () => {
+          if (dashboard.child.exitCode !== null) throw new Error(`exited: ${dashboard.stderr()}`);
+          return dashboard.stdout().includes('dashboard listening');
+        },
+        { timeoutMs: 20_000, what: 'the dashboard to listen' },
+      );
+      const response = await fetch(`http://127.0.0.1:${port}/api/queues`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      // It listened before its connection was up, and answered 500 "Stream isn't writeable".
+      expect({ status: response.status, body: response.status === 200 ? '' : await response.text() }).toEqual(
+        {
+          status: 200,
+          body: '',
+        },
+      );
+      expect(proxy.connections()).toBeGreaterThan(1);
+    } finally {
+      await dashboard.stop();
+      await proxy.close();
     }
   });
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '@evalbot/config';
-import { RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
+import { RedisAccessError, verifyRedisAccess, waitForRedisReady } from '@evalbot/jobs';
 import { createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
@@ -19,18 +19,26 @@ const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel
 // A wrong password or an untrusted certificate stops the gateway here, with one message, instead
 // of answering every delivery 503 while it reconnects forever. A Redis that is merely down is
 // waited for: the gateway answers 503 until it is back.
+let redisReachable = false;
 try {
-  if (
-    !(await verifyRedisAccess(config.redisUrl, { tlsCa: config.redisTlsCa, sentinel: config.redisSentinel }))
-  ) {
-    logger.warn('Redis is not reachable yet; answering 503 until it is');
-  }
+  redisReachable = await verifyRedisAccess(config.redisUrl, {
+    tlsCa: config.redisTlsCa,
+    sentinel: config.redisSentinel,
+  });
+  if (!redisReachable) logger.warn('Redis is not reachable yet; answering 503 until it is');
 } catch (error) {
   if (!(error instanceof RedisAccessError)) throw error;
   process.stderr.write(`evalbot gateway: ${error.message}\n`);
   process.exit(78);
 }
 const app = await buildApp({ config, logger });
+// The producer's connection refuses commands until it is connected: listening before that
+// answered the first deliveries 503 (a TLS handshake takes a while on a busy host).
+if (redisReachable) {
+  await waitForRedisReady(app.jobProducer.connection).catch((error: Error) =>
+    logger.warn({ err: { message: error.message } }, 'Redis is slow to connect; answering 503 until it does'),
+  );
+}
 const internal = config.metricsPort === 0 ? undefined : await buildInternalApp(app, { config, logger });
 await app.listen({ port: config.port, host: config.host });
 // The internal port last: once /readyz answers, the webhook port listens too.

@@ -1,5 +1,14 @@
-import { freePort, type SecuredRedis, spawnApp, startSecuredRedis, waitFor } from '@evalbot/test-utils';
+import { deliveryHeaders } from '@evalbot/github-sim';
+import {
+  freePort,
+  type SecuredRedis,
+  spawnApp,
+  startHoldingProxy,
+  startSecuredRedis,
+  waitFor,
+} from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delivery, WEBHOOK_PATH } from './gateway-fixtures.ts';
 
 // The gateway's process as `pnpm start:gateway` runs it, against a Redis locked down as in
 // production: a password (an ACL user), TLS with a private CA.
@@ -47,6 +56,36 @@ describe('the gateway and a Redis that asks for a password over TLS', () => {
       expect(gateway.stdout()).not.toContain('gateway-pw-1234');
     } finally {
       await gateway.stop();
+    }
+  });
+
+  it('records the first delivery after it says it is ready, when Redis is slow to let it connect', async () => {
+    const proxy = await startHoldingProxy(redis.url({ user: 'gateway', password: 'gateway-pw-1234' }), 2_000);
+    const port = await freePort();
+    const gateway = spawnApp('gateway', env(proxy.url, port));
+    try {
+      await waitFor(
+        () => {
+          if (gateway.child.exitCode !== null) throw new Error(`exited: ${gateway.stderr()}`);
+          return gateway.stdout().includes('gateway ready for deliveries');
+        },
+        { timeoutMs: 20_000, what: 'the gateway to say it is ready' },
+      );
+      const labeled = delivery('pull_request', 'labeled', { label: 'evaluate' });
+      const response = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
+        method: 'POST',
+        headers: await deliveryHeaders(labeled, 'gateway-secret'),
+        body: labeled.body,
+      });
+      // It listened before its connection was up, and answered GitHub 503.
+      expect({ status: response.status, body: await response.json() }).toEqual({
+        status: 202,
+        body: { status: 'recorded', deliveryId: labeled.id },
+      });
+      expect(proxy.connections()).toBeGreaterThan(1);
+    } finally {
+      await gateway.stop();
+      await proxy.close();
     }
   });
 

@@ -112,8 +112,9 @@ m["redis_port_open"] = int(${redisPort} in open_ports)
     const attacker = await evaluate(
       demo(`
 # Double fork, a new session, and an environment of its own (the old sweep looked for HOME).
+# It spares its own checkout ($1): its target is the next job's.
 subprocess.Popen(["setsid", "env", "-i", "sh", "-c",
-    "(while true; do touch ${marker}.alive; echo x > ${victimFile} 2>/dev/null; for d in ${workRoot}/evalbot-*/checkout; do echo '{\\"accuracy\\": 0.123}' > $d/result.txt 2>/dev/null; done; sleep 0.05; done) & exec sleep 0 # ${marker}"],
+    "(while true; do touch ${marker}.alive; echo x > ${victimFile} 2>/dev/null; for d in ${workRoot}/evalbot-*/checkout; do [ \\"$d\\" = \\"$1\\" ] && continue; echo '{\\"accuracy\\": 0.123}' > $d/result.txt 2>/dev/null; done; sleep 0.05; done) & exec sleep 0 # ${marker}", "sh", os.getcwd()],
     start_new_session=True)
 # Until the daemon has run (it marks each round in the checkout): the test proves it was there.
 for _ in range(200):
