@@ -104,6 +104,8 @@ const reports = {} as Record<CaseName, ReturnType<typeof waitForReport>>;
 /** Settles once every hostile PR is reported: the work directories are then shared by none. */
 let allReported: Promise<unknown>;
 let peakRss = 0;
+/** The workers' largest RSS once started, before any delivery. */
+let startRss = 0;
 let peakForkManyProcesses = 0;
 let forkManyReported = false;
 let sampling = true;
@@ -112,6 +114,7 @@ let sampler: Promise<void> | undefined;
 beforeAll(async () => {
   fault = await startFaultStack();
   workerPids = fault.stack.workers.map((w) => w.pid);
+  startRss = Math.max(...(await Promise.all(workerPids.map(residentBytes))));
   for (const [name, spec] of Object.entries(cases) as [CaseName, HostileCase][]) {
     prs[name] = await openTinyPullRequest(fault.stack, {
       repo: spec.repo,
@@ -187,10 +190,13 @@ describe('a hostile pull request', { timeout: 180_000 }, () => {
     const dropped = Number(/\((\d+) earlier lines not kept\)/.exec(head?.returnvalue?.logTail)?.[1] ?? 0);
     const floodBytes = dropped * 'flood \n'.length + dropped * 1000;
     console.info(
-      `output flood: ${(floodBytes / 1e9).toFixed(2)} GB read in 6 s; peak worker RSS ${(peakRss / 1e6).toFixed(0)} MB`,
+      `output flood: ${(floodBytes / 1e9).toFixed(2)} GB read in 6 s; peak worker RSS ${(peakRss / 1e6).toFixed(0)} MB (${(startRss / 1e6).toFixed(0)} MB at start)`,
     );
-    expect(floodBytes).toBeGreaterThan(200 * 1024 * 1024);
-    expect(peakRss).toBeGreaterThan(0);
+    // How much the worker reads in 6 s depends on how busy the machine is (~200 MB on a busy
+    // one): enough that keeping it would have grown the worker by more than it read.
+    expect(floodBytes).toBeGreaterThan(100 * 1024 * 1024);
+    expect(startRss).toBeGreaterThan(0);
+    expect(peakRss - startRss).toBeLessThan(floodBytes);
     expect(peakRss).toBeLessThan(MAX_WORKER_RSS);
     await expectNothingLeftBehind(fault, ['flood 0000']);
   });

@@ -153,7 +153,11 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     const second = await push(pr, 0.005);
     const olderSynchronize = pullRequestDelivery(pr, 'synchronize', second, 5);
     const newest = await push(pr, 0.006);
-    await deliverOk(stack, pullRequestDelivery(pr, 'synchronize', newest, 10));
+    const newerSynchronize = pullRequestDelivery(pr, 'synchronize', newest, 10);
+    await deliverOk(stack, newerSynchronize);
+    // The older one arrives after the newer one was routed (routing is asynchronous: sent back
+    // to back, the router may take the older first, queue it, and cancel it for the newer).
+    expect(await routedOf(fault, newerSynchronize)).toMatchObject({ status: 'queued' });
 
     await deliverOk(stack, olderSynchronize);
     expect(await routedOf(fault, olderSynchronize)).toMatchObject({ status: 'stale' });
