@@ -31,6 +31,7 @@ export {
   JOB_LOG_LIMITS,
   RECOVERY_JOB_OPTIONS,
 } from './job-options.ts';
+export { JOB_STATES, type JobState } from './job-states.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
 export {
   type CompareJob,
