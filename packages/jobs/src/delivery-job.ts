@@ -7,7 +7,7 @@ import {
 } from './payloads.ts';
 
 /** What a verified delivery asks for, as the gateway routed it. */
-export const deliveryWorkSchema = z.discriminatedUnion('kind', [
+const deliveryWorkSchema = z.discriminatedUnion('kind', [
   /** Label added, push or reopen with the label on: evaluate the PR's head against its base. */
   z.object({ kind: z.literal('evaluate'), pr: pullRequestRefSchema, request: requestSchema }),
   /** `/evaluate` commented: the command queue checks the commenter and reads the PR. */

@@ -6,7 +6,6 @@ export {
   createRedisConnection,
   type RedisSentinelOptions,
   redisTargetOptions,
-  redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';
 export {
@@ -14,7 +13,6 @@ export {
   type DeliveryWork,
   deliveryJobIdOf,
   deliveryJobSchema,
-  deliveryWorkSchema,
   prKeyOfWork,
 } from './delivery-job.ts';
 export { type EnqueueCommandResult, enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
@@ -31,8 +29,8 @@ export {
   JOB_LOG_LIMITS,
   RECOVERY_JOB_OPTIONS,
 } from './job-options.ts';
-export { JOB_STATES, type JobState } from './job-states.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
+export { JOB_STATES, type JobState } from './job-states.ts';
 export {
   type CompareJob,
   compareJobSchema,
@@ -53,7 +51,6 @@ export {
 } from './payloads.ts';
 export {
   CANCELLED_HEAD,
-  eventOrderOf,
   type PullRequestEvent,
   pullRequestEventSchema,
   readPullRequestHead,
@@ -77,11 +74,7 @@ export {
   releaseEvaluationKey,
   removePendingEvaluations,
 } from './remove-pending-evaluations.ts';
-export {
-  DELIVERY_TTL_SECONDS,
-  type RoutedDelivery,
-  routeRecordedDelivery,
-} from './route-recorded-delivery.ts';
+export { type RoutedDelivery, routeRecordedDelivery } from './route-recorded-delivery.ts';
 export {
   type RunResult,
   runResultSchema,
@@ -94,4 +87,4 @@ export {
   sideSuccessSchema,
   stageSchema,
 } from './side-outcome.ts';
-export { describeRedisUrl, type VerifyRedisAccessOptions, verifyRedisAccess } from './verify-redis-access.ts';
+export { describeRedisUrl, verifyRedisAccess } from './verify-redis-access.ts';

@@ -6,7 +6,7 @@ import type { JobProducer } from './job-producer.ts';
 import { redisKeys } from './redis-keys.ts';
 
 /** How long a routed delivery id is remembered: GitHub keeps deliveries (and redelivers) 3 days. */
-export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 /** What became of a recorded delivery: the delivery log's answer, shown on the dashboard. */
 export type RoutedDelivery =
