@@ -14,16 +14,12 @@ import {
 } from '@evalbot/evaluator';
 import { cloneScope, createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
-  COMMAND_QUEUE,
-  COMPARE_QUEUE,
   createJobProducer,
   createRedisConnection,
-  DELIVERY_QUEUE,
-  EVALUATE_QUEUE,
-  evaluateJobSchema,
+  type JobKind,
+  jobCatalog,
+  jobOptionsOf,
   pullRequestEventSchema,
-  RECOVERY_JOB_OPTIONS,
-  RECOVERY_QUEUE,
   redisKeys,
   redisTargetOptions,
   routeRecordedDelivery,
@@ -236,7 +232,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     return evaluate(job, token);
   };
   const evaluateInPool: Processor = async (job, token) => {
-    if (evaluateJobSchema.safeParse(job.data).data?.pool?.gpu !== true) return evaluate(job, token);
+    if (jobCatalog.evaluate.safeParse(job.data).data?.pool?.gpu !== true) return evaluate(job, token);
     if (gpus.all.length === 0) {
       throw new UnrecoverableError(
         `the base branch asks for a GPU, but this worker of the "${job.data.pool.name}" pool has none: set EVALBOT_GPU_DEVICES on its workers`,
@@ -317,26 +313,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         metrics.runningJobs.dec({ queue });
       }
     };
+  const serve = (kind: JobKind, processor: Processor, concurrency: number) => {
+    const { queue } = jobCatalog[kind];
+    return new Worker(queue, counted(queue, processor), { ...workerOptions, concurrency });
+  };
   // The default pool's workers also take the light work (routing recorded deliveries, compare
   // and publish, commands, the recovery job); a worker of other pools only (e.g.
   // WORKER_POOLS=gpu) takes its pools' evaluations.
   const servesDefault = config.pools.includes(DEFAULT_POOL);
   const workers = servesDefault
     ? [
-        new Worker(DELIVERY_QUEUE, counted(DELIVERY_QUEUE, route), {
-          ...workerOptions,
-          concurrency: config.routerConcurrency,
-        }),
-        new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluateOrRoute), {
-          ...workerOptions,
-          concurrency: config.concurrency,
-        }),
-        new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
-          ...workerOptions,
-          concurrency: Math.max(2, config.concurrency),
-        }),
-        new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
-        new Worker(RECOVERY_QUEUE, counted(RECOVERY_QUEUE, recover), { ...workerOptions, concurrency: 1 }),
+        serve('delivery', route, config.routerConcurrency),
+        serve('evaluate', evaluateOrRoute, config.concurrency),
+        serve('compare', compare, Math.max(2, config.concurrency)),
+        serve('command', command, 2),
+        serve('recovery', recover, 1),
       ]
     : [];
   for (const pool of config.pools.filter((p) => p !== DEFAULT_POOL)) {
@@ -352,13 +343,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // One schedule for every worker (the same id): each pass runs on one worker only. Not awaited:
   // a worker started while Redis is down waits for it, and this is written once it is back.
   if (servesDefault) {
-    const recoveryQueue = producer.queues[RECOVERY_QUEUE];
+    const { recovery } = jobCatalog;
+    const recoveryQueue = producer.queues[recovery.queue];
     const scheduled =
       config.recoveryIntervalMs > 0
         ? recoveryQueue.upsertJobScheduler(
             RECOVERY_SCHEDULER_ID,
             { every: config.recoveryIntervalMs },
-            { name: 'recover-deliveries', opts: RECOVERY_JOB_OPTIONS },
+            { name: recovery.nameOf({}), opts: jobOptionsOf('recovery') },
           )
         : recoveryQueue.removeJobScheduler(RECOVERY_SCHEDULER_ID);
     scheduled.catch((error: unknown) =>

@@ -5,6 +5,7 @@ import {
   pullRequestRefSchema,
   requestSchema,
 } from './payloads.ts';
+import { PULL_REQUEST_CANCELS } from './triggers.ts';
 
 /** What a verified delivery asks for, as the gateway routed it. */
 const deliveryWorkSchema = z.discriminatedUnion('kind', [
@@ -16,7 +17,7 @@ const deliveryWorkSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('cancel'),
     pr: z.object({ owner: z.string().min(1), repo: z.string().min(1), number: z.number().int().positive() }),
-    reason: z.enum(['closed', 'unlabeled']),
+    reason: z.enum(PULL_REQUEST_CANCELS),
     updatedAt: z.iso.datetime({ offset: true }).optional(),
   }),
 ]);

@@ -22,13 +22,13 @@ export {
   enqueueEvaluation,
 } from './enqueue-evaluation.ts';
 export {
-  COMMAND_JOB_OPTIONS,
-  COMPARE_JOB_OPTIONS,
-  DELIVERY_JOB_OPTIONS,
-  EVALUATE_JOB_OPTIONS,
   JOB_LOG_LIMITS,
-  RECOVERY_JOB_OPTIONS,
-} from './job-options.ts';
+  type JobData,
+  type JobKind,
+  jobCatalog,
+  jobOf,
+  jobOptionsOf,
+} from './job-catalog.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
 export { JOB_STATES, type JobState } from './job-states.ts';
 export {
@@ -46,8 +46,6 @@ export {
   pullRequestRefSchema,
   pullRequestTargetSchema,
   requestSchema,
-  type Trigger,
-  triggerSchema,
 } from './payloads.ts';
 export {
   CANCELLED_HEAD,
@@ -87,4 +85,16 @@ export {
   sideSuccessSchema,
   stageSchema,
 } from './side-outcome.ts';
+export {
+  isPullRequestCancel,
+  isPullRequestTrigger,
+  PULL_REQUEST_CANCELS,
+  PULL_REQUEST_TRIGGERS,
+  type PullRequestCancel,
+  type PullRequestTrigger,
+  TRIGGERS,
+  type Trigger,
+  triggerSchema,
+  VOUCHED_BY_MAINTAINER,
+} from './triggers.ts';
 export { describeRedisUrl, verifyRedisAccess } from './verify-redis-access.ts';

@@ -1,7 +1,8 @@
 import { cancelPullRequest } from './cancel-pull-request.ts';
-import { type DeliveryJob, type DeliveryWork, deliveryJobSchema } from './delivery-job.ts';
+import type { DeliveryJob, DeliveryWork } from './delivery-job.ts';
 import { enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
 import { enqueueEvaluation } from './enqueue-evaluation.ts';
+import { jobCatalog } from './job-catalog.ts';
 import type { JobProducer } from './job-producer.ts';
 import { redisKeys } from './redis-keys.ts';
 
@@ -77,7 +78,7 @@ export async function routeRecordedDelivery(
   producer: JobProducer,
   data: DeliveryJob,
 ): Promise<RoutedDelivery> {
-  const job = deliveryJobSchema.parse(data);
+  const job = jobCatalog.delivery.parse(data);
   const deliveryKey = redisKeys.delivery(producer.prefix, job.deliveryId);
   const seen = await producer.connection.get(deliveryKey);
   if (seen !== null) {
