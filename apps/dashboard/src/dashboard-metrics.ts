@@ -1,15 +1,6 @@
+import { JOB_STATES } from '@evalbot/jobs';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-
-const STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'completed',
-  'failed',
-] as const;
 
 /**
  * The dashboard's Prometheus metrics: the process's own (as every evalbot service has) and the
@@ -26,8 +17,8 @@ export function createDashboardMetrics(queues: Queue[]): Registry {
     registers: [registry],
     async collect() {
       for (const queue of queues) {
-        const counts = await queue.getJobCounts(...STATES);
-        for (const state of STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        const counts = await queue.getJobCounts(...JOB_STATES);
+        for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
       }
     },
   });

@@ -1,9 +1,4 @@
-import {
-  compareJobSchema,
-  deliveryJobSchema,
-  evaluateCommandJobSchema,
-  evaluateJobSchema,
-} from '@evalbot/jobs';
+import { jobCatalog } from '@evalbot/jobs';
 
 /** The parts of a job Bull Board hands to its formatters. */
 export interface JobJson {
@@ -21,22 +16,22 @@ const short = (sha: string) => sha.slice(0, 7);
  * delivery. Anything else keeps its name.
  */
 export function jobTitle(job: JobJson): string {
-  const evaluate = evaluateJobSchema.safeParse(job.data);
+  const evaluate = jobCatalog.evaluate.safeParse(job.data);
   if (evaluate.success) {
     const { pr, side, sha } = evaluate.data;
     return `${pr.owner}/${pr.repo}#${pr.number} ${side} ${short(sha)}`;
   }
-  const compare = compareJobSchema.safeParse(job.data);
+  const compare = jobCatalog.compare.safeParse(job.data);
   if (compare.success) {
     const { pr } = compare.data;
     return `${pr.owner}/${pr.repo}#${pr.number} compare ${short(pr.headSha)}..${short(pr.baseSha)}`;
   }
-  const command = evaluateCommandJobSchema.safeParse(job.data);
+  const command = jobCatalog.command.safeParse(job.data);
   if (command.success) {
     const { pr, request } = command.data;
     return `${pr.owner}/${pr.repo}#${pr.number} /evaluate by ${request.sender}`;
   }
-  const delivery = deliveryJobSchema.safeParse(job.data);
+  const delivery = jobCatalog.delivery.safeParse(job.data);
   if (delivery.success) {
     const { prKey, event, action, deliveryId } = delivery.data;
     return `${prKey} ${event}.${action} ${deliveryId}`;
@@ -47,16 +42,16 @@ export function jobTitle(job: JobJson): string {
 /** A link from the job to its pull request on GitHub, when the job is about one. */
 export function pullRequestLink(job: JobJson): { href: string; displayText: string } | undefined {
   const pr =
-    evaluateJobSchema.safeParse(job.data).data?.pr ??
-    compareJobSchema.safeParse(job.data).data?.pr ??
-    evaluateCommandJobSchema.safeParse(job.data).data?.pr ??
+    jobCatalog.evaluate.safeParse(job.data).data?.pr ??
+    jobCatalog.compare.safeParse(job.data).data?.pr ??
+    jobCatalog.command.safeParse(job.data).data?.pr ??
     deliveryPullRequest(job.data);
   if (!pr) return undefined;
   return { href: `${pr.repoHtmlUrl}/pull/${pr.number}`, displayText: `Open PR #${pr.number}` };
 }
 
 function deliveryPullRequest(data: unknown) {
-  const work = deliveryJobSchema.safeParse(data).data?.work;
+  const work = jobCatalog.delivery.safeParse(data).data?.work;
   if (work?.kind === 'evaluate') return work.pr;
   if (work?.kind === 'command') return work.job.pr;
   return undefined;

@@ -1,10 +1,4 @@
-import {
-  DELIVERY_JOB_OPTIONS,
-  type DELIVERY_QUEUE,
-  type DeliveryJob,
-  deliveryJobIdOf,
-  type JobProducer,
-} from '@evalbot/jobs';
+import { type DeliveryJob, deliveryJobIdOf, type JobProducer, jobCatalog, jobOptionsOf } from '@evalbot/jobs';
 import type { Redis } from 'ioredis';
 
 /** Redis did not answer in time or is disconnected: the delivery must be redelivered. */
@@ -22,7 +16,7 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-type Queue = JobProducer['queues'][typeof DELIVERY_QUEUE];
+type Queue = JobProducer['queues'][(typeof jobCatalog)['delivery']['queue']];
 
 export interface DeliveryRecorderOptions {
   /** The delivery log queue (`evalbot-delivery`). */
@@ -90,10 +84,12 @@ export class DeliveryRecorder {
     this.inFlight += 1;
     try {
       await this.opts.queue.addBulk(
+        // Not parsed again: each job's work was parsed by routeDelivery and its id checked with
+        // its header, and one bad job must not fail its whole batch as if Redis were down.
         batch.map(({ job }) => ({
-          name: job.event,
+          name: jobCatalog.delivery.nameOf(job),
           data: job,
-          opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobIdOf(job.deliveryId) },
+          opts: jobOptionsOf('delivery', { jobId: deliveryJobIdOf(job.deliveryId) }),
         })),
       );
       for (const item of batch) item.resolve();

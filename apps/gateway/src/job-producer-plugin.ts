@@ -1,8 +1,8 @@
 import {
   createJobProducer,
   createRedisConnection,
-  DELIVERY_QUEUE,
   type JobProducer,
+  jobCatalog,
   type RedisSentinelOptions,
 } from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
@@ -49,7 +49,7 @@ const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (a
   app.decorate(
     'deliveryRecorder',
     new DeliveryRecorder({
-      queue: producer.queues[DELIVERY_QUEUE],
+      queue: producer.queues[jobCatalog.delivery.queue],
       connection,
       timeoutMs: opts.commandTimeoutMs,
     }),

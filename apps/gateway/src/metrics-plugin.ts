@@ -1,4 +1,4 @@
-import { QUEUE_NAMES } from '@evalbot/jobs';
+import { JOB_STATES, QUEUE_NAMES } from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -15,16 +15,6 @@ declare module 'fastify' {
     metrics: GatewayMetrics;
   }
 }
-
-const JOB_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'failed',
-  'completed',
-] as const;
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,9 +1,13 @@
 import {
   type DeliveryWork,
-  evaluateCommandJobSchema,
+  type EvaluationRequest,
+  isPullRequestCancel,
+  isPullRequestTrigger,
+  jobCatalog,
+  type PullRequestCancel,
+  type PullRequestTrigger,
   pullRequestRefSchema,
   requestSchema,
-  type Trigger,
 } from '@evalbot/jobs';
 import type { GatewayConfig } from './config.ts';
 import {
@@ -40,7 +44,7 @@ export function ignoredByLeadingAction(event: string, body: Buffer): string | un
   if (event !== 'pull_request' && event !== 'issue_comment') return undefined;
   const action = LEADING_ACTION.exec(body.subarray(0, 128).toString('latin1'))?.[1];
   if (action === undefined) return undefined;
-  if (event === 'pull_request' && !PULL_REQUEST_ACTIONS.has(action)) {
+  if (event === 'pull_request' && pullRequestActionOf(action) === undefined) {
     return `pull_request.${action} neither starts nor cancels an evaluation`;
   }
   if (event === 'issue_comment' && action !== 'created')
@@ -57,7 +61,10 @@ export interface DeliveryContext {
 
 type RoutingConfig = Pick<GatewayConfig, 'evaluateLabel' | 'installId' | 'githubUrl'>;
 
-const PULL_REQUEST_ACTIONS = new Set(['labeled', 'unlabeled', 'synchronize', 'reopened', 'closed']);
+/** The `pull_request` actions routed: the triggers and the cancellations of `@evalbot/jobs`. */
+function pullRequestActionOf(action: string): PullRequestTrigger | PullRequestCancel | undefined {
+  return isPullRequestTrigger(action) || isPullRequestCancel(action) ? action : undefined;
+}
 const COMMAND = /^\/evaluate(?:\s|$)/;
 
 const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -84,14 +91,15 @@ function parseUpdatedAt(value: string | null | undefined): string | undefined {
 }
 
 function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision {
-  const action =
+  const named =
     typeof (ctx.payload as { action?: unknown }).action === 'string'
       ? (ctx.payload as { action: string }).action
       : '';
-  if (!PULL_REQUEST_ACTIONS.has(action)) {
+  const action = pullRequestActionOf(named);
+  if (action === undefined) {
     return {
       kind: 'ignore',
-      reason: `pull_request.${action || '(no action)'} neither starts nor cancels an evaluation`,
+      reason: `pull_request.${named || '(no action)'} neither starts nor cancels an evaluation`,
     };
   }
   const parsed = pullRequestPayloadSchema.safeParse(ctx.payload);
@@ -143,11 +151,11 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
     updatedAt,
   });
   const request = requestSchema.safeParse({
-    trigger: action as Trigger,
+    trigger: action,
     deliveryId: ctx.deliveryId,
     sender: payload.sender.login,
     requestedAt: ctx.now.toISOString(),
-  });
+  } satisfies EvaluationRequest);
   if (!ref.success)
     return { kind: 'invalid', reason: `not a usable pull request: ${describeIssues(ref.error)}` };
   if (!request.success) return { kind: 'invalid', reason: describeIssues(request.error) };
@@ -175,7 +183,7 @@ function routeIssueComment(ctx: DeliveryContext, config: RoutingConfig): Decisio
   }
   const badCloneUrl = cloneUrlProblem(payload.repository.clone_url, config);
   if (badCloneUrl) return { kind: 'ignore', reason: badCloneUrl };
-  const job = evaluateCommandJobSchema.safeParse({
+  const job = jobCatalog.command.safeParse({
     pr: {
       installationId,
       owner: payload.repository.owner.login,

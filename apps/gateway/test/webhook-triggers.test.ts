@@ -4,6 +4,7 @@ import {
   createRedisConnection,
   evaluateCommandJobSchema,
   evaluateJobSchema,
+  PULL_REQUEST_TRIGGERS,
   pullRequestEventSchema,
   readPullRequestHead,
 } from '@evalbot/jobs';
@@ -70,8 +71,12 @@ describe('deliveries that start an evaluation', () => {
     expect(JSON.stringify(await allJobs(gw.producer))).not.toContain(gw.config.webhookSecret);
   });
 
-  it.each(['synchronize', 'reopened'])('queues a flow on %s while the label is on the PR', async (action) => {
-    await sendAndRoute(gw, delivery('pull_request', action, { labels: ['bug', 'EVALUATE'] }));
+  // Every trigger of the one list in @evalbot/jobs: one added there is routed, or this fails.
+  it.each(PULL_REQUEST_TRIGGERS)('queues a flow on %s while the label is on the PR', async (action) => {
+    await sendAndRoute(
+      gw,
+      delivery('pull_request', action, { label: 'evaluate', labels: ['bug', 'EVALUATE'] }),
+    );
     expect((await theFlow()).compare.request.trigger).toBe(action);
   });
 

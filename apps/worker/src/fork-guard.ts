@@ -1,5 +1,5 @@
 import { type GitHubApp, getPermission } from '@evalbot/github';
-import { type EvaluationRequest, type PullRequestRef, redisKeys } from '@evalbot/jobs';
+import { type EvaluationRequest, type PullRequestRef, redisKeys, VOUCHED_BY_MAINTAINER } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { Redis } from 'ioredis';
 
@@ -16,7 +16,7 @@ export async function mayRunHead(
   opts: { pr: PullRequestRef; request: EvaluationRequest; evaluationKey: string },
 ): Promise<boolean> {
   const { pr, request } = opts;
-  if (!pr.fromFork || (request.trigger !== 'synchronize' && request.trigger !== 'reopened')) return true;
+  if (!pr.fromFork || VOUCHED_BY_MAINTAINER[request.trigger]) return true;
   const key = redisKeys.forkGuard(deps.prefix, opts.evaluationKey);
   const cached = await deps.redis.get(key);
   if (cached) return cached === 'allowed';

@@ -2,51 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { reapStaleWorkDirs } from '@evalbot/evaluator';
+import { createGitHubApp, type GitHubApp } from '@evalbot/github';
 import {
-  assertSandboxCanReach,
-  createSandbox,
-  isResultKnown,
-  reapStaleWorkDirs,
-  resolvePython,
-  type Sandbox,
-  SandboxUnavailableError,
-} from '@evalbot/evaluator';
-import { cloneScope, createGitHubApp, type GitHubApp } from '@evalbot/github';
-import {
-  COMMAND_QUEUE,
-  COMPARE_QUEUE,
   createJobProducer,
   createRedisConnection,
-  DELIVERY_QUEUE,
-  EVALUATE_QUEUE,
-  evaluateJobSchema,
-  pullRequestEventSchema,
-  RECOVERY_JOB_OPTIONS,
-  RECOVERY_QUEUE,
-  redisKeys,
+  type JobKind,
+  jobCatalog,
+  jobOptionsOf,
   redisTargetOptions,
   routeRecordedDelivery,
   verifyRedisAccess,
 } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DEFAULT_POOL } from '@evalbot/repo-config';
-import {
-  DelayedError,
-  type Job,
-  type Processor,
-  Queue,
-  UnrecoverableError,
-  WaitingChildrenError,
-  Worker,
-} from 'bullmq';
+import { DelayedError, type Job, type Processor, WaitingChildrenError, Worker } from 'bullmq';
 import type { WorkerConfig } from './env.ts';
+import { followPullRequestEvents } from './follow-pull-request-events.ts';
 import { JobLogFiles } from './job-log-files.ts';
+import { openSandbox } from './open-sandbox.ts';
 import { evaluateQueueOf } from './pools/evaluate-queue-of.ts';
-import { GpuDevices } from './pools/gpu-devices.ts';
-import { PoolPresence } from './pools/pool-presence.ts';
-import { readBaseResources } from './pools/read-base-resources.ts';
-import { routeToPool } from './pools/route-to-pool.ts';
+import { createPoolProcessors } from './pools/pool-processors.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
 import { evaluateSide } from './processors/evaluate-side.ts';
@@ -64,8 +40,6 @@ import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
-/** How soon a GPU training that found every GPU of its worker taken is offered again. */
-const GPU_BUSY_RETRY_MS = 5_000;
 /** The job scheduler of the delivery recovery job (`DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
 const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
 
@@ -153,18 +127,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     now,
   });
   const results = new ResultCache(redis, config.prefix, config.baseCacheTtlSeconds, config.shareResults);
-  const channel = redisKeys.pullRequestEvents(config.prefix);
-  subscriber.on('message', (received: string, message: string) => {
-    if (received !== channel) return;
-    try {
-      const event = pullRequestEventSchema.parse(JSON.parse(message));
-      const stopped = running.applyPullRequestState(event.prKey, event.headSha, event.reason);
-      if (stopped > 0) logger.info({ ...event, stopped }, 'stopped evaluations the PR no longer wants');
-    } catch (error) {
-      logger.warn({ err: error }, 'ignored a malformed PR event');
-    }
-  });
-  await subscriber.subscribe(channel);
+  await followPullRequestEvents(subscriber, { prefix: config.prefix, running, logger });
 
   const onRateLimited = (limit: 'primary' | 'secondary') =>
     metrics.rateLimitWaits.inc({ limit, where: 'queue' });
@@ -191,70 +154,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       }),
     ).catch((error: unknown) => requeueOrRethrow(job, token, error, onRateLimited));
 
-  // Pools: a side in the default queue goes to the pool the base branch asks for (see
-  // pools/route-to-pool.ts); a pool's worker gives each GPU training a GPU of its own.
-  const gpus = new GpuDevices(config.gpuDevices);
-  const presence = new PoolPresence(redis, config.prefix, (error) =>
-    logger.warn({ err: error }, 'could not announce this worker in its pools'),
-  );
-  const poolQueues = new Map<string, Queue>();
-  const queueOf = (pool: string) => {
-    let queue = poolQueues.get(pool);
-    if (!queue) {
-      queue = new Queue(evaluateQueueOf(pool), { connection: redis, prefix: config.prefix });
-      poolQueues.set(pool, queue);
-    }
-    return queue;
-  };
-  const evaluateOrRoute: Processor = async (job, token) => {
-    try {
-      const routed = await routeToPool(job, token, {
-        readBaseResources: ({ pr }) =>
-          // A token that reads only this repository, as for its clone.
-          readBaseResources(github.installationOctokit(pr.installationId, logger, cloneScope(pr.repo)), {
-            owner: pr.owner,
-            repo: pr.repo,
-            sha: pr.baseSha,
-          }),
-        workersIn: (pool) => presence.workersIn(pool),
-        queueOf,
-        baseIsCached: ({ pr, sha }) =>
-          isResultKnown({
-            store: results,
-            scope: results.scopeOf(`${pr.owner}/${pr.repo}`),
-            side: 'base',
-            sha,
-            python: config.python,
-          }),
-        poolWaitMs: config.poolWaitMs,
-        log: logger.child({ jobId: job.id }),
-      });
-      if (routed) return routed;
-    } catch (error) {
-      return requeueOrRethrow(job, token, error, onRateLimited);
-    }
-    return evaluate(job, token);
-  };
-  const evaluateInPool: Processor = async (job, token) => {
-    if (evaluateJobSchema.safeParse(job.data).data?.pool?.gpu !== true) return evaluate(job, token);
-    if (gpus.all.length === 0) {
-      throw new UnrecoverableError(
-        `the base branch asks for a GPU, but this worker of the "${job.data.pool.name}" pool has none: set EVALBOT_GPU_DEVICES on its workers`,
-      );
-    }
-    const device = gpus.lease();
-    if (device === undefined) {
-      // Every GPU is taken by another pool's training on this worker: back to the queue a moment.
-      await job.moveToDelayed(Date.now() + GPU_BUSY_RETRY_MS, token);
-      throw new DelayedError();
-    }
-    try {
-      await job.log(`training on GPU ${device} (CUDA_VISIBLE_DEVICES=${device})`);
-      return await evaluate(job, token, device);
-    } finally {
-      gpus.release(device);
-    }
-  };
+  const { evaluateOrRoute, evaluateInPool, gpus, presence, closeQueues } = createPoolProcessors({
+    config,
+    redis,
+    github,
+    results,
+    logger,
+    evaluate,
+    requeueOrRethrow: (job, token, error) => requeueOrRethrow(job, token, error, onRateLimited),
+  });
 
   const compare: Processor = (job, token) =>
     withJobContext(job, jobLogs, (context) =>
@@ -317,26 +225,21 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         metrics.runningJobs.dec({ queue });
       }
     };
+  const serve = (kind: JobKind, processor: Processor, concurrency: number) => {
+    const { queue } = jobCatalog[kind];
+    return new Worker(queue, counted(queue, processor), { ...workerOptions, concurrency });
+  };
   // The default pool's workers also take the light work (routing recorded deliveries, compare
   // and publish, commands, the recovery job); a worker of other pools only (e.g.
   // WORKER_POOLS=gpu) takes its pools' evaluations.
   const servesDefault = config.pools.includes(DEFAULT_POOL);
   const workers = servesDefault
     ? [
-        new Worker(DELIVERY_QUEUE, counted(DELIVERY_QUEUE, route), {
-          ...workerOptions,
-          concurrency: config.routerConcurrency,
-        }),
-        new Worker(EVALUATE_QUEUE, counted(EVALUATE_QUEUE, evaluateOrRoute), {
-          ...workerOptions,
-          concurrency: config.concurrency,
-        }),
-        new Worker(COMPARE_QUEUE, counted(COMPARE_QUEUE, compare), {
-          ...workerOptions,
-          concurrency: Math.max(2, config.concurrency),
-        }),
-        new Worker(COMMAND_QUEUE, counted(COMMAND_QUEUE, command), { ...workerOptions, concurrency: 2 }),
-        new Worker(RECOVERY_QUEUE, counted(RECOVERY_QUEUE, recover), { ...workerOptions, concurrency: 1 }),
+        serve('delivery', route, config.routerConcurrency),
+        serve('evaluate', evaluateOrRoute, config.concurrency),
+        serve('compare', compare, Math.max(2, config.concurrency)),
+        serve('command', command, 2),
+        serve('recovery', recover, 1),
       ]
     : [];
   for (const pool of config.pools.filter((p) => p !== DEFAULT_POOL)) {
@@ -352,13 +255,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   // One schedule for every worker (the same id): each pass runs on one worker only. Not awaited:
   // a worker started while Redis is down waits for it, and this is written once it is back.
   if (servesDefault) {
-    const recoveryQueue = producer.queues[RECOVERY_QUEUE];
+    const { recovery } = jobCatalog;
+    const recoveryQueue = producer.queues[recovery.queue];
     const scheduled =
       config.recoveryIntervalMs > 0
         ? recoveryQueue.upsertJobScheduler(
             RECOVERY_SCHEDULER_ID,
             { every: config.recoveryIntervalMs },
-            { name: 'recover-deliveries', opts: RECOVERY_JOB_OPTIONS },
+            { name: recovery.nameOf({}), opts: jobOptionsOf('recovery') },
           )
         : recoveryQueue.removeJobScheduler(RECOVERY_SCHEDULER_ID);
     scheduled.catch((error: unknown) =>
@@ -399,7 +303,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
         await presence.stop().catch(() => {});
         running.abortAll();
         await Promise.all(workers.map((w) => w.close()));
-        await Promise.all([...poolQueues.values()].map((q) => q.close()));
+        await closeQueues();
         await producer.close();
         await new Promise<void>((resolve) =>
           metricsServer ? metricsServer.close(() => resolve()) : resolve(),
@@ -410,29 +314,4 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       return closing;
     },
   };
-}
-
-async function openSandbox(config: WorkerConfig, logger: Logger): Promise<Sandbox | 'unsafe-none'> {
-  if (!config.sandbox) {
-    logger.warn(
-      "EVALBOT_UNSAFE_NO_SANDBOX is set: PR code runs WITHOUT a sandbox, as the worker's own user, with the network and the worker's files within reach. Use it only for local experiments with your own code",
-    );
-    return 'unsafe-none';
-  }
-  const sandbox = await createSandbox({
-    ...config.sandbox,
-    // Shared by every worker of this host (compose workers share the cache volume).
-    leaseDir: join(config.cacheDir, 'sandbox-uids'),
-    foreignLeaseStaleMs: 2 * config.maxTimeoutMs + 3600_000,
-  });
-  const python = await resolvePython(config.python, process.env);
-  await assertSandboxCanReach({
-    workRoot: config.workDir,
-    cacheDir: config.cacheDir,
-    python: python.executable,
-  }).catch((error: Error) => {
-    throw new SandboxUnavailableError(error.message);
-  });
-  logger.info({ sandbox: sandbox.description, limits: sandbox.limits }, 'PR code runs in a sandbox');
-  return sandbox;
 }

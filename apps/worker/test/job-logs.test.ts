@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogCollector } from '@evalbot/evaluator';
-import { EVALUATE_JOB_OPTIONS, JOB_LOG_LIMITS } from '@evalbot/jobs';
+import { JOB_LOG_LIMITS, jobOptionsOf } from '@evalbot/jobs';
 import { startRedis } from '@evalbot/local-stack';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe("a job's log", () => {
     );
     try {
       await events.waitUntilReady();
-      const job = await queue.add('evaluate', {}, { ...EVALUATE_JOB_OPTIONS, jobId: 'octo-mnist-12-head' });
+      const job = await queue.add('evaluate', {}, jobOptionsOf('evaluate', { jobId: 'octo-mnist-12-head' }));
       expect(await job.waitUntilFinished(events)).toBe('done');
 
       const { logs, count } = await queue.getJobLogs('octo-mnist-12-head', 0, -1);

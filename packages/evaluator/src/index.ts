@@ -7,7 +7,6 @@ export {
   splitIgnored,
   type TreeEntry,
 } from './content-key.ts';
-export { defaultSandbox } from './default-sandbox.ts';
 export { type EnvironmentFacts, KEY_PACKAGES } from './environment-facts.ts';
 export { evaluateCommit } from './evaluate-commit.ts';
 export type { EvaluateCommitOptions, EvaluateResult, Progress, ResultStore } from './evaluate-options.ts';
@@ -19,7 +18,6 @@ export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
 export { isResultKnown } from './reused-result.ts';
 export {
   createSandbox,
-  DEFAULT_SANDBOX_LIMITS,
   DEFAULT_SANDBOX_UIDS,
   type Sandbox,
   type SandboxLimits,

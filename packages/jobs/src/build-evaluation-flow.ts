@@ -1,15 +1,6 @@
 import type { FlowJob } from 'bullmq';
-import { COMPARE_JOB_OPTIONS, EVALUATE_JOB_OPTIONS } from './job-options.ts';
-import {
-  type CompareJob,
-  compareJobSchema,
-  type EvaluateJob,
-  type EvaluationRequest,
-  evaluateJobSchema,
-  evaluationKeyOf,
-  type PullRequestRef,
-} from './payloads.ts';
-import { COMPARE_QUEUE, EVALUATE_QUEUE } from './queue-names.ts';
+import { jobOf } from './job-catalog.ts';
+import { type EvaluationRequest, evaluationKeyOf, type PullRequestRef } from './payloads.ts';
 
 /**
  * What to fetch from `pr.cloneUrl` to get one side: the SHA first (servers that allow fetching
@@ -23,8 +14,8 @@ export function fetchRefsFor(pr: PullRequestRef, side: 'head' | 'base'): string[
 
 /**
  * The BullMQ flow of one evaluation: a compare parent (id `parentJobId`) over an evaluate child
- * per side (ids `<parentJobId>-head` / `-base`). Every payload is parsed by its schema here, so
- * nothing malformed reaches Redis.
+ * per side (ids `<parentJobId>-head` / `-base`). Every payload is parsed by the catalog's schema
+ * here, so nothing malformed reaches Redis.
  */
 export function buildEvaluationFlow(opts: {
   pr: PullRequestRef;
@@ -33,29 +24,23 @@ export function buildEvaluationFlow(opts: {
   prefix: string;
 }): FlowJob {
   const { pr, request, parentJobId, prefix } = opts;
-  const child = (side: 'head' | 'base'): FlowJob => {
-    const data: EvaluateJob = evaluateJobSchema.parse({
-      pr,
-      request,
-      side,
-      sha: side === 'head' ? pr.headSha : pr.baseSha,
-      fetchRefs: fetchRefsFor(pr, side),
-    });
-    return {
-      name: `evaluate-${side}`,
-      queueName: EVALUATE_QUEUE,
-      prefix,
-      data,
-      opts: { ...EVALUATE_JOB_OPTIONS, jobId: `${parentJobId}-${side}` },
-    };
-  };
-  const data: CompareJob = compareJobSchema.parse({ pr, request, evaluationKey: evaluationKeyOf(pr) });
-  return {
-    name: 'compare',
-    queueName: COMPARE_QUEUE,
+  const child = (side: 'head' | 'base'): FlowJob => ({
+    ...jobOf(
+      'evaluate',
+      {
+        pr,
+        request,
+        side,
+        sha: side === 'head' ? pr.headSha : pr.baseSha,
+        fetchRefs: fetchRefsFor(pr, side),
+      },
+      { jobId: `${parentJobId}-${side}` },
+    ),
     prefix,
-    data,
-    opts: { ...COMPARE_JOB_OPTIONS, jobId: parentJobId },
+  });
+  return {
+    ...jobOf('compare', { pr, request, evaluationKey: evaluationKeyOf(pr) }, { jobId: parentJobId }),
+    prefix,
     children: [child('head'), child('base')],
   };
 }

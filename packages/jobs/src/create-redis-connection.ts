@@ -43,10 +43,9 @@ export interface RedisSentinelOptions {
 
 /**
  * The TLS options for a Redis whose certificate a private CA signed; `{}` otherwise, where a
- * `rediss://` URL checks the certificate against Node's own CAs. For BullMQ's own connections
- * (`new Worker(…, { connection: { url, ...redisTlsOptions(ca) } })`).
+ * `rediss://` URL checks the certificate against Node's own CAs.
  */
-export function redisTlsOptions(tlsCa: string | undefined): RedisOptions {
+function redisTlsOptions(tlsCa: string | undefined): RedisOptions {
   return tlsCa ? { tls: { ca: tlsCa } } : {};
 }
 
@@ -105,11 +104,7 @@ export function createRedisConnection(url: string, opts: CreateRedisConnectionOp
           commandTimeout: opts.commandTimeoutMs ?? 2_000,
           connectTimeout: Math.max(opts.commandTimeoutMs ?? 2_000, 1_000),
         };
-  const target = {
-    ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
-    ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
-  };
-  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTargetOptions(target) });
+  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTargetOptions(opts) });
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;

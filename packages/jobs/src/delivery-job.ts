@@ -5,9 +5,10 @@ import {
   pullRequestRefSchema,
   requestSchema,
 } from './payloads.ts';
+import { PULL_REQUEST_CANCELS } from './triggers.ts';
 
 /** What a verified delivery asks for, as the gateway routed it. */
-export const deliveryWorkSchema = z.discriminatedUnion('kind', [
+const deliveryWorkSchema = z.discriminatedUnion('kind', [
   /** Label added, push or reopen with the label on: evaluate the PR's head against its base. */
   z.object({ kind: z.literal('evaluate'), pr: pullRequestRefSchema, request: requestSchema }),
   /** `/evaluate` commented: the command queue checks the commenter and reads the PR. */
@@ -16,7 +17,7 @@ export const deliveryWorkSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('cancel'),
     pr: z.object({ owner: z.string().min(1), repo: z.string().min(1), number: z.number().int().positive() }),
-    reason: z.enum(['closed', 'unlabeled']),
+    reason: z.enum(PULL_REQUEST_CANCELS),
     updatedAt: z.iso.datetime({ offset: true }).optional(),
   }),
 ]);

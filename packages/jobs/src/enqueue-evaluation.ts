@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvaluationFlow } from './build-evaluation-flow.ts';
+import { jobCatalog } from './job-catalog.ts';
 import type { JobProducer, RedisConnection } from './job-producer.ts';
 import {
   type EvaluationRequest,
@@ -10,7 +11,6 @@ import {
   requestSchema,
 } from './payloads.ts';
 import { SET_HEAD_LUA, setHeadArgs } from './pull-request-state.ts';
-import { COMPARE_QUEUE } from './queue-names.ts';
 import { PULL_REQUEST_STATE_TTL_SECONDS, redisKeys } from './redis-keys.ts';
 import { releaseEvaluationKey, removePendingEvaluations } from './remove-pending-evaluations.ts';
 
@@ -98,7 +98,7 @@ export async function enqueueEvaluation(
     redisKeys.evaluation(prefix, evaluationKey),
     redisKeys.pullRequestJobs(prefix, prKey),
     ...head.argv,
-    `${prefix}:${COMPARE_QUEUE}:`,
+    `${prefix}:${jobCatalog.compare.queue}:`,
     jobId,
     String(opts.inFlightMs ?? 10_000),
     String(PULL_REQUEST_STATE_TTL_SECONDS),

@@ -6,7 +6,6 @@ export {
   createRedisConnection,
   type RedisSentinelOptions,
   redisTargetOptions,
-  redisTlsOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';
 export {
@@ -14,7 +13,6 @@ export {
   type DeliveryWork,
   deliveryJobIdOf,
   deliveryJobSchema,
-  deliveryWorkSchema,
   prKeyOfWork,
 } from './delivery-job.ts';
 export { type EnqueueCommandResult, enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
@@ -24,14 +22,15 @@ export {
   enqueueEvaluation,
 } from './enqueue-evaluation.ts';
 export {
-  COMMAND_JOB_OPTIONS,
-  COMPARE_JOB_OPTIONS,
-  DELIVERY_JOB_OPTIONS,
-  EVALUATE_JOB_OPTIONS,
   JOB_LOG_LIMITS,
-  RECOVERY_JOB_OPTIONS,
-} from './job-options.ts';
+  type JobData,
+  type JobKind,
+  jobCatalog,
+  jobOf,
+  jobOptionsOf,
+} from './job-catalog.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
+export { JOB_STATES, type JobState } from './job-states.ts';
 export {
   type CompareJob,
   compareJobSchema,
@@ -47,12 +46,9 @@ export {
   pullRequestRefSchema,
   pullRequestTargetSchema,
   requestSchema,
-  type Trigger,
-  triggerSchema,
 } from './payloads.ts';
 export {
   CANCELLED_HEAD,
-  eventOrderOf,
   type PullRequestEvent,
   pullRequestEventSchema,
   readPullRequestHead,
@@ -76,11 +72,7 @@ export {
   releaseEvaluationKey,
   removePendingEvaluations,
 } from './remove-pending-evaluations.ts';
-export {
-  DELIVERY_TTL_SECONDS,
-  type RoutedDelivery,
-  routeRecordedDelivery,
-} from './route-recorded-delivery.ts';
+export { type RoutedDelivery, routeRecordedDelivery } from './route-recorded-delivery.ts';
 export {
   type RunResult,
   runResultSchema,
@@ -93,4 +85,16 @@ export {
   sideSuccessSchema,
   stageSchema,
 } from './side-outcome.ts';
-export { describeRedisUrl, type VerifyRedisAccessOptions, verifyRedisAccess } from './verify-redis-access.ts';
+export {
+  isPullRequestCancel,
+  isPullRequestTrigger,
+  PULL_REQUEST_CANCELS,
+  PULL_REQUEST_TRIGGERS,
+  type PullRequestCancel,
+  type PullRequestTrigger,
+  TRIGGERS,
+  type Trigger,
+  triggerSchema,
+  VOUCHED_BY_MAINTAINER,
+} from './triggers.ts';
+export { describeRedisUrl, verifyRedisAccess } from './verify-redis-access.ts';

@@ -1,13 +1,6 @@
 import { FlowProducer, Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import {
-  COMMAND_QUEUE,
-  COMPARE_QUEUE,
-  DELIVERY_QUEUE,
-  EVALUATE_QUEUE,
-  type QueueName,
-  RECOVERY_QUEUE,
-} from './queue-names.ts';
+import { jobCatalog, type QueueName } from './job-catalog.ts';
 
 /**
  * A connection evalbot's job code runs on: one Redis (or a Sentinel group's master), or a Redis
@@ -34,13 +27,13 @@ export function createJobProducer<C extends RedisConnection>(opts: {
   prefix: string;
 }): JobProducer<C> {
   const { connection, prefix } = opts;
-  const queue = (name: QueueName) => new Queue(name, { connection, prefix });
+  const queue = ({ queue: name }: { queue: QueueName }) => new Queue(name, { connection, prefix });
   const queues = {
-    [EVALUATE_QUEUE]: queue(EVALUATE_QUEUE),
-    [COMPARE_QUEUE]: queue(COMPARE_QUEUE),
-    [COMMAND_QUEUE]: queue(COMMAND_QUEUE),
-    [DELIVERY_QUEUE]: queue(DELIVERY_QUEUE),
-    [RECOVERY_QUEUE]: queue(RECOVERY_QUEUE),
+    [jobCatalog.delivery.queue]: queue(jobCatalog.delivery),
+    [jobCatalog.evaluate.queue]: queue(jobCatalog.evaluate),
+    [jobCatalog.compare.queue]: queue(jobCatalog.compare),
+    [jobCatalog.command.queue]: queue(jobCatalog.command),
+    [jobCatalog.recovery.queue]: queue(jobCatalog.recovery),
   };
   const flowProducer = new FlowProducer({ connection, prefix });
   // BullMQ re-emits connection errors; the connection's owner logs them once.

@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { triggerSchema } from './triggers.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit SHA');
-
-/** Why an evaluation was asked for. */
-export const triggerSchema = z.enum(['labeled', 'synchronize', 'reopened', 'comment']);
-export type Trigger = z.infer<typeof triggerSchema>;
 
 /**
  * The pull request an evaluation is for, as the webhook described it. Never holds a secret:

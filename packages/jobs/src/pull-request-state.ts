@@ -56,7 +56,7 @@ export interface SetHeadOptions {
 const SAME_SECOND_RANK: Record<string, number> = { synchronize: 1, closed: 1, unlabeled: 1 };
 
 /** The order of an event: `updated_at` in ms, then its same-second rank (see above). */
-export function eventOrderOf(updatedAt: string | undefined, reason: string): number {
+function eventOrderOf(updatedAt: string | undefined, reason: string): number {
   const ms = updatedAt ? Date.parse(updatedAt) : Number.NaN;
   if (!Number.isFinite(ms)) return -1;
   return ms * 10 + (SAME_SECOND_RANK[reason] ?? 0);

@@ -1,7 +1,6 @@
 import { Job } from 'bullmq';
+import { jobCatalog } from './job-catalog.ts';
 import type { JobProducer, RedisConnection } from './job-producer.ts';
-import { compareJobSchema } from './payloads.ts';
-import { COMPARE_QUEUE } from './queue-names.ts';
 import { redisKeys } from './redis-keys.ts';
 
 export interface RemovedEvaluations {
@@ -45,7 +44,7 @@ export async function removePendingEvaluations(
   opts: { prKey: string; jobIds?: string[] },
 ): Promise<RemovedEvaluations> {
   const { connection, prefix } = producer;
-  const queue = producer.queues[COMPARE_QUEUE];
+  const queue = producer.queues[jobCatalog.compare.queue];
   const indexKey = redisKeys.pullRequestJobs(prefix, opts.prKey);
   const result: RemovedEvaluations = { removed: [], running: [] };
   for (const id of opts.jobIds ?? (await connection.smembers(indexKey))) {
@@ -55,7 +54,7 @@ export async function removePendingEvaluations(
       await connection.srem(indexKey, id);
       continue;
     }
-    const parsed = compareJobSchema.safeParse(job.data);
+    const parsed = jobCatalog.compare.safeParse(job.data);
     try {
       await job.remove({ removeChildren: true });
       result.removed.push(id);

@@ -1,12 +1,13 @@
 import { cancelPullRequest } from './cancel-pull-request.ts';
-import { type DeliveryJob, type DeliveryWork, deliveryJobSchema } from './delivery-job.ts';
+import type { DeliveryJob, DeliveryWork } from './delivery-job.ts';
 import { enqueueEvaluateCommand } from './enqueue-evaluate-command.ts';
 import { enqueueEvaluation } from './enqueue-evaluation.ts';
+import { jobCatalog } from './job-catalog.ts';
 import type { JobProducer } from './job-producer.ts';
 import { redisKeys } from './redis-keys.ts';
 
 /** How long a routed delivery id is remembered: GitHub keeps deliveries (and redelivers) 3 days. */
-export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 /** What became of a recorded delivery: the delivery log's answer, shown on the dashboard. */
 export type RoutedDelivery =
@@ -77,7 +78,7 @@ export async function routeRecordedDelivery(
   producer: JobProducer,
   data: DeliveryJob,
 ): Promise<RoutedDelivery> {
-  const job = deliveryJobSchema.parse(data);
+  const job = jobCatalog.delivery.parse(data);
   const deliveryKey = redisKeys.delivery(producer.prefix, job.deliveryId);
   const seen = await producer.connection.get(deliveryKey);
   if (seen !== null) {

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { EVALUATE_JOB_OPTIONS, EVALUATE_QUEUE } from '../src/index.ts';
+import { EVALUATE_QUEUE, jobCatalog, jobOptionsOf } from '../src/index.ts';
 import { useJobProducer } from './fixtures.ts';
 
 const t = useJobProducer();
@@ -34,7 +34,7 @@ async function runJobs(names: string[], fail = false): Promise<void> {
       names.map((jobId) => ({
         name: 'evaluate',
         data: {},
-        opts: { ...EVALUATE_JOB_OPTIONS, attempts: 1, jobId },
+        opts: jobOptionsOf('evaluate', { attempts: 1, jobId }),
       })),
     );
     await done;
@@ -55,7 +55,7 @@ const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `
 
 describe('finished evaluate jobs', () => {
   it('keeps the latest 1,000 completed jobs', { timeout: 60_000 }, async () => {
-    const { count } = EVALUATE_JOB_OPTIONS.removeOnComplete;
+    const { count } = jobCatalog.evaluate.jobOptions.removeOnComplete;
     await runJobs(ids('job', count + 5));
     const queue = t.producer.queues[EVALUATE_QUEUE];
     expect(await queue.getJobCounts('completed')).toEqual({ completed: count });

@@ -42,8 +42,6 @@ export interface LocalStackSentinel {
 export interface LocalStack {
   sim: GitHubSim;
   redisUrl: string;
-  /** The Sentinels the apps ask for the master, when the stack was given them. */
-  redisSentinel: LocalStackSentinel | undefined;
   /** The private redis-server, when the stack started one (tests stop and restart it). */
   redis: RedisServer | undefined;
   prefix: string;
@@ -186,7 +184,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     return {
       sim,
       redisUrl,
-      redisSentinel: opts.redisSentinel,
       redis,
       prefix,
       webhookUrl,

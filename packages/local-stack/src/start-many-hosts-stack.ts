@@ -30,9 +30,7 @@ export interface ManyHostsStackOptions {
 export interface WorkerHost {
   name: string;
   host: SimulatedHost;
-  /** Its `HOME`, `EVALBOT_CACHE_DIR` and the parent of its workers' `EVALBOT_WORK_DIR`s. */
-  home: string;
-  cacheDir: string;
+  /** The parent of its `HOME`, `EVALBOT_CACHE_DIR` and its workers' `EVALBOT_WORK_DIR`s. */
   root: string;
   workers: ServiceProcess[];
   /** Each worker's `/metrics` URL (on the host's address), in the order of `workers`. */
@@ -187,8 +185,6 @@ export async function startManyHostsStack(opts: ManyHostsStackOptions): Promise<
       hosts.push({
         name: hostOpts.name,
         host,
-        home,
-        cacheDir,
         root: hostRoot,
         workers,
         metricsUrls,

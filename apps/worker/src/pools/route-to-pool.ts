@@ -1,10 +1,4 @@
-import {
-  EVALUATE_JOB_OPTIONS,
-  type EvaluateJob,
-  evaluateJobSchema,
-  type SideOutcome,
-  sideOutcomeSchema,
-} from '@evalbot/jobs';
+import { type EvaluateJob, jobCatalog, jobOf, type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DEFAULT_POOL, poolOf, type Resources } from '@evalbot/repo-config';
 import { DelayedError, Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
@@ -41,7 +35,7 @@ export async function routeToPool(
   token: string | undefined,
   deps: RouteToPoolDeps,
 ): Promise<SideOutcome | undefined> {
-  const data = evaluateJobSchema.parse(job.data);
+  const data = jobCatalog.evaluate.parse(job.data);
   let pool = data.pool;
   if (!pool) {
     if (data.side === 'base' && (await deps.baseIsCached(data))) return undefined;
@@ -67,11 +61,12 @@ export async function routeToPool(
       throw new DelayedError();
     }
     const { pool: _routing, ...side } = data;
-    await queue.add(
-      `evaluate-${data.side}`,
-      evaluateJobSchema.parse({ ...side, pool: { name: pool.name, gpu: pool.gpu } }),
-      { ...EVALUATE_JOB_OPTIONS, jobId: childId, parent: { id: job.id, queue: job.queueQualifiedName } },
+    const poolJob = jobOf(
+      'evaluate',
+      { ...side, pool: { name: pool.name, gpu: pool.gpu } },
+      { jobId: childId, parent: { id: job.id, queue: job.queueQualifiedName } },
     );
+    await queue.add(poolJob.name, poolJob.data, poolJob.opts);
     await job.log(`handed to the "${pool.name}" pool as ${childId}`);
   }
   if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();

@@ -1,6 +1,6 @@
 import type { GitHubApp } from '@evalbot/github';
 import { removeLabel } from '@evalbot/github';
-import { compareJobSchema, type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
+import { jobCatalog, type SideOutcome, sideOutcomeSchema } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { baseConfigOf, configErrorsOf } from '@evalbot/report';
 import type { Redis } from 'ioredis';
@@ -69,7 +69,7 @@ export async function compareAndPublish(
   job: CompareJobContext,
   deps: CompareDeps,
 ): Promise<CompareResult> {
-  const data = compareJobSchema.parse(raw);
+  const data = jobCatalog.compare.parse(raw);
   const { pr, request } = data;
   const log = deps.logger.child({ deliveryId: request.deliveryId, jobId: job.id, pr: data.evaluationKey });
   const ctx = { pr, request, evaluationId: job.id, log };

@@ -5,7 +5,7 @@ import {
   getPullRequest,
   replyToPullRequest,
 } from '@evalbot/github';
-import { enqueueEvaluation, evaluateCommandJobSchema, type JobProducer } from '@evalbot/jobs';
+import { enqueueEvaluation, type JobProducer, jobCatalog } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import type { JobContext } from './job-context.ts';
 
@@ -29,7 +29,7 @@ export async function evaluateCommand(
   job: JobContext,
   deps: EvaluateCommandDeps,
 ): Promise<CommandResult> {
-  const { pr: target, request } = evaluateCommandJobSchema.parse(raw);
+  const { pr: target, request } = jobCatalog.command.parse(raw);
   const log = deps.logger.child({ deliveryId: request.deliveryId, jobId: job.id });
   // The commenter's permission, the 👀 reaction or the reply, the PR's head: this repository only.
   const octokit = deps.github.installationOctokit(target.installationId, log, {

@@ -2,9 +2,9 @@ import { evaluateCommit, type Sandbox, toSideOutcome } from '@evalbot/evaluator'
 import { cloneScope, type GitHubApp, gitCredentialEnv } from '@evalbot/github';
 import {
   type EvaluateJob,
-  evaluateJobSchema,
   evaluationKeyOf,
   fetchRefsFor,
+  jobCatalog,
   pullRequestKeyOf,
   readPullRequestHead,
   type SideOutcome,
@@ -52,7 +52,7 @@ export async function evaluateSide(
   job: JobContext,
   deps: EvaluateSideDeps,
 ): Promise<SideOutcome> {
-  const data = evaluateJobSchema.parse(raw);
+  const data = jobCatalog.evaluate.parse(raw);
   const { pr, request, side } = data;
   const prKey = pullRequestKeyOf(pr);
   const log = deps.logger.child({ deliveryId: request.deliveryId, jobId: job.id, pr: prKey, side });
