@@ -52,3 +52,15 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
     opts.destination,
   );
 }
+
+/**
+ * Standard output written asynchronously: a log call only appends to a buffer, and the writes
+ * happen off the caller's path (lines that pile up while one is being written go out together).
+ * What is buffered is written synchronously when the process exits (pino registers that flush
+ * for an asynchronous destination), but not a write already on its way: before a deliberate
+ * `process.exit`, wait for `logger.flush(callback)`. For a process whose requests must not
+ * wait on its log pipe: the gateway.
+ */
+export function asyncStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
