@@ -5,6 +5,7 @@ import { bundlePath, NODE_FLAGS } from '@evalbot/app-bundle';
 import { freePort, REPO_ROOT, startRedis } from '@evalbot/local-stack';
 import { Redis } from 'ioredis';
 import type { BenchContext } from './bench-context.ts';
+import { type GatewayRunMetrics, gcText, loopDelayText, watchGatewayMetrics } from './gateway-metrics.ts';
 import { type LoadRequest, type LoadResult, runLoad } from './load-test.ts';
 import { startNodeService } from './node-service.ts';
 import { type PacedLoadResult, runPacedLoad } from './paced-load.ts';
@@ -36,6 +37,12 @@ interface CpuPerRequest {
   server: number;
   redis: number;
   loadGenerator: number;
+}
+
+interface PacedRow {
+  kind: 'ignored' | 'enqueued';
+  app: 'bare' | 'gateway';
+  result: PacedLoadResult & { cpu: CpuPerRequest; gateway?: GatewayRunMetrics | undefined };
 }
 
 interface Row {
@@ -125,17 +132,17 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
     const idleBytes = (await readRss(gateway.pid)) ?? 0;
     const rss = sampleRss(gateway.pid, 100);
     const pids = { bare: bare.pid, gateway: gateway.pid, redis: await redisPid(redis.url) };
-    const load = async (
+    /** `run`'s result with the CPU each process used per request while it ran. */
+    const withCpu = async <R extends { requests: number }>(
       app: 'bare' | 'gateway',
-      request: LoadRequest | (() => LoadRequest),
-      extra: object,
-    ): Promise<Row['result']> => {
+      run: () => Promise<R>,
+    ): Promise<R & { cpu: CpuPerRequest }> => {
       const before = {
         server: await cpuMs(pids[app]),
         redis: await cpuMs(pids.redis),
         self: process.cpuUsage(),
       };
-      const result = await runLoad({ origin: origin[app], connections: CONNECTIONS, request, ...extra });
+      const result = await run();
       const self = process.cpuUsage(before.self);
       const per = (ms: number) => ms / Math.max(1, result.requests);
       return {
@@ -146,6 +153,24 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
           loadGenerator: per((self.user + self.system) / 1000),
         },
       };
+    };
+    const load = (
+      app: 'bare' | 'gateway',
+      request: LoadRequest | (() => LoadRequest),
+      extra: object,
+    ): Promise<Row['result']> =>
+      withCpu(app, () => runLoad({ origin: origin[app], connections: CONNECTIONS, request, ...extra }));
+    const metricsUrl = `http://127.0.0.1:${gatewayMetricsPort}/metrics`;
+    /** The paced load, with CPU per request and, for the gateway, its event-loop delay and GC pauses. */
+    const pacedLoad = async (
+      app: 'bare' | 'gateway',
+      request: LoadRequest | (() => LoadRequest),
+    ): Promise<PacedRow['result']> => {
+      const watch = app === 'gateway' ? await watchGatewayMetrics(metricsUrl) : undefined;
+      const result = await withCpu(app, () =>
+        runPacedLoad({ origin: origin[app], rate: FIXED_RATE, seconds: s.fixedSeconds, request }),
+      );
+      return { ...result, gateway: await watch?.finish() };
     };
 
     // As fast as they go.
@@ -205,18 +230,13 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       });
     }
     // At the same rate, evenly spaced and open loop: what a steady stream of deliveries sees.
-    const paced: { kind: Row['kind']; app: Row['app']; result: PacedLoadResult }[] = [];
+    const paced: PacedRow[] = [];
     for (const app of ['bare', 'gateway'] as const) {
       ctx.log(`ingestion: ignored deliveries at ${FIXED_RATE}/s evenly spaced → ${app}, ${s.fixedSeconds} s`);
       paced.push({
         kind: 'ignored',
         app,
-        result: await runPacedLoad({
-          origin: origin[app],
-          rate: FIXED_RATE,
-          seconds: s.fixedSeconds,
-          request: ignored,
-        }),
+        result: await pacedLoad(app, ignored),
       });
     }
     pool = [];
@@ -227,12 +247,7 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       paced.push({
         kind: 'enqueued',
         app,
-        result: await runPacedLoad({
-          origin: origin[app],
-          rate: FIXED_RATE,
-          seconds: s.fixedSeconds,
-          request: cycle(pool).next,
-        }),
+        result: await pacedLoad(app, cycle(pool).next),
       });
     }
     pool = [];
@@ -334,6 +349,25 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       '',
       fixedRateTable(paced),
       '',
+      `Why the tail (same runs): CPU per request, and for the gateway the event-loop delay over the run (how late a 10 ms timer fired: \`monitorEventLoopDelay\`, as \`evalbot_gateway_nodejs_eventloop_lag_*_seconds\` on its metrics port, scraped before and after) and its GC pauses (\`evalbot_gateway_nodejs_gc_duration_seconds\`; prom-client keeps the first entry of each batch the GC observer hands it, so these are lower bounds).`,
+      '',
+      table(
+        [
+          'deliveries',
+          'app',
+          'CPU ms per request: app / Redis / load generator',
+          'event-loop delay',
+          'GC pauses',
+        ],
+        paced.map((r) => [
+          label(r.kind),
+          appName(r.app),
+          cpuText(r.result.cpu),
+          r.result.gateway ? loopDelayText(r.result.gateway) : '',
+          r.result.gateway ? gcText(r.result.gateway) : '',
+        ]),
+      ),
+      '',
       `**At a fixed ${count(FIXED_RATE)} requests/s in bursts** (autocannon \`overallRate\`, ${s.fixedSeconds} s; enqueued: ${count(FIXED_RATE * s.fixedSeconds)} more distinct deliveries). autocannon gives each of its ${CONNECTIONS} connections its share of every second, which it sends back to back from the start of the second: these are the latencies of ${count(FIXED_RATE)}-request bursts answered as fast as the app goes.`,
       '',
       fixedRateTable(fixed),
@@ -346,6 +380,12 @@ export async function runIngestion(ctx: BenchContext): Promise<IngestionResult> 
       '',
       targetsTable(targets),
     ].join('\n');
+    for (const r of paced.filter((row) => row.result.gateway)) {
+      const g = r.result.gateway as GatewayRunMetrics;
+      ctx.log(
+        `ingestion: gateway, ${r.kind} at ${FIXED_RATE}/s evenly spaced: p99 ${ms(r.result.p99Ms)}, CPU ms/request ${cpuText(r.result.cpu)}, event-loop delay ${loopDelayText(g)}, GC ${gcText(g)}`,
+      );
+    }
     for (const t of targets) ctx.log(`ingestion: ${t.name}: ${t.measured} (${t.target}) ${verdict(t.met)}`);
     return {
       section: { id: 'ingestion', title: 'Ingestion', markdown, targets },

@@ -1,6 +1,6 @@
 import { ConfigError } from '@evalbot/config';
 import { RedisAccessError, verifyRedisAccess, waitForRedisReady } from '@evalbot/jobs';
-import { createLogger } from '@evalbot/logger';
+import { asyncStdout, createLogger } from '@evalbot/logger';
 import { buildApp } from './build-app.ts';
 import { loadConfig } from './config.ts';
 import { buildInternalApp } from './internal-app.ts';
@@ -15,7 +15,12 @@ try {
   process.exit(78);
 }
 
-const logger = createLogger({ service: 'evalbot-gateway', level: config.logLevel });
+// Log lines are written off the request path; what is still buffered is flushed on exit.
+const logger = createLogger({
+  service: 'evalbot-gateway',
+  level: config.logLevel,
+  destination: asyncStdout(),
+});
 // A wrong password or an untrusted certificate stops the gateway here, with one message, instead
 // of answering every delivery 503 while it reconnects forever. A Redis that is merely down is
 // waited for: the gateway answers 503 until it is back.
@@ -52,6 +57,16 @@ logger.info(
   'gateway ready for deliveries',
 );
 
+/**
+ * Exit once the log lines are written. The destination writes asynchronously, and pino's own
+ * flush on exit skips a write already on its way: `process.exit` right after a line lost it.
+ */
+function exitOnceLogged(code: number): void {
+  const fallback = setTimeout(() => process.exit(code), 2_000);
+  fallback.unref();
+  logger.flush(() => process.exit(code));
+}
+
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
@@ -62,10 +77,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     Promise.resolve(internal?.close())
       .then(() => app.close())
       .then(
-        () => process.exit(0),
+        () => {
+          logger.info({ signal }, 'closed');
+          exitOnceLogged(0);
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'close failed');
-          process.exit(1);
+          exitOnceLogged(1);
         },
       );
   });

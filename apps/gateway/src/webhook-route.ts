@@ -54,8 +54,16 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
   const send = (request: FastifyRequest, reply: FastifyReply, event: string, answer: DeliveryAnswer) => {
     app.metrics.deliveries.inc({ event, outcome: answer.outcome });
     const level = answer.statusCode >= 500 ? 'error' : answer.statusCode >= 400 ? 'warn' : 'info';
+    // The delivery's one line: what it was, what became of it, how long the answer took.
     request.log[level](
-      { event, status: answer.statusCode, outcome: answer.outcome, reason: answer.body.reason },
+      {
+        event,
+        status: answer.statusCode,
+        outcome: answer.outcome,
+        reason: answer.body.reason,
+        remoteAddress: request.ip,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
       `delivery ${answer.outcome}`,
     );
     return reply.code(answer.statusCode).send(answer.body);

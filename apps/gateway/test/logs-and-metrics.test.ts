@@ -28,10 +28,14 @@ describe('logs', () => {
     const lines = gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
     for (const { d } of sent) {
       const own = lines.filter((l) => l.deliveryId === d.id);
-      expect(own.map((l) => l.msg)).toEqual([
-        'incoming request',
-        expect.stringMatching(/^delivery (recorded|ping|rejected)$/),
-        'request completed',
+      // One line per delivery, with its outcome and how long the answer took.
+      expect(own).toEqual([
+        expect.objectContaining({
+          msg: expect.stringMatching(/^delivery (recorded|ping|rejected)$/),
+          status: expect.any(Number),
+          ms: expect.any(Number),
+          remoteAddress: expect.any(String),
+        }),
       ]);
     }
     const requestLines = lines.filter((l) => typeof l.msg === 'string' && /request|delivery /.test(l.msg));

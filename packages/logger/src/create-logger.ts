@@ -52,3 +52,21 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
     opts.destination,
   );
 }
+
+/**
+ * Standard output written asynchronously and in blocks: a log call only appends to a buffer,
+ * which is written (off the caller's path) once it holds `minBytes`, or every `flushMs` — so a
+ * busy process makes one write for many lines, and a quiet one shows its lines within `flushMs`.
+ * What is buffered is written synchronously when the process exits (pino registers that flush
+ * for an asynchronous destination), but not a write already on its way: before a deliberate
+ * `process.exit`, wait for `logger.flush(callback)`. For a process whose requests must not wait
+ * on its log pipe: the gateway.
+ */
+export function asyncStdout(opts: { minBytes?: number; flushMs?: number } = {}): DestinationStream {
+  return pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: opts.minBytes ?? 4096,
+    periodicFlush: opts.flushMs ?? 250,
+  });
+}

@@ -1,4 +1,5 @@
 export {
+  asyncStdout,
   type CreateLoggerOptions,
   createLogger,
   type Logger,
