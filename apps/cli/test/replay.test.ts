@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
+import { signWebhookBody } from '../src/replay/send-delivery.ts';
 import { captureCli } from './capture-cli.ts';
 
 const SECRET = 'replay-test-secret';
@@ -133,5 +134,14 @@ describe('evalbot replay', () => {
       expect(await runCli(args, cli.ctx), args.join(' ')).toBe(1);
       expect(cli.stderr()).toMatch(message);
     }
+  });
+});
+
+describe('signWebhookBody', () => {
+  it("gives GitHub's documented X-Hub-Signature-256 for its example secret and payload", () => {
+    // docs.github.com, "Validating webhook deliveries": the values GitHub gives to test an implementation.
+    expect(signWebhookBody('Hello, World!', "It's a Secret to Everybody")).toBe(
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    );
   });
 });

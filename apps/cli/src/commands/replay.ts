@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import { type CliContext, CliError } from '../cli-context.ts';
+import { type ReplayDelivery, sendDelivery } from '../replay/send-delivery.ts';
 
 interface ReplayOptions {
   event: string;
@@ -57,21 +58,16 @@ export function registerReplay(program: Command, ctx: CliContext): void {
       }
 
       const body = await readPayload(payloadPath, ctx.cwd);
-      let payload: Record<string, unknown>;
       try {
-        payload = JSON.parse(body) as Record<string, unknown>;
+        JSON.parse(body);
       } catch (error) {
         throw new CliError(`${payloadPath} is not JSON: ${(error as Error).message}`);
       }
 
-      // Loaded here, not at start-up: the module reads GitHub's example payloads, which only replay needs.
-      const { sendDelivery } = await import('@evalbot/github-sim');
-      const delivery = {
+      const delivery: ReplayDelivery = {
         event: opts.event,
         id: opts.deliveryId ?? randomUUID(),
-        hookId: 1,
         appId: Number(ctx.env.APP_ID) || 1,
-        payload,
         // Sent as read: the signature covers these exact bytes.
         body,
       };
