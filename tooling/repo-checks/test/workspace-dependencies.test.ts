@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoPath } from './deploy-files.ts';
 
 interface Manifest {
@@ -20,6 +21,26 @@ async function manifestsIn(folder: string): Promise<Map<string, Manifest>> {
   }
   return manifests;
 }
+
+/** Every package.json of the workspace, the root's included, by path. */
+async function allManifests(): Promise<Map<string, Manifest>> {
+  const root = JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as Manifest;
+  return new Map([
+    ['package.json', root],
+    ...(await manifestsIn('apps')),
+    ...(await manifestsIn('packages')),
+    ...(await manifestsIn('tooling')),
+  ]);
+}
+
+/** Every dependency a package.json names, with the version (or protocol) it asks for. */
+const dependenciesOf = (manifest: Manifest) =>
+  Object.entries({
+    ...manifest.dependencies,
+    ...manifest.optionalDependencies,
+    ...manifest.peerDependencies,
+    ...manifest.devDependencies,
+  });
 
 /** What a package needs when it runs: everything but its devDependencies. */
 const runtimeDependencies = (manifest: Manifest) => [
@@ -42,5 +63,34 @@ describe('the workspace', () => {
       }
     }
     expect(offending, 'move each to devDependencies, or the code it needs into the product').toEqual([]);
+  });
+
+  it('names each shared dependency once, in the pnpm catalog, and every package.json through catalog:', async () => {
+    const workspace = parse(await readFile(repoPath('pnpm-workspace.yaml'), 'utf8')) as {
+      catalog?: Record<string, string>;
+    };
+    const catalog = workspace.catalog ?? {};
+    expect(Object.keys(catalog)).toEqual(
+      expect.arrayContaining(['fastify', 'zod', 'ioredis', 'bullmq', 'tsx']),
+    );
+    const users = new Map<string, string[]>();
+    const pinned: string[] = [];
+    for (const [path, manifest] of await allManifests()) {
+      for (const [name, version] of dependenciesOf(manifest)) {
+        if (version.startsWith('workspace:')) continue;
+        users.set(name, [...(users.get(name) ?? []), path]);
+        if (name in catalog && version !== 'catalog:')
+          pinned.push(
+            `${path}: ${name} "${version}" should be "catalog:" (the catalog has ${catalog[name]})`,
+          );
+        if (version.startsWith('catalog:') && !(name in catalog))
+          pinned.push(`${path}: ${name} is "${version}" but pnpm-workspace.yaml's catalog has no ${name}`);
+      }
+    }
+    const uncatalogued = [...users]
+      .filter(([name, paths]) => paths.length > 1 && !(name in catalog))
+      .map(([name, paths]) => `${name} (${paths.join(', ')}): add it to pnpm-workspace.yaml's catalog`);
+    expect(pinned).toEqual([]);
+    expect(uncatalogued).toEqual([]);
   });
 });
