@@ -104,6 +104,29 @@ describe('evalbot replay', () => {
     expect(cli.stdout()).toMatch(/HTTP 200/);
   });
 
+  it("finds the gateway at the gateway's PORT and WEBHOOK_PATH when no --url is given", async () => {
+    await payloadFile('ping-env.json', buildDelivery({ event: 'ping' }).body);
+    const { port, pathname } = new URL(url);
+    const cli = captureCli({ cwd: dir, env: { WEBHOOK_SECRET: SECRET, PORT: port, WEBHOOK_PATH: pathname } });
+    expect(await runCli(['replay', 'ping-env.json', '--event', 'ping'], cli.ctx)).toBe(0);
+    expect(cli.stdout()).toContain(`→ ${url}`);
+    expect(cli.stdout()).toMatch(/HTTP 200/);
+  });
+
+  it('refuses a PORT, WEBHOOK_PATH or APP_ID it cannot use, naming the variable', async () => {
+    await payloadFile('ping-bad-env.json', buildDelivery({ event: 'ping' }).body);
+    const cases: [Record<string, string>, string[], RegExp][] = [
+      [{ PORT: 'three thousand' }, [], /PORT: "three thousand" is not a whole number/],
+      [{ WEBHOOK_PATH: 'hooks' }, [], /WEBHOOK_PATH: must be a URL path starting with \//],
+      [{ APP_ID: 'my-app' }, ['--url', url], /APP_ID: "my-app" is not a positive whole number/],
+    ];
+    for (const [env, args, message] of cases) {
+      const cli = captureCli({ cwd: dir, env: { WEBHOOK_SECRET: SECRET, ...env } });
+      expect(await runCli(['replay', 'ping-bad-env.json', '--event', 'ping', ...args], cli.ctx)).toBe(78);
+      expect(cli.stderr()).toMatch(message);
+    }
+  });
+
   it('exits 1 and shows the 401 when the secret is wrong', async () => {
     await payloadFile('wrong.json', labeled().body);
     const cli = captureCli({ cwd: dir });
