@@ -6,10 +6,10 @@
 #   docker build --target dashboard -t evalbot-dashboard .
 # (docker-compose.yml builds all three.) They share one pnpm workspace and lockfile, so they
 # share the stages that fetch and build it. Each app runs as one bundled JavaScript file,
-# apps/<app>/dist/main.js (`pnpm build`, packages/app-bundle): no TypeScript loader in the
+# apps/<app>/dist/main.js (`pnpm build`, tooling/app-bundle): no TypeScript loader in the
 # process, and no node_modules in the gateway and worker images.
 
-# The current Node LTS (IMAGE_NODE_MAJOR in packages/app-bundle; a test keeps them equal). The
+# The current Node LTS (IMAGE_NODE_MAJOR in tooling/app-bundle; a test keeps them equal). The
 # bundles are built for Node 20 syntax (BUNDLE_TARGET), which this runs unchanged.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -57,7 +57,7 @@ ENV HOST=0.0.0.0 \
 EXPOSE 3000
 USER node
 # An 8 MiB young generation: fewer scavenges than 2 MiB for the same peak RSS, ~40 MiB less
-# than V8's default under bursts of webhooks (NODE_FLAGS in packages/app-bundle).
+# than V8's default under bursts of webhooks (NODE_FLAGS in tooling/app-bundle).
 CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
 
 FROM runtime AS dashboard

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { parseEnv, workDirsEnv } from '@evalbot/config';
 import { InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import type { CliContext } from './cli-context.ts';
 
 /** Commander parser for `--timeout-minutes`: a positive number of minutes. */
@@ -11,15 +12,18 @@ export function minutes(value: string): number {
   return n;
 }
 
+/** `EVALBOT_WORK_DIR` and `EVALBOT_CACHE_DIR`, with the worker's defaults (`workDirsEnv`). */
+export function workDirsOf(ctx: CliContext) {
+  return parseEnv(z.object(workDirsEnv), ctx.env);
+}
+
 /**
  * The cache directory of cached virtual environments, created if missing: `--cache-dir`, else
  * `$EVALBOT_CACHE_DIR`, else the worker's default `~/.cache/evalbot`, so the CLI and a worker on
  * the same machine share what they built.
  */
 export async function cacheDirOf(ctx: CliContext, option: string | undefined): Promise<string> {
-  // As root, the sandbox's uids read the environments: not from root's home, which they cannot reach.
-  const fallback = process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot');
-  const dir = resolve(ctx.cwd, option ?? ctx.env.EVALBOT_CACHE_DIR ?? fallback);
+  const dir = resolve(ctx.cwd, option ?? workDirsOf(ctx).EVALBOT_CACHE_DIR);
   await mkdir(dir, { recursive: true });
   return dir;
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
+import { signWebhookBody } from '../src/replay/send-delivery.ts';
 import { captureCli } from './capture-cli.ts';
 
 const SECRET = 'replay-test-secret';
@@ -103,6 +104,29 @@ describe('evalbot replay', () => {
     expect(cli.stdout()).toMatch(/HTTP 200/);
   });
 
+  it("finds the gateway at the gateway's PORT and WEBHOOK_PATH when no --url is given", async () => {
+    await payloadFile('ping-env.json', buildDelivery({ event: 'ping' }).body);
+    const { port, pathname } = new URL(url);
+    const cli = captureCli({ cwd: dir, env: { WEBHOOK_SECRET: SECRET, PORT: port, WEBHOOK_PATH: pathname } });
+    expect(await runCli(['replay', 'ping-env.json', '--event', 'ping'], cli.ctx)).toBe(0);
+    expect(cli.stdout()).toContain(`→ ${url}`);
+    expect(cli.stdout()).toMatch(/HTTP 200/);
+  });
+
+  it('refuses a PORT, WEBHOOK_PATH or APP_ID it cannot use, naming the variable', async () => {
+    await payloadFile('ping-bad-env.json', buildDelivery({ event: 'ping' }).body);
+    const cases: [Record<string, string>, string[], RegExp][] = [
+      [{ PORT: 'three thousand' }, [], /PORT: "three thousand" is not a whole number/],
+      [{ WEBHOOK_PATH: 'hooks' }, [], /WEBHOOK_PATH: must be a URL path starting with \//],
+      [{ APP_ID: 'my-app' }, ['--url', url], /APP_ID: "my-app" is not a positive whole number/],
+    ];
+    for (const [env, args, message] of cases) {
+      const cli = captureCli({ cwd: dir, env: { WEBHOOK_SECRET: SECRET, ...env } });
+      expect(await runCli(['replay', 'ping-bad-env.json', '--event', 'ping', ...args], cli.ctx)).toBe(78);
+      expect(cli.stderr()).toMatch(message);
+    }
+  });
+
   it('exits 1 and shows the 401 when the secret is wrong', async () => {
     await payloadFile('wrong.json', labeled().body);
     const cli = captureCli({ cwd: dir });
@@ -133,5 +157,14 @@ describe('evalbot replay', () => {
       expect(await runCli(args, cli.ctx), args.join(' ')).toBe(1);
       expect(cli.stderr()).toMatch(message);
     }
+  });
+});
+
+describe('signWebhookBody', () => {
+  it("gives GitHub's documented X-Hub-Signature-256 for its example secret and payload", () => {
+    // docs.github.com, "Validating webhook deliveries": the values GitHub gives to test an implementation.
+    expect(signWebhookBody('Hello, World!', "It's a Secret to Everybody")).toBe(
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    );
   });
 });

@@ -7,10 +7,10 @@ import { loadGitHubAppCredentials } from '@evalbot/config';
 import { type GitHubSim, startGitHubSim } from '@evalbot/github-sim';
 import { browserSkipReason, launchChromium, waitFor } from '@evalbot/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { composeConfig } from '../../../tooling/repo-checks/test/deploy-files.ts';
 // The compose file as docker-compose reads it, and the apps' own configuration loaders: setup's
 // promise is that `docker compose up` follows.
 import { loadConfig as loadDashboardConfig } from '../../dashboard/src/config.ts';
-import { composeConfig } from '../../dashboard/test/deploy-files.ts';
 import { loadConfig as loadGatewayConfig } from '../../gateway/src/config.ts';
 import { CliError } from '../src/cli-context.ts';
 import { runCli } from '../src/program.ts';

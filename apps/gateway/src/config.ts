@@ -10,6 +10,7 @@ import {
   type RedisSentinelTarget,
   redisEnv,
   redisTargetOf,
+  webhookEndpointEnv,
 } from '@evalbot/config';
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES } from './body-limits.ts';
@@ -20,12 +21,8 @@ const schema = z.object({
   }),
   WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
   ...redisEnv,
-  PORT: envInt({ default: 3000, min: 0, max: 65_535 }),
+  ...webhookEndpointEnv,
   HOST: z.string().default('0.0.0.0'),
-  WEBHOOK_PATH: z
-    .string()
-    .default('/api/github/webhooks')
-    .refine((v) => /^\/[^\s?#]*$/.test(v), 'must be a URL path starting with /, e.g. /api/github/webhooks'),
   ...evaluateLabelEnv,
   ...githubEndpointEnv,
   ...logEnv,

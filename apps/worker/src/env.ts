@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   ConfigError,
@@ -19,6 +18,7 @@ import {
   type SandboxSettingsFromEnv,
   sandboxEnv,
   sandboxSettingsOf,
+  workDirsEnv,
 } from '@evalbot/config';
 import { DEFAULT_POOL, GPU_POOL, POOL_NAME } from '@evalbot/repo-config';
 import { z } from 'zod';
@@ -115,15 +115,11 @@ const schema = z.object({
   ROUTER_CONCURRENCY: envInt({ default: 8, min: 1, max: 256 }),
   /** How often failed deliveries are looked for and redelivered; 0 turns recovery off. */
   DELIVERY_RECOVERY_INTERVAL_SECONDS: envInt({ default: 300, min: 0, max: 24 * 3600 }),
-  EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
+  ...workDirsEnv,
   /** Whole job logs on disk; default `evalbot-job-logs` beside EVALBOT_WORK_DIR (not in it: it holds job directories only). */
   EVALBOT_JOB_LOG_DIR: z.string().optional(),
   EVALBOT_JOB_LOG_MAX_MB: envInt({ default: 1024, min: 1, max: 1024 * 1024 }),
   EVALBOT_JOB_LOG_FILE_MAX_MB: envInt({ default: 64, min: 1, max: 1024 * 1024 }),
-  // A root worker's home is not reachable by the sandbox uids that read the environments.
-  EVALBOT_CACHE_DIR: z
-    .string()
-    .default(process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot')),
   EVALBOT_MAX_TIMEOUT_MINUTES: envInt({ default: 60, min: 1, max: 24 * 60 }),
   BASE_CACHE_TTL_HOURS: envInt({ default: 168, min: 0, max: 24 * 365 }),
   /** Groups of repositories allowed to reuse each other's results: `a/x,b/x;c/y,c/y-mirror`. */

@@ -1,3 +1,4 @@
+export { DEFAULT_WEBHOOK_PATH, optionalAppIdEnv, webhookEndpointEnv, workDirsEnv } from './app-sections.ts';
 export { ConfigError } from './config-error.ts';
 export { envHttpUrl, envInt, logLevelSchema } from './fields.ts';
 export { type Env, parseEnv } from './parse-env.ts';

@@ -1,10 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigError,
+  DEFAULT_WEBHOOK_PATH,
   envInt,
   githubEndpointEnv,
   loadGitHubAppCredentials,
@@ -12,6 +13,8 @@ import {
   prefixEnv,
   redisEnv,
   redisTargetOf,
+  webhookEndpointEnv,
+  workDirsEnv,
 } from '../src/index.ts';
 
 const PEM_ON_ONE_LINE = '-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----';
@@ -243,5 +246,32 @@ describe('BULLMQ_PREFIX', () => {
         '- BULLMQ_PREFIX: use letters, digits, "_", "." or "-" (BullMQ adds the ":"), optionally after one Redis Cluster hash tag at the start, e.g. {evalbot}',
       );
     }
+  });
+});
+
+describe('webhookEndpointEnv and workDirsEnv', () => {
+  it("gives DESIGN.md's webhook endpoint and the worker's directories when nothing is set", () => {
+    expect(parseEnv(z.object(webhookEndpointEnv), {})).toEqual({
+      PORT: 3000,
+      WEBHOOK_PATH: '/api/github/webhooks',
+    });
+    expect(DEFAULT_WEBHOOK_PATH).toBe('/api/github/webhooks');
+    const cacheDir = process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot');
+    expect(parseEnv(z.object(workDirsEnv), { EVALBOT_WORK_DIR: '' })).toEqual({
+      EVALBOT_WORK_DIR: join(tmpdir(), 'evalbot-work'),
+      EVALBOT_CACHE_DIR: cacheDir,
+    });
+  });
+
+  it('takes what is set and names a port or path it cannot use', () => {
+    expect(parseEnv(z.object(webhookEndpointEnv), { PORT: '8080', WEBHOOK_PATH: '/hooks' })).toEqual({
+      PORT: 8080,
+      WEBHOOK_PATH: '/hooks',
+    });
+    const message = messageOf(() =>
+      parseEnv(z.object(webhookEndpointEnv), { PORT: '70000', WEBHOOK_PATH: 'hooks' }),
+    );
+    expect(message).toContain('PORT: "70000" is not a whole number between 0 and 65535');
+    expect(message).toContain('WEBHOOK_PATH: must be a URL path starting with /');
   });
 });

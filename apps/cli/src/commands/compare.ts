@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { reapStaleWorkDirs } from '@evalbot/evaluator';
 import { baseConfigOf, buildReport, configErrorsOf, shortSha } from '@evalbot/report';
 import { type Command, CommanderError, Option } from 'commander';
 import { type CliContext, CliError } from '../cli-context.ts';
-import { cacheDirOf, minutes } from '../command-options.ts';
+import { cacheDirOf, minutes, workDirsOf } from '../command-options.ts';
 import { evaluateSides } from '../compare/evaluate-sides.ts';
 import { hasUncommittedChanges, repositoryRoot, resolveCommit, USAGE_ERROR } from '../compare/git-refs.ts';
 import { openSandbox } from '../compare/open-sandbox.ts';
@@ -84,10 +83,7 @@ export function registerCompare(program: Command, ctx: CliContext): void {
       const baseSha = await resolveCommit(repo, opts.base, '--base');
       const headSha = await resolveCommit(repo, opts.head, '--head');
       const cacheDir = await cacheDirOf(ctx, opts.cacheDir);
-      const workRoot = resolve(
-        ctx.cwd,
-        opts.workDir ?? ctx.env.EVALBOT_WORK_DIR ?? join(tmpdir(), 'evalbot-work'),
-      );
+      const workRoot = resolve(ctx.cwd, opts.workDir ?? workDirsOf(ctx).EVALBOT_WORK_DIR);
       await mkdir(workRoot, { recursive: true });
       // An earlier run killed with SIGKILL leaves its checkout (and maybe its training) behind.
       await reapStaleWorkDirs(workRoot);

@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliContext, CliError } from '../cli-context.ts';
 import { cacheDirOf, minutes } from '../command-options.ts';
-import { runDemo } from '../demo/run-demo.ts';
 
 interface DemoCommandOptions {
   workers: number;
@@ -85,6 +84,9 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         : await mkdtemp(join(tmpdir(), 'evalbot-demo-logs-'));
       await mkdir(logDir, { recursive: true });
 
+      // Loaded only by `demo`: it runs the local stack (tooling/local-stack, a devDependency of
+      // the CLI, installed in a development checkout), which compare, replay and setup never load.
+      const { runDemo } = await import('../demo/run-demo.ts');
       const { report } = await runDemo(
         {
           workers: opts.workers,

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
+import { DEFAULT_WEBHOOK_PATH, optionalAppIdEnv, parseEnv, webhookEndpointEnv } from '@evalbot/config';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { type CliContext, CliError } from '../cli-context.ts';
+import { type ReplayDelivery, sendDelivery } from '../replay/send-delivery.ts';
 
 interface ReplayOptions {
   event: string;
@@ -12,14 +15,18 @@ interface ReplayOptions {
   deliveryId?: string;
 }
 
-const DEFAULT_PATH = '/api/github/webhooks';
-
 async function readPayload(path: string, cwd: string): Promise<string> {
   try {
     return path === '-' ? await text(process.stdin) : await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
     throw new CliError(`cannot read the payload ${path}: ${(error as Error).message}`);
   }
+}
+
+/** `http://127.0.0.1:$PORT$WEBHOOK_PATH`, with the gateway's defaults (`webhookEndpointEnv`). */
+function gatewayUrlOf(ctx: CliContext): string {
+  const { PORT, WEBHOOK_PATH } = parseEnv(z.object(webhookEndpointEnv), ctx.env);
+  return `http://127.0.0.1:${PORT}${WEBHOOK_PATH}`;
 }
 
 /** `evalbot replay PAYLOAD.json --event NAME`: sign a webhook delivery and send it to a gateway. */
@@ -37,7 +44,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .requiredOption('-e, --event <name>', 'the event name (X-GitHub-Event), e.g. pull_request')
     .option(
       '-u, --url <url>',
-      `the gateway's webhook URL (default: http://127.0.0.1:$PORT$WEBHOOK_PATH, i.e. port 3000, ${DEFAULT_PATH})`,
+      `the gateway's webhook URL (default: http://127.0.0.1:$PORT$WEBHOOK_PATH, i.e. port 3000, ${DEFAULT_WEBHOOK_PATH})`,
     )
     .option('-s, --secret <secret>', 'the webhook secret (default: $WEBHOOK_SECRET)')
     .option('-d, --delivery-id <id>', 'the X-GitHub-Delivery id (default: a new UUID)')
@@ -48,30 +55,27 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .action(async (payloadPath: string, opts: ReplayOptions) => {
       const secret = opts.secret ?? ctx.env.WEBHOOK_SECRET;
       if (!secret) throw new CliError('no webhook secret: pass --secret or set WEBHOOK_SECRET');
-      const url =
-        opts.url ?? `http://127.0.0.1:${ctx.env.PORT || 3000}${ctx.env.WEBHOOK_PATH || DEFAULT_PATH}`;
+      const url = opts.url ?? gatewayUrlOf(ctx);
       try {
         new URL(url);
       } catch {
-        throw new CliError(`--url "${url}" is not a URL; use e.g. http://localhost:3000${DEFAULT_PATH}`);
+        throw new CliError(
+          `--url "${url}" is not a URL; use e.g. http://localhost:3000${DEFAULT_WEBHOOK_PATH}`,
+        );
       }
 
       const body = await readPayload(payloadPath, ctx.cwd);
-      let payload: Record<string, unknown>;
       try {
-        payload = JSON.parse(body) as Record<string, unknown>;
+        JSON.parse(body);
       } catch (error) {
         throw new CliError(`${payloadPath} is not JSON: ${(error as Error).message}`);
       }
 
-      // Loaded here, not at start-up: the module reads GitHub's example payloads, which only replay needs.
-      const { sendDelivery } = await import('@evalbot/github-sim');
-      const delivery = {
+      const delivery: ReplayDelivery = {
         event: opts.event,
         id: opts.deliveryId ?? randomUUID(),
-        hookId: 1,
-        appId: Number(ctx.env.APP_ID) || 1,
-        payload,
+        // The App's id when APP_ID is set; GitHub's headers always name one.
+        appId: parseEnv(z.object(optionalAppIdEnv), ctx.env).APP_ID ?? 1,
         // Sent as read: the signature covers these exact bytes.
         body,
       };

@@ -81,7 +81,7 @@ export async function renderKustomization(dir: string, expectKind = 'Kustomizati
   const unknown = Object.keys(kustomization).filter((k) => !KNOWN_FIELDS.has(k));
   if (unknown.length > 0) {
     throw new KustomizeError(
-      `${where} uses ${unknown.join(', ')}, which the test-side renderer does not implement: implement it in apps/dashboard/test/kubernetes-manifests.ts or do without`,
+      `${where} uses ${unknown.join(', ')}, which the test-side renderer does not implement: implement it in tooling/repo-checks/test/kubernetes-manifests.ts or do without`,
     );
   }
   const objects: Manifest[] = [];
@@ -168,8 +168,8 @@ function typeModule(object: Manifest): string {
  */
 export async function unknownFieldErrors(objects: Manifest[]): Promise<string[]> {
   const ts = (await import('typescript')).default;
-  // Inside apps/dashboard, so that the models resolve from its node_modules; never written.
-  const file = repoPath('apps/dashboard/test/__kubernetes-objects__.ts');
+  // Inside tooling/repo-checks, so that the models resolve from its node_modules; never written.
+  const file = repoPath('tooling/repo-checks/test/__kubernetes-objects__.ts');
   const lines = objects.map(
     (object, i) =>
       `import type { I${object.kind} as T${i} } from ${JSON.stringify(typeModule(object))};\nexport const o${i}: T${i} = ${JSON.stringify(object)};`,

@@ -6,7 +6,7 @@ import { bundlePath, NODE_FLAGS } from '@evalbot/app-bundle';
 import { inNetns } from './simulated-network.ts';
 import { waitFor } from './wait-for.ts';
 
-/** The repository root (this file is packages/local-stack/src/…). */
+/** The repository root (this file is tooling/local-stack/src/…). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface ServiceProcess {

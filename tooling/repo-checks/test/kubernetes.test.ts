@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVALUATE_QUEUE } from '@evalbot/jobs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HEALTH_PATH } from '../src/build-app.ts';
+import { HEALTH_PATH } from '../../../apps/dashboard/src/build-app.ts';
 import { type ComposeConfig, composeConfig, durationSeconds, securityOptions } from './deploy-files.ts';
 import {
   find,

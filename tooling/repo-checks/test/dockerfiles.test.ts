@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import {
   BUNDLE_TARGET,
@@ -177,6 +177,7 @@ describe('Dockerfile', () => {
       '.env',
       '.env.production',
       '.cache/evalbot',
+      'tooling/github-sim/test/app-auth.test.ts',
     ]) {
       expect(isDockerIgnored(ignore, path), path).toBe(true);
     }
@@ -185,6 +186,8 @@ describe('Dockerfile', () => {
       'pnpm-lock.yaml',
       'apps/worker/src/main.ts',
       'packages/jobs/src/index.ts',
+      // The build stage runs `pnpm build`, the bundler in tooling/.
+      'tooling/app-bundle/src/main.ts',
     ]) {
       expect(isDockerIgnored(ignore, path), path).toBe(false);
     }
@@ -252,6 +255,21 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
         (error: Error & { stderr?: string }) => error.stderr ?? error.message,
       );
       expect(checked, app).toBe('parses');
+    }
+  });
+
+  it('bundles no tooling (stand-in, local stack, bundler, test helpers) into an image', async () => {
+    for (const app of APPS) {
+      // The linked source map lists every file the bundle holds, relative to apps/<app>/dist.
+      const map = JSON.parse(await readFile(`${bundlePath(app)}.map`, 'utf8')) as { sources: string[] };
+      const sources = map.sources.map((source) =>
+        relative(repoPath(), join(dirname(bundlePath(app)), source)),
+      );
+      expect(sources, app).toContain(`apps/${app}/src/main.ts`);
+      expect(
+        sources.filter((source) => source.startsWith('tooling/')),
+        `${app}'s bundle`,
+      ).toEqual([]);
     }
   });
 
@@ -333,6 +351,10 @@ describe("the images' apps, laid out as the Dockerfile copies them", () => {
       },
     );
     expect(existsSync(join(dir, 'node_modules', 'playwright-core')), 'dev dependencies left out').toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@evalbot', 'test-utils')), 'tooling left out').toBe(false);
+    expect(existsSync(join(dir, 'node_modules', '@evalbot', 'jobs')), 'workspace dependencies kept').toBe(
+      true,
+    );
     await mkdir(join(dir, 'dist'), { recursive: true });
     await copyFile(bundlePath('dashboard'), join(dir, 'dist', 'main.js'));
     const port = await freePort();

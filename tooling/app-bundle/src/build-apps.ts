@@ -44,7 +44,7 @@ export const IMAGE_NODE_MAJOR = 24;
  */
 export const BUNDLE_TARGET = 'node20';
 
-/** The repository root (this file is packages/app-bundle/src/…). */
+/** The repository root (this file is tooling/app-bundle/src/…). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** Where `buildApps` writes an app's bundle: `apps/<app>/dist/main.js`. */

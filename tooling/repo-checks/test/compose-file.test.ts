@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { HEALTH_PATH } from '../src/build-app.ts';
+import { HEALTH_PATH } from '../../../apps/dashboard/src/build-app.ts';
 import {
   type ComposeConfig,
   composeConfig,
