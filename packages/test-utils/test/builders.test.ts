@@ -2,7 +2,7 @@ import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commit, git, pullRequest } from '../src/index.ts';
+import { commit, git, pullRequest, titleSkippedIf } from '../src/index.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -39,5 +39,14 @@ describe('pullRequest', () => {
     expect(pullRequest({ cloneUrl: 'https://ghe.example/octo/m.git' }).cloneUrl).toBe(
       'https://ghe.example/octo/m.git',
     );
+  });
+});
+
+describe('titleSkippedIf', () => {
+  it('names what is missing in the title of a skipped test, and leaves a test that runs as it is', () => {
+    expect(titleSkippedIf('ends a fork bomb', 'no writable cgroup hierarchy in /sys/fs/cgroup')).toBe(
+      'ends a fork bomb — skipped: no writable cgroup hierarchy in /sys/fs/cgroup',
+    );
+    expect(titleSkippedIf('ends a fork bomb', undefined)).toBe('ends a fork bomb');
   });
 });

@@ -42,17 +42,17 @@ async function start(
 describe('the /proc scans', () => {
   it('find a live process by argument, command line, working directory and parent', async () => {
     const marker = `evalbot-scan-${process.pid}-${Date.now()}`;
-    // `; :` keeps the shell from exec'ing the sleep: the shell, with the marker, stays.
-    const script = 'echo up; sleep 30; :';
-    const { child, dir } = await start('sh', ['-c', script, marker]);
+    // One process, no children (a shell's fork carries its command line until it execs).
+    const script = 'console.log("up"); setTimeout(() => {}, 30_000)';
+    const { child, dir } = await start(process.execPath, ['-e', script, marker]);
     const pid = child.pid as number;
-    const cmdline = `sh -c ${script} ${marker}`;
+    const cmdline = `${process.execPath} -e ${script} ${marker}`;
 
     expect(await processesWithArg(marker)).toEqual([pid]);
     // A part of an argument is not an argument; the command line is searched by its text.
     expect(await processesWithArg(marker.slice(1))).toEqual([]);
-    expect(await processesWithCmdline(`; : ${marker}`)).toEqual([{ pid, cmdline }]);
-    expect(await processesInside(dir)).toContainEqual({ pid, cwd: dir, cmdline });
+    expect(await processesWithCmdline(`30_000) ${marker}`)).toEqual([{ pid, cmdline }]);
+    expect(await processesInside(dir)).toEqual([{ pid, cwd: dir, cmdline }]);
     expect(await liveChildren()).toContain(pid);
     expect(await isRunning(pid)).toBe(true);
 
@@ -61,8 +61,7 @@ describe('the /proc scans', () => {
     expect(await isRunning(pid)).toBe(false);
     expect(await processesWithArg(marker)).toEqual([]);
     expect(await liveChildren()).not.toContain(pid);
-    // The group's sleep may outlive its shell by a moment; then nothing runs in the directory.
-    await waitFor(async () => (await processesInside(dir)).length === 0, { what: 'the sleep to end' });
+    expect(await processesInside(dir)).toEqual([]);
   });
 
   it('count a zombie (ended, not yet reaped) as not running', async () => {
