@@ -1,50 +1,14 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { processesWithArg, waitFor } from '@evalbot/test-utils';
+import { commit, fakeTrainer, git, isRunning, processesWithArg, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
 
-const exec = promisify(execFile);
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await exec('git', args, { cwd, env: GIT_ENV })).stdout.trim();
-}
-
-/** True while `pid` runs (a zombie waiting for its parent to reap it does not). */
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-}
-
-/** A model that trains instantly: its accuracy and loss follow the learning rate in its source. */
-const fakeModel = (learningRate: number) => `import json
-LEARNING_RATE = ${learningRate}
-print("training with learning rate", LEARNING_RATE)
-with open("result.txt", "w") as f:
-    json.dump({"accuracy": 0.9 + LEARNING_RATE, "loss": 0.5 - 10 * LEARNING_RATE}, f)
-`;
-
-/** Commit `files` on the current branch; returns the commit's SHA. */
-async function commit(repo: string, files: Record<string, string>, message: string): Promise<string> {
-  for (const [name, text] of Object.entries(files)) await writeFile(join(repo, name), text);
-  await git(repo, 'add', '-A');
-  await git(repo, 'commit', '-q', '-m', message);
-  return git(repo, 'rev-parse', 'HEAD');
-}
+/** A model that trains instantly: its accuracy and loss follow its learning rate. */
+const fakeModel = (learningRate: number) =>
+  fakeTrainer({ accuracy: 0.9 + learningRate, loss: 0.5 - 10 * learningRate });
 
 describe('evalbot compare', () => {
   let dir: string;
@@ -57,7 +21,7 @@ describe('evalbot compare', () => {
     // The sandbox's uids must traverse it to their job directories under work/.
     await chmod(dir, 0o711);
     repo = join(dir, 'model');
-    await exec('mkdir', [repo]);
+    await mkdir(repo);
     await git(repo, 'init', '-q', '-b', 'main', '.');
     await commit(repo, { 'demo.py': fakeModel(0.003), 'requirements.txt': '' }, 'Base model');
     await git(repo, 'checkout', '-q', '-b', 'tune');
@@ -96,7 +60,7 @@ describe('evalbot compare', () => {
     expect(cli.stderr()).toMatch(/^head [0-9a-f]{7}: done: accuracy 0\.905, loss 0\.45/m);
     expect(cli.stderr()).toMatch(/^base [0-9a-f]{7}: done: accuracy 0\.903, loss 0\.47/m);
     // The checkouts are gone.
-    expect(await exec('ls', ['-A', join(dir, 'work')]).then((r) => r.stdout)).toBe('');
+    expect(await readdir(join(dir, 'work'))).toEqual([]);
   });
 
   it('prints the verdict, check run, comment and both outcomes as JSON with --format json', async () => {

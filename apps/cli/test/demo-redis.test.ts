@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SecuredRedis, startSecuredRedis } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
-import { fakeModel } from './fake-model.ts';
+import { demoArgs, fakeModelSource } from './fake-model.ts';
 
 // `evalbot demo --redis-url` against a Redis locked down as docker-compose.yml runs it: TLS with
 // a private CA, the default user off, an ACL user confined to the key prefix.
@@ -31,34 +31,21 @@ describe('evalbot demo with a Redis that asks for a password over TLS', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function demoArgs(name: string, url: string) {
-    const source = join(dir, name);
-    await mkdir(source);
-    await writeFile(join(source, 'demo.py'), fakeModel(`evalbot-demo-redis-${name}-${process.pid}`));
-    await writeFile(join(source, 'requirements.txt'), '');
-    return [
-      'demo',
-      '--source-dir',
-      source,
-      '--log-dir',
-      join(dir, `${name}-logs`),
-      '--cache-dir',
-      cacheDir,
-      '--timeout-minutes',
-      '2',
+  async function redisDemoArgs(name: string, url: string) {
+    return demoArgs(await fakeModelSource(dir, name), cacheDir, [
       '--workers',
       '1',
       '--redis-url',
       url,
       '--redis-ca-file',
       redis.caFile ?? '',
-    ];
+    ]);
   }
 
   it('runs the evaluation with the password in --redis-url and the CA in --redis-ca-file', async () => {
     const cli = captureCli({ cwd: dir });
     const code = await runCli(
-      await demoArgs('model', redis.url({ user: 'evalbot', password: 'demo-pw-1234' })),
+      await redisDemoArgs('model', redis.url({ user: 'evalbot', password: 'demo-pw-1234' })),
       cli.ctx,
     );
     expect(cli.stderr()).not.toMatch(/^evalbot: /m);
@@ -71,7 +58,7 @@ describe('evalbot demo with a Redis that asks for a password over TLS', () => {
   it('stops before starting anything, exit 78, when Redis refuses the password', async () => {
     const cli = captureCli({ cwd: dir });
     const code = await runCli(
-      await demoArgs('refused', redis.url({ user: 'evalbot', password: 'wrong' })),
+      await redisDemoArgs('refused', redis.url({ user: 'evalbot', password: 'wrong' })),
       cli.ctx,
     );
     expect(code).toBe(78);

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SentinelGroup, startSentinelGroup } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
-import { fakeModel } from './fake-model.ts';
+import { demoArgs, fakeModelSource } from './fake-model.ts';
 
 // `evalbot demo --redis-sentinels`: the gateway, the workers and the CLI's own progress reader
 // all find the master by asking a real Sentinel group.
@@ -24,31 +24,14 @@ describe('evalbot demo through Redis Sentinel', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function demoArgs(name: string, redisArgs: string[]) {
-    const source = join(dir, name);
-    await mkdir(source);
-    await writeFile(join(source, 'demo.py'), fakeModel(`evalbot-demo-sentinel-${name}-${process.pid}`));
-    await writeFile(join(source, 'requirements.txt'), '');
-    return [
-      'demo',
-      '--source-dir',
-      source,
-      '--log-dir',
-      join(dir, `${name}-logs`),
-      '--cache-dir',
-      cacheDir,
-      '--timeout-minutes',
-      '2',
-      '--workers',
-      '1',
-      ...redisArgs,
-    ];
+  async function sentinelDemoArgs(name: string, redisArgs: string[]) {
+    return demoArgs(await fakeModelSource(dir, name), cacheDir, ['--workers', '1', ...redisArgs]);
   }
 
   it('runs the evaluation with --redis-sentinels and --redis-sentinel-master', async () => {
     const cli = captureCli({ cwd: dir });
     const code = await runCli(
-      await demoArgs('model', [
+      await sentinelDemoArgs('model', [
         '--redis-sentinels',
         group.sentinels,
         '--redis-sentinel-master',
@@ -66,7 +49,7 @@ describe('evalbot demo through Redis Sentinel', () => {
   it('stops before starting anything, exit 64 or 78, naming the flag that is wrong', async () => {
     const noMaster = captureCli({ cwd: dir });
     expect(
-      await runCli(await demoArgs('no-master', ['--redis-sentinels', group.sentinels]), noMaster.ctx),
+      await runCli(await sentinelDemoArgs('no-master', ['--redis-sentinels', group.sentinels]), noMaster.ctx),
     ).toBe(64);
     expect(noMaster.stderr()).toContain(
       'evalbot: --redis-sentinel-master: is required with --redis-sentinels; set it to the master group name',
@@ -74,7 +57,7 @@ describe('evalbot demo through Redis Sentinel', () => {
     const badList = captureCli({ cwd: dir });
     expect(
       await runCli(
-        await demoArgs('bad-list', [
+        await sentinelDemoArgs('bad-list', [
           '--redis-sentinels',
           'sentinel-1',
           '--redis-sentinel-master',
@@ -88,7 +71,7 @@ describe('evalbot demo through Redis Sentinel', () => {
     const unknown = captureCli({ cwd: dir });
     expect(
       await runCli(
-        await demoArgs('unknown-master', [
+        await sentinelDemoArgs('unknown-master', [
           '--redis-sentinels',
           group.sentinels,
           '--redis-sentinel-master',

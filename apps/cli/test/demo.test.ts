@@ -1,28 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processesWithArg, waitFor } from '@evalbot/test-utils';
+import { isRunning, liveChildren, processesWithArg, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.ts';
 import { captureCli } from './capture-cli.ts';
-import { fakeModel } from './fake-model.ts';
-
-/** Live (not zombie) direct children of this process. */
-async function liveChildren(): Promise<number[]> {
-  const children: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(ppid) === process.pid && state !== 'Z') children.push(Number(name));
-  }
-  return children;
-}
-
-async function isRunning(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-}
+import { demoArgs, fakeModelSource } from './fake-model.ts';
 
 describe('evalbot demo', () => {
   let dir: string;
@@ -40,31 +23,10 @@ describe('evalbot demo', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function sourceDir(name: string, opts: { sleep?: boolean } = {}) {
-    const source = join(dir, name);
-    await mkdir(source);
-    const marker = `evalbot-demo-test-${name}-${process.pid}-${Date.now()}`;
-    await writeFile(join(source, 'demo.py'), fakeModel(marker, opts));
-    await writeFile(join(source, 'requirements.txt'), '');
-    return { source, marker, logDir: join(dir, `${name}-logs`) };
-  }
-
-  const args = (source: string, logDir: string) => [
-    'demo',
-    '--source-dir',
-    source,
-    '--log-dir',
-    logDir,
-    '--cache-dir',
-    cacheDir,
-    '--timeout-minutes',
-    '2',
-  ];
-
   it('prints the PR comment with the metrics table and the check run, then stops everything it started', async () => {
-    const { source, marker, logDir } = await sourceDir('model');
+    const { source, marker, logDir } = await fakeModelSource(dir, 'model');
     const cli = captureCli({ cwd: dir });
-    const code = await runCli(args(source, logDir), cli.ctx);
+    const code = await runCli(demoArgs({ source, logDir }, cacheDir), cli.ctx);
 
     expect(cli.stderr()).not.toMatch(/^evalbot: /m);
     expect(code).toBe(0);
@@ -91,10 +53,10 @@ describe('evalbot demo', () => {
   }, 120_000);
 
   it('stops the trainings and every process it started when interrupted, and exits 130', async () => {
-    const { source, marker, logDir } = await sourceDir('slow-model', { sleep: true });
+    const { source, marker, logDir } = await fakeModelSource(dir, 'slow-model', { sleep: true });
     const interrupt = new AbortController();
     const cli = captureCli({ cwd: dir, signal: interrupt.signal });
-    const running = runCli(args(source, logDir), cli.ctx);
+    const running = runCli(demoArgs({ source, logDir }, cacheDir), cli.ctx);
     const trainings = await waitFor(
       async () => {
         const pids = await processesWithArg(marker);

@@ -1,3 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 /**
  * A stand-in for ml-demo that trains instantly: the same learning-rate line (the demo's PR
  * raises it), metrics that follow it, and `marker` on its command line (it re-executes itself
@@ -20,3 +23,36 @@ with open("result.txt", "w") as f:
     json.dump({"accuracy": 0.9 + lr, "loss": 0.5 - 10 * lr}, f)
 print("trained with learning rate", lr)
 `;
+
+/**
+ * A model directory `name` under `dir` holding `fakeModel` with a marker of its own, and the
+ * directory its demo's logs go to.
+ */
+export async function fakeModelSource(dir: string, name: string, opts: { sleep?: boolean } = {}) {
+  const source = join(dir, name);
+  await mkdir(source);
+  const marker = `evalbot-demo-test-${name}-${process.pid}-${Date.now()}`;
+  await writeFile(join(source, 'demo.py'), fakeModel(marker, opts));
+  await writeFile(join(source, 'requirements.txt'), '');
+  return { source, marker, logDir: join(dir, `${name}-logs`) };
+}
+
+/** `evalbot demo` of `source`, its logs in `logDir`, environments in `cacheDir`, 2 minutes at most; then `extra`. */
+export function demoArgs(
+  { source, logDir }: { source: string; logDir: string },
+  cacheDir: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    'demo',
+    '--source-dir',
+    source,
+    '--log-dir',
+    logDir,
+    '--cache-dir',
+    cacheDir,
+    '--timeout-minutes',
+    '2',
+    ...extra,
+  ];
+}

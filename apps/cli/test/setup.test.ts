@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadGitHubAppCredentials } from '@evalbot/config';
 import { type GitHubSim, startGitHubSim } from '@evalbot/github-sim';
-import { browserSkipReason, launchChromium, waitFor } from '@evalbot/test-utils';
+import { browserSkipReason, launchChromium, titleSkippedIf, waitFor } from '@evalbot/test-utils';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { composeConfig } from '../../../tooling/repo-checks/test/deploy-files.ts';
 // The compose file as docker-compose reads it, and the apps' own configuration loaders: setup's
@@ -253,7 +253,7 @@ describe('evalbot setup', () => {
   });
 
   it.skipIf(browserSkipReason() !== undefined)(
-    'completes in a real browser: button, GitHub, back to the callback',
+    titleSkippedIf('completes in a real browser: button, GitHub, back to the callback', browserSkipReason()),
     async () => {
       const setup = startSetup([]);
       const browser = await launchChromium();

@@ -9,28 +9,23 @@ import {
   type PullRequestRef,
   QUEUE_NAMES,
 } from '@evalbot/jobs';
+import { pullRequest as pullRequestFixture } from '@evalbot/test-utils';
 import { FlowProducer, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 export const HEAD_SHA = 'abc1234'.padEnd(40, '0');
 export const BASE_SHA = 'def5678'.padEnd(40, '0');
 
+/** The PR the dashboard's tests show, octo/mnist#12, changed by `overrides`. */
 export function pullRequest(overrides: Partial<PullRequestRef> = {}): PullRequestRef {
-  return {
-    installationId: 7,
+  return pullRequestFixture({
     owner: 'octo',
     repo: 'mnist',
     number: 12,
-    repoHtmlUrl: 'https://github.com/octo/mnist',
-    cloneUrl: 'https://github.com/octo/mnist.git',
     headSha: HEAD_SHA,
     baseSha: BASE_SHA,
-    headRef: 'wider-layer',
-    baseRef: 'main',
-    fromFork: false,
-    author: 'mona',
     ...overrides,
-  };
+  });
 }
 
 const request = {

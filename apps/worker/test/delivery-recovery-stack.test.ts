@@ -5,9 +5,10 @@ import { createGitHubApp } from '@evalbot/github';
 import { COMPARE_QUEUE, RECOVERY_QUEUE } from '@evalbot/jobs';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
 import { createLogger } from '@evalbot/logger';
+import { fakeTrainer } from '@evalbot/test-utils';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDemoPy, makeFakeModelDir } from './fake-model.ts';
+import { makeFakeModelDir } from './fake-model.ts';
 
 // GitHub does not retry a delivery the gateway could not take. With real processes, a Redis the
 // test stops and starts itself and the GitHub stand-in's delivery log, a PR still gets its one
@@ -43,7 +44,7 @@ describe('recovery of deliveries GitHub could not hand over', { timeout: 180_000
     openMlDemoPullRequest(stack.sim, {
       repo,
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.92, loss: 0.25 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.92, loss: 0.25 }) },
     });
   const completedCheckRuns = (pr: { owner: string; repo: string; headSha: string }) =>
     stack.sim.checkRuns(pr.owner, pr.repo, pr.headSha).filter((c) => c.status === 'completed');

@@ -2,8 +2,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
+import { fakeTrainer } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDemoPy, makeFakeModelDir } from './fake-model.ts';
+import { makeFakeModelDir } from './fake-model.ts';
 
 // `docker compose stop` or a rolling upgrade sends SIGTERM: the worker must not sit on a long
 // training until it is killed, nor lose it. It hands the job back and exits; another worker
@@ -27,12 +28,12 @@ describe('a worker stopped with SIGTERM mid-training', () => {
   it('hands its job back, exits, and another worker finishes the evaluation', {
     timeout: 120_000,
   }, async () => {
-    const slow = fakeDemoPy({ accuracy: 0.9, loss: 0.3, sleepSeconds: 15 });
+    const slow = fakeTrainer({ accuracy: 0.9, loss: 0.3, sleepSeconds: 15 });
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo: 'sigterm',
       sourceDir: modelDir,
       baseFiles: { 'demo.py': slow },
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.92, loss: 0.28, sleepSeconds: 15 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.92, loss: 0.28, sleepSeconds: 15 }) },
     });
     await stack.deliver(pr.labeledDelivery());
     await waitFor(() => stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body.includes('evaluating'), {

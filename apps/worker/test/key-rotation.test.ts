@@ -2,12 +2,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
-import { spawnApp } from '@evalbot/test-utils';
+import { fakeTrainer, spawnApp } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A model that trains at once: metrics that follow the learning rate the head changes.
-const DEMO_PY = (lr: number) =>
-  `import json\nwith open("result.txt", "w") as f:\n    json.dump({"accuracy": ${0.9 + lr}, "loss": ${0.5 - lr}}, f)\n`;
+const DEMO_PY = (lr: number) => fakeTrainer({ accuracy: 0.9 + lr, loss: 0.5 - lr });
 
 // docs/operations.md, "Rotating secrets" → "Private key", step by step against the GitHub
 // stand-in, which like GitHub accepts any of the App's keys until one is deleted.

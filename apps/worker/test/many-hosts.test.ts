@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
 import {
   type DemoPullRequest,
@@ -9,8 +9,9 @@ import {
   waitFor,
 } from '@evalbot/local-stack';
 import { isReportComment } from '@evalbot/report';
+import { fakeTrainer, processesInside } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDemoPy, makeFakeModelDir } from './fake-model.ts';
+import { makeFakeModelDir } from './fake-model.ts';
 
 // evalbot as four machines on one: Redis, the gateway and two worker hosts, each in a network
 // namespace of its own on a bridge, the GitHub stand-in on the bridge. The worker hosts share no
@@ -123,18 +124,10 @@ async function completedSince(before: Counts, compares: number) {
 
 /** The job directories on `host`'s disk in which a `demo.py` runs: its trainings now. */
 async function trainingDirs(host: WorkerHost): Promise<string[]> {
-  const dirs = new Set<string>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cwd = await readlink(`/proc/${entry}/cwd`);
-      if (!cwd.startsWith(`${host.root}/`)) continue;
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes('demo.py')) dirs.add(cwd);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return [...dirs];
+  const trainings = (await processesInside(host.root)).filter(
+    (p) => p.cwd !== host.root && p.cmdline.includes('demo.py'),
+  );
+  return [...new Set(trainings.map((p) => p.cwd))];
 }
 
 describe('evalbot across several hosts', { timeout: 180_000 }, () => {
@@ -145,7 +138,7 @@ describe('evalbot across several hosts', { timeout: 180_000 }, () => {
       owner: 'hosts',
       repo: 'shared-base',
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.92, loss: 0.25 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.92, loss: 0.25 }) },
     });
     // Only host A has a worker: it trains both sides.
     await deliverLabel(first);
@@ -160,7 +153,7 @@ describe('evalbot across several hosts', { timeout: 180_000 }, () => {
       besides: first,
       branch: 'lower-loss',
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.93, loss: 0.2 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.93, loss: 0.2 }) },
     });
     const before = await countsOf([hostB]);
     await deliverLabel(second);
@@ -185,7 +178,7 @@ describe('evalbot across several hosts', { timeout: 180_000 }, () => {
           owner: 'hosts',
           repo: `once-${n}`,
           sourceDir: modelDir,
-          headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.28, sleepSeconds: 1 }) },
+          headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.28, sleepSeconds: 1 }) },
         }),
       );
     }
@@ -211,8 +204,8 @@ describe('evalbot across several hosts', { timeout: 180_000 }, () => {
       owner: 'hosts',
       repo: 'cut-off',
       sourceDir: modelDir,
-      baseFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.9, loss: 0.3, sleepSeconds: 6 }) },
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.95, loss: 0.1, sleepSeconds: 6 }) },
+      baseFiles: { 'demo.py': fakeTrainer({ accuracy: 0.9, loss: 0.3, sleepSeconds: 6 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.95, loss: 0.1, sleepSeconds: 6 }) },
     });
     const before = await countsOf([hostB]);
     await deliverLabel(pr);

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDelivery } from '@evalbot/github-sim';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
+import { fakeTrainer } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDemoPy, makeFakeModelDir } from './fake-model.ts';
+import { makeFakeModelDir } from './fake-model.ts';
 
 // What a PR author sees through the life of a PR, with a model that trains in no time:
 // failures, new pushes, /evaluate, closing, and pushes to forks. Real processes throughout.
@@ -40,7 +41,7 @@ describe('pull request lifecycle', () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo,
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29, sleepSeconds: 300 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29, sleepSeconds: 300 }) },
     });
     await stack.deliver(pr.labeledDelivery());
     await waitFor(() => stack.sim.comments(pr.owner, pr.repo, pr.number)[0]?.body.includes('evaluating'), {
@@ -55,7 +56,7 @@ describe('pull request lifecycle', () => {
       repo: 'crashing-head',
       sourceDir: modelDir,
       headFiles: {
-        'demo.py': fakeDemoPy({
+        'demo.py': fakeTrainer({
           accuracy: 0.95,
           loss: 0.2,
           crash: 'ValueError: shapes (3,) and (4,) not aligned',
@@ -82,7 +83,7 @@ describe('pull request lifecycle', () => {
       baseFiles: { '.evalbot.yml': 'repeats: 3\nseed: 7\n' },
       // One run and a lucky seed would widen "within noise" until no threshold could fail.
       headFiles: {
-        'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }),
+        'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29 }),
         '.evalbot.yml': 'repeats: 1\nseed: 1234\n',
       },
     });
@@ -98,7 +99,7 @@ describe('pull request lifecycle', () => {
       repo: 'mentions-in-output',
       sourceDir: modelDir,
       headFiles: {
-        'demo.py': fakeDemoPy({
+        'demo.py': fakeTrainer({
           accuracy: 0.9,
           loss: 0.3,
           crash: 'ValueError: ask @octocat and @org/team, see org/repo#1',
@@ -123,7 +124,7 @@ describe('pull request lifecycle', () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo: 'slow-comment',
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29 }) },
     });
     const route = `POST /repos/${pr.owner}/${pr.repo}/issues/:number/comments`;
     const slow = stack.sim.injectFault({ route, kind: 'delay', ms: 4_000 });
@@ -162,7 +163,7 @@ describe('pull request lifecycle', () => {
       owner: pr.owner,
       repo: pr.repo,
       branch: 'tune-learning-rate',
-      files: { 'demo.py': fakeDemoPy({ accuracy: 0.93, loss: 0.25 }) },
+      files: { 'demo.py': fakeTrainer({ accuracy: 0.93, loss: 0.25 }) },
     });
     expect((await stack.deliver(pr.delivery({ event: 'pull_request', action: 'synchronize' }))).status).toBe(
       202,
@@ -183,7 +184,7 @@ describe('pull request lifecycle', () => {
     const pr = await openMlDemoPullRequest(stack.sim, {
       repo: 'slash-evaluate',
       sourceDir: modelDir,
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.92, loss: 0.28 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.92, loss: 0.28 }) },
     });
     stack.sim.setCollaborator({ owner: pr.owner, repo: pr.repo, login: 'visitor', role: 'read' });
     const visitorComment = stack.sim.addIssueComment({ ...pr, body: '/evaluate please', user: 'visitor' });
@@ -250,7 +251,7 @@ describe('pull request lifecycle', () => {
       owner: 'outsider',
       repo,
       branch: 'faster',
-      files: { 'demo.py': fakeDemoPy({ accuracy: 0.99, loss: 0.01 }) },
+      files: { 'demo.py': fakeTrainer({ accuracy: 0.99, loss: 0.01 }) },
     });
     const opened = await stack.sim.openPullRequest({
       owner,

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
+import { fakeTrainer } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDemoPy, makeFakeModelDir } from './fake-model.ts';
+import { makeFakeModelDir } from './fake-model.ts';
 
 /**
  * The fake model, reporting the GPU it was given (`CUDA_VISIBLE_DEVICES`, -1 for none) as a
@@ -90,7 +91,7 @@ describe('worker pools', () => {
       repo: 'unserved-pool',
       sourceDir: modelDir,
       baseFiles: { '.evalbot.yml': 'resources: {pool: big-memory}\n' },
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29 }) },
     });
     const asked = Date.now();
     await stack.deliver(pr.labeledDelivery());
@@ -112,7 +113,7 @@ describe('worker pools', () => {
       repo: 'gpu-on-cpu-pool',
       sourceDir: modelDir,
       baseFiles: { '.evalbot.yml': 'resources: {gpu: 1, pool: cpu-pool}\n' },
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29 }) },
     });
     await stack.deliver(wantsGpu.labeledDelivery());
     const failed = await reportOf(wantsGpu);
@@ -127,7 +128,7 @@ describe('worker pools', () => {
       repo: 'stopped-pool',
       sourceDir: modelDir,
       baseFiles: { '.evalbot.yml': 'resources: {pool: cpu-pool}\n' },
-      headFiles: { 'demo.py': fakeDemoPy({ accuracy: 0.91, loss: 0.29 }) },
+      headFiles: { 'demo.py': fakeTrainer({ accuracy: 0.91, loss: 0.29 }) },
     });
     await stack.deliver(afterStop.labeledDelivery());
     const { body } = await reportOf(afterStop);

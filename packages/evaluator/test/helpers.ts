@@ -1,51 +1,20 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { commit, fakeTrainer, git, type RepoFile } from '@evalbot/test-utils';
 import { execa, type Options } from 'execa';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { type EvaluateCommitOptions, type EvaluateResult, evaluateCommit } from '../src/index.ts';
 import { liveGroupMembers } from '../src/process-group.ts';
 
-/** A file's text, or a symlink to `target`. */
-export type RepoFile = string | { symlink: string };
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-export async function git(cwd: string, ...args: string[]): Promise<string> {
-  const result = await execa('git', args, { cwd, env: GIT_ENV });
-  return result.stdout.trim();
-}
+// The git helpers are test-utils'; re-exported so the evaluator's tests import one file.
+export { commit, git, type RepoFile } from '@evalbot/test-utils';
 
 /** A directory of its own; traversable (not listable) by others, as the sandbox's uids must reach work and cache roots. */
 export async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `evalbot-test-${prefix}-`));
   await chmod(dir, 0o711);
   return dir;
-}
-
-/** Write `files` into `dir` and commit them; returns the new commit's SHA. */
-export async function commit(
-  dir: string,
-  files: Record<string, RepoFile>,
-  message = 'change',
-): Promise<string> {
-  for (const [path, content] of Object.entries(files)) {
-    const full = join(dir, path);
-    await mkdir(dirname(full), { recursive: true });
-    await rm(full, { force: true });
-    if (typeof content === 'string') await writeFile(full, content);
-    else await symlink(content.symlink, full);
-  }
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
 }
 
 /** A new git repository with one commit of `files`. */
@@ -119,14 +88,8 @@ export function evaluateInChild<O extends Options = Record<never, never>>(
   return execa('node', ['--import', 'tsx', fixture, repo.dir, repo.sha, workRoot, cacheDir], options);
 }
 
-/** A model that trains instantly: writes its metrics (seeded by EVALBOT_SEED) to result.txt. */
-export const FAKE_DEMO = `import json, os
-seed = int(os.environ.get("EVALBOT_SEED", "0"))
-print("training with seed", seed)
-with open("result.txt", "w") as f:
-    json.dump({"loss": 0.25 + seed / 1000, "accuracy": 0.9, "history": {"loss": [0.5, 0.25]}}, f)
-print("done")
-`;
+/** A model that trains instantly: its loss follows EVALBOT_SEED (0.25 + seed / 1000). */
+export const FAKE_DEMO = fakeTrainer({ accuracy: 0.9, loss: 0.25, seededLoss: true });
 
 export const FAKE_MODEL: Record<string, RepoFile> = {
   'demo.py': FAKE_DEMO,
@@ -136,20 +99,6 @@ export const FAKE_MODEL: Record<string, RepoFile> = {
 /** Entries left in a work root: it must be empty after every evaluation. */
 export async function leftovers(workRoot: string): Promise<string[]> {
   return readdir(workRoot).catch(() => []);
-}
-
-/** Live processes whose command line contains `needle` (zombies excluded). */
-export async function processesMatching(needle: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.replaceAll('\0', ' ').includes(needle)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    if (state && state !== 'Z') pids.push(Number(name));
-  }
-  return pids;
 }
 
 /** Live members of a process group. */

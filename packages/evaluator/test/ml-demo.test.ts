@@ -11,12 +11,17 @@ const cache = fileCacheDir();
 
 describe('the real ml-demo model', () => {
   // Installs tensorflow-cpu from the local index (cached in EVALBOT_CACHE_DIR) and trains ~1 min.
-  it.skipIf(!existsSync(join(ML_DEMO, 'demo.py')))(
+  // A missing ml-demo/demo.py is a broken checkout: the test fails, it does not skip.
+  it(
     'trains with the default contract and reports its metrics, history and package versions',
     async () => {
       const repo = await tempDir('ml-demo');
       const workRoot = await tempDir('work');
       remove(repo, workRoot);
+      expect(
+        existsSync(join(ML_DEMO, 'demo.py')),
+        `${ML_DEMO}/demo.py is missing: restore it (git checkout -- ml-demo)`,
+      ).toBe(true);
       const skip = new Set(['node_modules', '__pycache__', '.venv', '.ruff_cache', 'result.txt', 'test']);
       await cp(ML_DEMO, repo, { recursive: true, filter: (src) => !skip.has(basename(src)) });
       await git(repo, 'init', '-q', '-b', 'main', '.');

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { waitFor } from '@evalbot/test-utils';
+import { processesWithCmdline, waitFor } from '@evalbot/test-utils';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reapStaleWorkDirs } from '../src/index.ts';
@@ -13,7 +13,6 @@ import {
   fileCacheDir,
   groupMembers,
   makeRepo,
-  processesMatching,
   removedAfterEach,
   tempDir,
 } from './helpers.ts';
@@ -38,14 +37,14 @@ describe('reapStaleWorkDirs', () => {
     remove(repo.dir, workRoot);
     const worker = evaluateInChild(repo, workRoot, cache.path, { reject: false });
     // The model is running: then the worker dies without any chance to clean up.
-    await waitFor(async () => (await processesMatching(`sleep ${escaped}`)).length === 1, {
+    await waitFor(async () => (await processesWithCmdline(`sleep ${escaped}`)).length === 1, {
       timeoutMs: 120_000,
     });
     worker.kill('SIGKILL');
     await worker;
     // bubblewrap dies with its parent and takes the step's pid namespace along, setsid included.
-    await waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length === 0);
-    expect(await processesMatching(`sleep ${escaped}`)).toEqual([]);
+    await waitFor(async () => (await processesWithCmdline(`sleep ${sleep}`)).length === 0);
+    expect(await processesWithCmdline(`sleep ${escaped}`)).toEqual([]);
     const left = await readdir(workRoot);
     expect(left).toHaveLength(2); // evalbot-<pid>-<hex> and its .json marker
 

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { processesWithCmdline, rootSkipReason, titleSkippedIf } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../src/index.ts';
 import { findCgroupHierarchy } from '../src/sandbox/step-cgroup.ts';
@@ -9,7 +10,6 @@ import {
   type EvaluateFilesOptions,
   evaluateFiles,
   fileCacheDir,
-  processesMatching,
   type RepoFile,
   removedAfterEach,
   tempDir,
@@ -21,9 +21,14 @@ import {
 
 const remove = removedAfterEach();
 const cache = fileCacheDir();
-const asRoot = process.getuid?.() === 0;
+const noRoot = rootSkipReason();
+const asRoot = noRoot === undefined;
 // Memory and deleted-file accounting need a cgroup of the step (root, writable /sys/fs/cgroup).
-const withCgroups = asRoot && (await findCgroupHierarchy()) !== undefined;
+const noCgroups =
+  noRoot ??
+  ((await findCgroupHierarchy()) === undefined
+    ? 'no writable cgroup hierarchy in /sys/fs/cgroup'
+    : undefined);
 const MiB = 1024 * 1024;
 const DISK_LIMIT_STOPPED =
   '`python3 demo.py` was stopped: it wrote more than the 64 MiB the job directory may hold (EVALBOT_SANDBOX_DISK_MB)';
@@ -127,8 +132,8 @@ m["started"] = int(os.path.exists("${marker}.alive"))
     );
     expect(attacker).toMatchObject({ ok: true, runs: [{ metrics: { started: 1 } }] });
     // Gone as soon as the job returned: nothing to wait for.
-    expect(await processesMatching(marker)).toEqual([]);
-    expect(await processesMatching(victimFile)).toEqual([]);
+    expect(await processesWithCmdline(marker)).toEqual([]);
+    expect(await processesWithCmdline(victimFile)).toEqual([]);
     const victim = await evaluate(demo('time.sleep(1)\nm["accuracy"] = 0.9'), { workRoot });
     expect(victim).toMatchObject({ ok: true, runs: [{ metrics: { accuracy: 0.9 } }] });
     await expect(readFile(victimFile)).rejects.toThrow(/ENOENT/);
@@ -220,8 +225,11 @@ except OSError:
     }
   }, 120_000);
 
-  it.runIf(asRoot)(
-    'gives two jobs running at once two uids of their own, neither root nor the worker (--uid)',
+  it.skipIf(noRoot !== undefined)(
+    titleSkippedIf(
+      'gives two jobs running at once two uids of their own, neither root nor the worker (--uid)',
+      noRoot,
+    ),
     async () => {
       const body =
         'm["uid"] = os.getuid()\nm["gid"] = os.getgid()\nm["groups"] = len(os.getgroups())\ntime.sleep(1)';
@@ -238,8 +246,8 @@ except OSError:
     120_000,
   );
 
-  it.runIf(withCgroups)(
-    'ends a fork bomb and says the process limit stopped it',
+  it.skipIf(noCgroups !== undefined)(
+    titleSkippedIf('ends a fork bomb and says the process limit stopped it', noCgroups),
     async () => {
       const result = await evaluate(
         demo(`
@@ -267,8 +275,8 @@ except OSError as error:
     120_000,
   );
 
-  it.runIf(withCgroups)(
-    'ends a memory hog and says the memory limit stopped it',
+  it.skipIf(noCgroups !== undefined)(
+    titleSkippedIf('ends a memory hog and says the memory limit stopped it', noCgroups),
     async () => {
       const result = await evaluate(demo('hog = bytearray(1024 * 1024 * 1024)\nm["survived"] = 1'), {
         sandbox: tight,
@@ -367,8 +375,8 @@ describe('the worker against what a step leaves behind', () => {
     expect(await readFile(victim, 'utf8')).toBe('keep me');
   }, 120_000);
 
-  it.runIf(withCgroups)(
-    'counts files a step deleted but holds open against the disk limit',
+  it.skipIf(noCgroups !== undefined)(
+    titleSkippedIf('counts files a step deleted but holds open against the disk limit', noCgroups),
     async () => {
       const result = await evaluate(
         demo(`

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { waitFor } from '@evalbot/test-utils';
+import { processesWithCmdline, rootSkipReason, titleSkippedIf, waitFor } from '@evalbot/test-utils';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SANDBOX_UIDS, evaluateCommit } from '../src/index.ts';
@@ -14,13 +14,13 @@ import {
   git,
   leftovers,
   makeRepo,
-  processesMatching,
   type RepoFile,
   removedAfterEach,
   tempDir,
 } from './helpers.ts';
 
 const remove = removedAfterEach();
+const noRoot = rootSkipReason();
 const cache = fileCacheDir();
 
 beforeAll(async () => {
@@ -58,7 +58,7 @@ time.sleep(1000)
         maxTimeoutMs: 2000,
         onLog: (line) => {
           if (line === 'started')
-            seen = waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length > 0);
+            seen = waitFor(async () => (await processesWithCmdline(`sleep ${sleep}`)).length > 0);
         },
       },
     );
@@ -71,7 +71,7 @@ time.sleep(1000)
     });
     expect(result.logTail).toContain('started');
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(await processesWithCmdline(`sleep ${sleep}`)).toEqual([]);
   });
 
   it("names timeout_minutes when the repository's own limit ends the run", async () => {
@@ -97,7 +97,7 @@ time.sleep(1000)
         signal: controller.signal,
         onLog: (line) => {
           if (line !== 'started') return;
-          seen = waitFor(async () => (await processesMatching(`sleep ${sleep}`)).length > 0).finally(() =>
+          seen = waitFor(async () => (await processesWithCmdline(`sleep ${sleep}`)).length > 0).finally(() =>
             controller.abort(),
           );
         },
@@ -106,7 +106,7 @@ time.sleep(1000)
     const result = await resultPromise;
     await seen;
     expect(result).toMatchObject({ ok: false, stage: 'run', message: 'cancelled', cancelled: true });
-    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(await processesWithCmdline(`sleep ${sleep}`)).toEqual([]);
   });
 
   it('returns at once, cancelled, when the signal is already aborted', async () => {
@@ -120,7 +120,7 @@ time.sleep(1000)
       'demo.py': `import subprocess\nsubprocess.Popen(["sleep", "${sleep}"])\nopen("result.txt", "w").write('{"a": 1}')\n`,
     });
     expect(result.ok).toBe(true);
-    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(await processesWithCmdline(`sleep ${sleep}`)).toEqual([]);
   });
 
   it('kills a process that left the process group (setsid) without waiting for its output', async () => {
@@ -131,7 +131,7 @@ time.sleep(1000)
     });
     expect(result.ok).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await processesMatching(`sleep ${sleep}`)).toEqual([]);
+    expect(await processesWithCmdline(`sleep ${sleep}`)).toEqual([]);
   });
 
   it("gives PR code none of the worker's secrets, no git config and a closed stdin", async () => {
@@ -249,8 +249,8 @@ open("result.txt", "w").write('{"a": 1}')
     expect(forwarded.some((l) => /lines not forwarded to the live log/.test(l))).toBe(true);
   });
 
-  it.runIf(process.getuid?.() === 0)(
-    'runs PR code, pip included, as a uid of its own when the worker is root',
+  it.skipIf(noRoot !== undefined)(
+    titleSkippedIf('runs PR code, pip included, as a uid of its own when the worker is root', noRoot),
     async () => {
       const root = await tempDir('as-user');
       remove(root);
@@ -280,8 +280,11 @@ json.dump({"uid": os.getuid(), "gid": os.getgid(), "shared_writable": writable},
     180_000,
   );
 
-  it.runIf(process.getuid?.() === 0)(
-    'leaves PR code and its pip nothing it can write in the cache shared environments are built from',
+  it.skipIf(noRoot !== undefined)(
+    titleSkippedIf(
+      'leaves PR code and its pip nothing it can write in the cache shared environments are built from',
+      noRoot,
+    ),
     async () => {
       const root = await tempDir('as-user-cache');
       remove(root);
@@ -323,8 +326,8 @@ json.dump({"pip_cache_in_job": int(in_job)}, open("result.txt", "w"))
     180_000,
   );
 
-  it.runIf(process.getuid?.() === 0)(
-    "refuses a work directory the sandbox's uids cannot reach, saying how to fix it",
+  it.skipIf(noRoot !== undefined)(
+    titleSkippedIf("refuses a work directory the sandbox's uids cannot reach, saying how to fix it", noRoot),
     async () => {
       const hidden = await tempDir('hidden');
       await chmod(hidden, 0o700);

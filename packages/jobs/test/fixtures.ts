@@ -1,4 +1,4 @@
-import { sharedRedis, testPrefix } from '@evalbot/test-utils';
+import { pullRequest, sharedRedis, testPrefix } from '@evalbot/test-utils';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import {
@@ -6,30 +6,15 @@ import {
   createRedisConnection,
   type EvaluationRequest,
   type JobProducer,
-  type PullRequestRef,
   waitForRedisReady,
 } from '../src/index.ts';
 
-export const HEAD = 'a'.repeat(40);
-export const BASE = 'b'.repeat(40);
+// The PR builder is test-utils' (the dashboard's tests seed the same payloads); re-exported so
+// the jobs tests import one file.
+export { pullRequest } from '@evalbot/test-utils';
 
-export function pullRequest(overrides: Partial<PullRequestRef> = {}): PullRequestRef {
-  return {
-    installationId: 42,
-    owner: 'octo-org',
-    repo: 'hello-ml',
-    number: 7,
-    repoHtmlUrl: 'https://github.com/octo-org/hello-ml',
-    cloneUrl: 'https://github.com/octo-org/hello-ml.git',
-    headSha: HEAD,
-    baseSha: BASE,
-    headRef: 'better-model',
-    baseRef: 'main',
-    fromFork: false,
-    author: 'alice',
-    ...overrides,
-  };
-}
+export const HEAD = pullRequest().headSha;
+export const BASE = pullRequest().baseSha;
 
 export function request(overrides: Partial<EvaluationRequest> = {}): EvaluationRequest {
   return {

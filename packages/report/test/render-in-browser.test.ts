@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { browserSkipReason, launchChromium } from '@evalbot/test-utils';
+import { browserSkipReason, launchChromium, titleSkippedIf } from '@evalbot/test-utils';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommentViewer, type Inspection, openCommentViewer } from './browser/browser-page.ts';
@@ -29,7 +29,7 @@ function diffTableProblems(table: Inspection['tables'][number]): string[] {
 }
 
 describe.skipIf(skipReason !== undefined)(
-  `golden comments in Chromium, as GitHub would render them${skipReason ? ` — skipped: ${skipReason}` : ''}`,
+  titleSkippedIf('golden comments in Chromium, as GitHub would render them', skipReason),
   () => {
     let browser: Browser;
     let viewer: CommentViewer;

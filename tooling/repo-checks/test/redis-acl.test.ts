@@ -3,7 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, openMlDemoPullRequest, startLocalStack } from '@evalbot/local-stack';
-import { freePort, type SecuredRedis, spawnApp, startSecuredRedis, waitFor } from '@evalbot/test-utils';
+import {
+  fakeTrainer,
+  freePort,
+  type SecuredRedis,
+  spawnApp,
+  startSecuredRedis,
+  waitFor,
+} from '@evalbot/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeConfig } from './deploy-files.ts';
@@ -17,8 +24,7 @@ const PASSWORDS = {
 const TOKEN = randomBytes(16).toString('hex');
 
 // A model that trains at once: metrics that depend on the learning rate the head changes.
-const DEMO_PY = (lr: number) =>
-  `import json\nwith open("result.txt", "w") as f:\n    json.dump({"accuracy": ${0.9 + lr}, "loss": ${0.5 - lr}}, f)\n`;
+const DEMO_PY = (lr: number) => fakeTrainer({ accuracy: 0.9 + lr, loss: 0.5 - lr });
 
 // Redis started with docker-compose.yml's own command (its users and their ACL rules), and the
 // real gateway, worker and dashboard each logged in as their own user: a whole evaluation must

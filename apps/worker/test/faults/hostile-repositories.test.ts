@@ -1,3 +1,4 @@
+import { processesWithCmdline, rootSkipReason, titleSkippedIf } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverOk,
@@ -17,7 +18,6 @@ import {
   expectNoSecretShown,
   expectNothingLeftBehind,
   expectOneReport,
-  processesWithCmdline,
   residentBytes,
 } from './invariants.ts';
 
@@ -27,7 +27,7 @@ import {
 
 const TIME_LIMIT_MINUTES = 0.1; // 6 s: `timeout_minutes` takes fractions
 const MAX_WORKER_RSS = 500 * 1024 * 1024;
-const asRoot = process.getuid?.() === 0;
+const noRoot = rootSkipReason();
 
 interface HostileCase {
   repo: string;
@@ -229,8 +229,11 @@ describe('a hostile pull request', { timeout: 180_000 }, () => {
     expect(body).toContain('resolves outside the directory');
   });
 
-  it.skipIf(!asRoot)(
-    'that searches the machine for secrets finds none, and none reaches GitHub, Redis or the logs',
+  it.skipIf(noRoot !== undefined)(
+    titleSkippedIf(
+      'that searches the machine for secrets finds none, and none reaches GitHub, Redis or the logs',
+      noRoot,
+    ),
     async () => {
       await allReported;
       await reports.secretProbe;

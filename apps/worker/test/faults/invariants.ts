@@ -1,6 +1,7 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalStack } from '@evalbot/local-stack';
+import { processesInside, processesWithCmdline } from '@evalbot/test-utils';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import {
@@ -54,31 +55,6 @@ export async function expectOneReport(
     ).toEqual([]);
   }
   return body;
-}
-
-/** Processes whose command line holds `needle` (zombies excluded: they are already dead). */
-export async function processesWithCmdline(needle: string): Promise<{ pid: number; cmdline: string }[]> {
-  const found: { pid: number; cmdline: string }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.includes(needle)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-    found.push({ pid: Number(name), cmdline: cmdline.replaceAll('\0', ' ').trim() });
-  }
-  return found;
-}
-
-/** Live processes whose working directory is `root` or below it. */
-export async function processesInside(root: string): Promise<{ pid: number; cwd: string }[]> {
-  const found: { pid: number; cwd: string }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
-    if (cwd === root || cwd.startsWith(`${root}/`)) found.push({ pid: Number(name), cwd });
-  }
-  return found;
 }
 
 /** Entries left in the workers' work directories (job directories, their markers). */

@@ -9,7 +9,7 @@ import {
   redisTargetOptions,
 } from '@evalbot/jobs';
 import { startLocalStack, waitFor } from '@evalbot/local-stack';
-import { type SentinelGroup, startSentinelGroup } from '@evalbot/test-utils';
+import { processesWithCmdline, type SentinelGroup, startSentinelGroup } from '@evalbot/test-utils';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -19,7 +19,7 @@ import {
   openGoodPullRequest,
   waitForReport,
 } from './fault-stack.ts';
-import { expectNothingLeftBehind, expectOneReport, processesWithCmdline } from './invariants.ts';
+import { expectNothingLeftBehind, expectOneReport } from './invariants.ts';
 
 // Redis as a Sentinel group (a master, a replica, three Sentinels, all real redis-server
 // processes) under a real stack: the master is killed mid-training, the Sentinels promote the

@@ -1,6 +1,7 @@
 import { readlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { waitFor } from '@evalbot/local-stack';
+import { processesWithCmdline } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverOk,
@@ -11,12 +12,7 @@ import {
   type TinyPullRequest,
   waitForReport,
 } from './fault-stack.ts';
-import {
-  expectNoSecretShown,
-  expectNothingLeftBehind,
-  expectOneReport,
-  processesWithCmdline,
-} from './invariants.ts';
+import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
 
 // A worker killed mid-training and Redis restarted mid-run, in a real stack (two worker
 // processes, the gateway, Redis with AOF, the GitHub stand-in): each time the PR must end with
