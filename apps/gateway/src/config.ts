@@ -2,6 +2,7 @@ import {
   ConfigError,
   type Env,
   envInt,
+  envOptionalId,
   evaluateLabelEnv,
   githubEndpointEnv,
   logEnv,
@@ -26,21 +27,7 @@ const schema = z.object({
   ...evaluateLabelEnv,
   ...githubEndpointEnv,
   ...logEnv,
-  INSTALL_ID: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return undefined;
-      const id = Number(raw.trim());
-      if (!Number.isSafeInteger(id) || id <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${raw}" is not an installation id (a positive whole number)`,
-        });
-        return z.NEVER;
-      }
-      return id;
-    }),
+  INSTALL_ID: envOptionalId('not an installation id (a positive whole number)'),
   ENQUEUE_TIMEOUT_MS: envInt({ default: 2_000, min: 50, max: 60_000 }),
   ...prefixEnv,
   // GitHub gives up on a delivery after 10 s; a client still sending after these is cut off.

@@ -1,7 +1,7 @@
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envInt } from './fields.ts';
+import { envInt, envOptionalId } from './fields.ts';
 
 /** The gateway's webhook path unless `WEBHOOK_PATH` says otherwise; Probot's. */
 export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
@@ -26,21 +26,7 @@ export const webhookEndpointEnv = {
  * is set); where the App must authenticate, `loadGitHubAppCredentials` requires it.
  */
 export const optionalAppIdEnv = {
-  APP_ID: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return undefined;
-      const id = Number(raw.trim());
-      if (!Number.isSafeInteger(id) || id <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${raw}" is not a positive whole number; copy it from the App settings page`,
-        });
-        return z.NEVER;
-      }
-      return id;
-    }),
+  APP_ID: envOptionalId('not a positive whole number; copy it from the App settings page'),
 };
 
 /**

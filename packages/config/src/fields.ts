@@ -22,6 +22,25 @@ export function envInt(opts: { default: number; min?: number; max?: number }) {
 }
 
 /** An http(s) URL; a trailing slash is removed so paths can be appended. */
+/**
+ * An optional id GitHub gives (an App's, an installation's): a positive whole number, or a
+ * ConfigError that says `"<value>" is <what>`.
+ */
+export function envOptionalId(what: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const id = Number(raw.trim());
+      if (!Number.isSafeInteger(id) || id <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${raw}" is ${what}` });
+        return z.NEVER;
+      }
+      return id;
+    });
+}
+
 export function envHttpUrl(defaultValue: string) {
   return z
     .string()

@@ -1,6 +1,6 @@
 export { DEFAULT_WEBHOOK_PATH, optionalAppIdEnv, webhookEndpointEnv, workDirsEnv } from './app-sections.ts';
 export { ConfigError } from './config-error.ts';
-export { envHttpUrl, envInt, logLevelSchema } from './fields.ts';
+export { envHttpUrl, envInt, envOptionalId, logLevelSchema } from './fields.ts';
 export { type Env, parseEnv } from './parse-env.ts';
 export {
   evaluateLabelEnv,
