@@ -3,7 +3,7 @@ import { chmod, lstat, readdir, readFile, readlink, rename, stat, writeFile } fr
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readEnvRecord } from './env-cache-index.ts';
-import type { FileOwner } from './file-tree.ts';
+import { type FileOwner, removeTree } from './file-tree.ts';
 import type { RequirementsPlan } from './plan-requirements.ts';
 
 const execFileAsync = promisify(execFile);
@@ -96,7 +96,7 @@ export async function copyEnv(from: string, to: string): Promise<void> {
  *
  * Returns false, having made nothing, when a file of `from` is not the worker's or is writable
  * by group or others (an environment of an older evalbot, or changed by hand): its inodes could
- * not be shared safely, and the caller copies instead.
+ * not be shared safely; or when the filesystem would not link. The caller copies instead.
  */
 export async function linkEnv(from: string, to: string, job: FileOwner): Promise<boolean> {
   const uid = process.getuid?.();
@@ -107,7 +107,13 @@ export async function linkEnv(from: string, to: string, job: FileOwner): Promise
     { maxBuffer: 1024 * 1024 },
   );
   if (unsafe.trim() !== '') return false;
-  await execFileAsync('cp', ['-a', '--link', '--', from, to], { maxBuffer: 16 * 1024 * 1024 });
+  try {
+    await execFileAsync('cp', ['-a', '--link', '--', from, to], { maxBuffer: 16 * 1024 * 1024 });
+  } catch {
+    // A filesystem without hard links (or out of inodes): copy instead.
+    await removeTree(to);
+    return false;
+  }
   await repointEnv(from, to);
   // Directories only: `-P`, and no file is touched, so no shared inode changes hands.
   await execFileAsync('find', [

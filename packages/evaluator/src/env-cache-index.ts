@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  lstat,
   readdir,
   readFile,
   readlink,
@@ -64,18 +63,17 @@ export async function touchEnv(venvsDir: string, key: string): Promise<void> {
   await utimes(join(venvsDir, `${key}.json`), now, now).catch(() => {});
 }
 
-/** Apparent size of a tree, without following symlinks. */
+/**
+ * Apparent size of a tree's files (not its directories), without following symlinks. `find`
+ * rather than an lstat per file from Node: TensorFlow's environment is ~22,000 files, 2.3 s from
+ * Node on a busy machine against 0.2 s, and a derived environment is measured after each build.
+ */
 export async function treeBytes(dir: string): Promise<number> {
+  const { stdout } = await execFileAsync('find', ['-P', dir, '!', '-type', 'd', '-printf', '%s\\n'], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch(() => ({ stdout: '' }));
   let total = 0;
-  const walk = async (path: string): Promise<void> => {
-    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else total += (await lstat(full).catch(() => undefined))?.size ?? 0;
-    }
-  };
-  await walk(dir);
+  for (const line of stdout.split('\n')) if (line !== '') total += Number(line);
   return total;
 }
 
