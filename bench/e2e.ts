@@ -6,6 +6,7 @@ import {
   ML_DEMO_DIR,
   openMlDemoPullRequest,
   startLocalStack,
+  waitFor,
 } from '@evalbot/local-stack';
 import { deliverAndAwaitReport, type LoggedSide, loggedSides } from './await-report.ts';
 import type { BenchContext } from './bench-context.ts';
@@ -104,6 +105,12 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       delivery = labeledDelivery(stack.sim, pr),
     ) => {
       const { ms } = await deliverAndAwaitReport(stack, pr, delivery, REPORT_TIMEOUT_MS);
+      // Untimed: the next scenario starts once this one's last write (the check run, after the
+      // comment) is done, so Octokit's pacing of this evaluation's writes is not timed there.
+      await waitFor(
+        () => stack.sim.checkRuns(pr.owner, pr.repo, pr.headSha).some((c) => c.status === 'completed'),
+        { timeoutMs: 30_000, intervalMs: 25, what: `the check run of ${pr.owner}/${pr.repo}#${pr.number}` },
+      );
       const trained = { cold: 2, warm: 2, 'warm base': 1, 'docs-only push': 0, 'requirement bump': 1 };
       const sides = await loggedSides(logDir, delivery.id, trained[scenario]);
       measurements.push({ scenario, workers, ms, sides });
@@ -314,7 +321,7 @@ function summarize(
   const markdown = [
     `From sending the signed \`pull_request\` \`labeled\` delivery to the gateway until the final report comment is on the PR (polled every 25 ms in the stand-in), on a copy of \`ml-demo\` whose head raises the learning rate. Gateway, Redis (AOF, \`appendfsync always\`, as \`startLocalStack\` runs it) and workers are real processes (\`startLocalStack\`, the bundles \`pnpm build\` writes, as the images run them); GitHub is the stand-in, in the bench process. Workers start before the clock does. Median of ${repeats} run(s) each; every run in the row is listed. ${tensorflow}.`,
     '',
-    '*Cold*: each run gets a new, empty `EVALBOT_CACHE_DIR` (so no cached venv and an empty pip cache, which lives inside it); with the `file://` wheel indexes used here pip installs straight from the wheel files, so an empty pip cache costs nothing extra. *Warm*: the same workers right after, on a new repository (its base was never evaluated). *Warm base*: a second PR on that repository (new head, same base): the base side reuses the stored result. *Documentation-only push*: a push of `docs/tuning.md` to the warm PR, whose base `.evalbot.yml` has `ignore: [docs/**, "*.md"]`: both sides reuse the results of the same content (compared with a warm evaluation, the cost before). *Requirement bump*: a third PR on that repository adding `toml` to `requirements.txt`: its environment is derived from the cached one (a copy + the one package) instead of built (compared with the head setup of a cold build, the cost before); the base result is reused. *By hand* (`bench/by-hand-baseline.ts`, plain git + python): `git clone --depth=1` head and base, `python3 -m venv`, `pip install -r requirements.txt` (a fresh, empty `PIP_CACHE_DIR` each run; the base has the same requirements so they are installed once), then `python demo.py` in head and then in base.',
+    '*Cold*: each run gets a new, empty `EVALBOT_CACHE_DIR` (so no cached venv and an empty pip cache, which lives inside it); with the `file://` wheel indexes used here pip installs straight from the wheel files, so an empty pip cache costs nothing extra. *Warm*: the same workers right after, on a new repository (its base was never evaluated). *Warm base*: a second PR on that repository (new head, same base): the base side reuses the stored result. *Documentation-only push*: a push of `docs/tuning.md` to the warm PR, whose base `.evalbot.yml` has `ignore: [docs/**, "*.md"]`: both sides reuse the results of the same content (compared with a warm evaluation, the cost before). *Requirement bump*: a third PR on that repository adding `toml` to `requirements.txt`: its environment is derived from the cached one (hard links, or a copy for a non-root worker, + the one package) instead of built (compared with the head setup of a cold build, the cost before); the base result is reused. Each scenario starts once the check run of the one before is completed (its last write). *By hand* (`bench/by-hand-baseline.ts`, plain git + python): `git clone --depth=1` head and base, `python3 -m venv`, `pip install -r requirements.txt` (a fresh, empty `PIP_CACHE_DIR` each run; the base has the same requirements so they are installed once), then `python demo.py` in head and then in base.',
     '',
     table(['scenario', 'workers', 'runs', 'median', 'vs by hand', 'vs floor'], rows),
     '',

@@ -75,6 +75,7 @@ describe('results reused by content', () => {
     const first = await evaluated(pr, pr.headSha);
     expect(first).toContain('| Result | trained for this run | trained for this run |');
 
+    const pushedAt = Date.now();
     const docsOnly = await push(pr, { 'docs/tuning.md': '# How we tuned\n', 'NOTES.md': 'notes\n' });
     const second = await evaluated(pr, docsOnly);
     expect(second).toContain(docsOnly.slice(0, 7));
@@ -82,6 +83,18 @@ describe('results reused by content', () => {
       `| Result | ♻️ reused from cache (not trained again) | ♻️ same content as \`${pr.headSha.slice(0, 7)}\`, result reused (not trained again) |`,
     );
     expect(accuracyRow(second)).toBe(accuracyRow(first));
+    // Nothing trains, so nothing is shown as in progress: no ⏳ edit of the comment, and the
+    // check run created completed — two writes, the report and its check run.
+    const since = (route: string) =>
+      stack.sim.requestsMatching(route).filter((r) => r.startedAt >= pushedAt && r.status < 300);
+    const repo = `/repos/${pr.owner}/${pr.repo}`;
+    expect(since(`PATCH ${repo}/issues/comments/:id`)).toHaveLength(1);
+    expect(since(`POST ${repo}/issues/:n/comments`)).toHaveLength(0);
+    expect(since(`POST ${repo}/check-runs`)).toHaveLength(1);
+    expect(since(`PATCH ${repo}/check-runs/:id`)).toHaveLength(0);
+    expect(stack.sim.checkRuns(pr.owner, pr.repo, docsOnly)).toMatchObject([
+      { status: 'completed', conclusion: 'neutral' },
+    ]);
   });
 
   it('reuses both sides after a rebase onto the same base with the same content', async () => {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { lstat, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readEnvRecord } from './env-cache-index.ts';
+import { type FileOwner, removeTree } from './file-tree.ts';
 import type { RequirementsPlan } from './plan-requirements.ts';
 
 const execFileAsync = promisify(execFile);
@@ -76,21 +77,72 @@ export async function findClosestEnv(
 /**
  * Copy the environment `from` to `to` (which must not exist) — as a reflink where the
  * filesystem can (a copy-on-write clone: instant, no space until written), else a plain copy —
- * and point its scripts and `pyvenv.cfg` at the new place (venvs hold absolute paths).
- *
- * Not hard links: the new environment is written by the sandboxed `pip install` as the job's
- * uid, and a hard-linked file is the same inode as the shared environment's, so a write into it
- * (or the `chown` that hands the copy to the job) would change the environment every other job
- * reads. A reflink or a copy shares nothing writable.
+ * and point its scripts and `pyvenv.cfg` at the new place (venvs hold absolute paths). For a
+ * worker whose jobs run as the worker's own uid, which could write into a hard-linked file.
  */
 export async function copyEnv(from: string, to: string): Promise<void> {
   await execFileAsync('cp', ['-a', '--reflink=auto', '--', from, to], { maxBuffer: 16 * 1024 * 1024 });
+  await repointEnv(from, to);
+}
+
+/**
+ * Make `to` (which must not exist) the environment `from` as hard links: its directories
+ * created fresh and handed to `job` (so the sandboxed `pip install` can add, remove and replace
+ * files — an unlink and a create, a new inode), every file a link to the shared one's inode,
+ * which stays the worker's and unwritable by group and others. The job can then neither write
+ * into, chmod, chown nor utime a shared file: it is not their owner and has no write permission
+ * (`linked-env.test.ts` shows each attempt failing). The few files holding the old path are
+ * written as new files, never through a link. Seconds instead of a copy of every byte.
+ *
+ * Returns false, having made nothing, when a file of `from` is not the worker's or is writable
+ * by group or others (an environment of an older evalbot, or changed by hand): its inodes could
+ * not be shared safely; or when the filesystem would not link. The caller copies instead.
+ */
+export async function linkEnv(from: string, to: string, job: FileOwner): Promise<boolean> {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === job.uid) return false;
+  const { stdout: unsafe } = await execFileAsync(
+    'find',
+    [from, '-type', 'f', '(', '!', '-uid', String(uid), '-o', '-perm', '/022', ')', '-print', '-quit'],
+    { maxBuffer: 1024 * 1024 },
+  );
+  if (unsafe.trim() !== '') return false;
+  try {
+    await execFileAsync('cp', ['-a', '--link', '--', from, to], { maxBuffer: 16 * 1024 * 1024 });
+  } catch {
+    // A filesystem without hard links (or out of inodes): copy instead.
+    await removeTree(to);
+    return false;
+  }
+  await repointEnv(from, to);
+  // Directories only: `-P`, and no file is touched, so no shared inode changes hands.
+  await execFileAsync('find', [
+    '-P',
+    to,
+    '-type',
+    'd',
+    '-exec',
+    'chown',
+    '-h',
+    `${job.uid}:${job.gid}`,
+    '{}',
+    '+',
+  ]);
+  return true;
+}
+
+/** Point the scripts and `pyvenv.cfg` of the environment copied from `from` to `to` at `to`. */
+async function repointEnv(from: string, to: string): Promise<void> {
   const rewrite = async (path: string) => {
     const info = await lstat(path);
     if (!info.isFile() || info.size > 1024 * 1024) return;
     const text = await readFile(path, 'latin1');
     if (!text.includes(from)) return;
-    await writeFile(path, text.split(from).join(to), 'latin1');
+    // A new file renamed over the old name: a hard link's inode is the shared environment's.
+    const fresh = `${path}.evalbot-${process.pid}`;
+    await writeFile(fresh, text.split(from).join(to), { encoding: 'latin1', mode: info.mode & 0o7777 });
+    await chmod(fresh, info.mode & 0o7777);
+    await rename(fresh, path);
   };
   for (const name of await readdir(join(to, 'bin'))) await rewrite(join(to, 'bin', name));
   await rewrite(join(to, 'pyvenv.cfg'));

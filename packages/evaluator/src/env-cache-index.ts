@@ -1,6 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  lstat,
   readdir,
   readFile,
   readlink,
@@ -12,6 +12,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { removeTree } from './file-tree.ts';
 import { currentProcessIdentity, holderState, type ProcessIdentity } from './process-identity.ts';
 
@@ -25,10 +26,16 @@ export interface EnvRecord {
   python: { executable: string; version: string };
   /** The requirement lines it was built from (the cache key's), `null` when not known. */
   lines: string[] | null;
-  /** Apparent size of its files, in bytes. */
+  /** Apparent size of its files, in bytes (hard links to another environment's included). */
   bytes: number;
+  /**
+   * Its files are hard links to another environment's (`linkEnv`): the cache's size is then
+   * counted by inode, each shared file once, and evicting it frees only what is its alone.
+   */
+  linked?: boolean;
 }
 
+const execFileAsync = promisify(execFile);
 const LEASE = /^(.+)\.lease-[0-9a-f]+$/;
 /** A published environment's link (`venvKey`): `py3.11.7-<16 hex>`. */
 const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
@@ -56,18 +63,17 @@ export async function touchEnv(venvsDir: string, key: string): Promise<void> {
   await utimes(join(venvsDir, `${key}.json`), now, now).catch(() => {});
 }
 
-/** Apparent size of a tree, without following symlinks. */
+/**
+ * Apparent size of a tree's files (not its directories), without following symlinks. `find`
+ * rather than an lstat per file from Node: TensorFlow's environment is ~22,000 files, 2.3 s from
+ * Node on a busy machine against 0.2 s, and a derived environment is measured after each build.
+ */
 export async function treeBytes(dir: string): Promise<number> {
+  const { stdout } = await execFileAsync('find', ['-P', dir, '!', '-type', 'd', '-printf', '%s\\n'], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch(() => ({ stdout: '' }));
   let total = 0;
-  const walk = async (path: string): Promise<void> => {
-    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else total += (await lstat(full).catch(() => undefined))?.size ?? 0;
-    }
-  };
-  await walk(dir);
+  for (const line of stdout.split('\n')) if (line !== '') total += Number(line);
   return total;
 }
 
@@ -121,7 +127,7 @@ export async function evictToBound(
   keep: readonly string[] = [],
 ): Promise<EvictionResult> {
   const names = await readdir(venvsDir).catch(() => [] as string[]);
-  const envs: { key: string; bytes: number; usedAt: number; target: string }[] = [];
+  const envs: { key: string; bytes: number; usedAt: number; target: string; linked: boolean }[] = [];
   for (const name of names) {
     if (!PUBLISHED.test(name)) continue;
     const target = await readlink(join(venvsDir, name)).catch(() => undefined);
@@ -137,9 +143,13 @@ export async function evictToBound(
       await writeEnvRecord(venvsDir, name, record);
     }
     const usedAt = (await stat(join(venvsDir, `${name}.json`)).catch(() => undefined))?.mtimeMs ?? 0;
-    envs.push({ key: name, bytes: record.bytes, usedAt, target });
+    envs.push({ key: name, bytes: record.bytes, usedAt, target, linked: record.linked === true });
   }
-  let bytes = envs.reduce((sum, e) => sum + e.bytes, 0);
+  // With linked environments, records would count a shared file once per link: count inodes.
+  const usage = envs.some((e) => e.linked)
+    ? await inodeUsage(envs.map((e) => ({ key: e.key, dir: join(venvsDir, e.target) })))
+    : undefined;
+  let bytes = usage ? usage.total : envs.reduce((sum, e) => sum + e.bytes, 0);
   const evicted: string[] = [];
   if (maxBytes <= 0 || bytes <= maxBytes) return { bytes, evicted };
   envs.sort((a, b) => a.usedAt - b.usedAt);
@@ -161,8 +171,55 @@ export async function evictToBound(
     }
     await unlink(join(venvsDir, `${env.key}.json`)).catch(() => {});
     await removeTree(join(venvsDir, env.target));
-    bytes -= env.bytes;
+    bytes -= usage ? usage.release(env.key) : env.bytes;
     evicted.push(env.key);
   }
   return { bytes, evicted };
+}
+
+/**
+ * The size of environments some of which share files by hard links: each inode once (`total`),
+ * and `release(key)`, the bytes an environment's removal frees — its own files, and the shared
+ * ones no other environment still links to.
+ */
+async function inodeUsage(
+  envs: { key: string; dir: string }[],
+): Promise<{ total: number; release: (key: string) => number }> {
+  const own = new Map<string, number>();
+  const shared = new Map<string, { size: number; keys: Set<string> }>();
+  for (const { key, dir } of envs) {
+    // What treeBytes counts (everything but directories), with link counts and inode numbers.
+    const { stdout } = await execFileAsync(
+      'find',
+      ['-P', dir, '!', '-type', 'd', '-printf', '%n %D:%i %s\\n'],
+      {
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    ).catch(() => ({ stdout: '' }));
+    let mine = 0;
+    for (const line of stdout.split('\n')) {
+      const [links, inode, size] = line.split(' ');
+      if (!links || !inode || size === undefined) continue;
+      if (links === '1') {
+        mine += Number(size);
+        continue;
+      }
+      const entry = shared.get(inode) ?? { size: Number(size), keys: new Set<string>() };
+      entry.keys.add(key);
+      shared.set(inode, entry);
+    }
+    own.set(key, mine);
+  }
+  let total = [...own.values()].reduce((sum, n) => sum + n, 0);
+  for (const entry of shared.values()) total += entry.size;
+  return {
+    total,
+    release: (key) => {
+      let freed = own.get(key) ?? 0;
+      for (const entry of shared.values()) {
+        if (entry.keys.delete(key) && entry.keys.size === 0) freed += entry.size;
+      }
+      return freed;
+    },
+  };
 }

@@ -212,6 +212,11 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       const cached = await results.store.get(ownResultKey);
       if (cached) return reused(cached, ownResultKey);
     }
+    try {
+      opts.onEvaluating?.();
+    } catch {
+      // As with progress: a failing callback must not fail the evaluation.
+    }
 
     const limitMs = Math.min(cfg.timeout_minutes * 60_000, opts.maxTimeoutMs);
     const deadline = Date.now() + limitMs;

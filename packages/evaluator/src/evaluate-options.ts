@@ -45,6 +45,12 @@ export interface EvaluateCommitOptions {
   /** Aborting kills whatever runs (its whole process group) and returns a `cancelled` failure. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /**
+   * Called once when the commit will really be evaluated — fetched and configured, and no
+   * result of the same content to reuse — right before its environment is prepared. Not called
+   * for a reused result, nor when the commit fails before (fetch, `.evalbot.yml`).
+   */
+  onEvaluating?: () => void;
   /** Live output lines, redacted, rate-limited. */
   onLog?: (line: string) => void;
   /** Every output line, redacted, not rate-limited (the worker keeps them on its disk). */

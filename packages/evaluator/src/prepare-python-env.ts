@@ -1,7 +1,7 @@
 import { lstat, mkdir, readlink, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
-import { type ClosestEnv, copyEnv, findClosestEnv, keyLinesOf } from './derive-venv.ts';
+import { type ClosestEnv, copyEnv, findClosestEnv, keyLinesOf, linkEnv } from './derive-venv.ts';
 import { downloaderVenv, downloadWheels } from './download-wheels.ts';
 import {
   type EvictionResult,
@@ -121,7 +121,12 @@ export async function preparePythonEnv(
             const derived = await buildVenv(opts, dir, plan, true, closest);
             if (derived.ok) {
               derivedFrom = closest.key;
-              await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(dir) });
+              await writeEnvRecord(venvsDir, key, {
+                python,
+                lines: keyLines,
+                bytes: await treeBytes(dir),
+                ...(derived.linked ? { linked: true } : {}),
+              });
               return derived;
             }
             if (derived.failure.kind !== 'failed') return derived;
@@ -215,7 +220,7 @@ async function readPlan(opts: PreparePythonEnvOptions): Promise<RequirementsPlan
  * worker's copy of the requirements and is handed back to the worker afterwards (read-only to
  * every job); a job's own installs the checkout's file, local projects included.
  *
- * `from` a cached environment: a copy of it instead of a new venv (`copyEnv`), only the
+ * `from` a cached environment: hard links to it (`linkEnv`) or a copy (`copyEnv`) instead of a new venv, only the
  * requirement lines it lacks downloaded, and the same offline install, which leaves what the
  * copy already satisfies alone — a changed requirement costs its own packages, not a rebuild.
  */
@@ -225,12 +230,15 @@ async function buildVenv(
   plan: RequirementsPlan,
   shared: boolean,
   from?: ClosestEnv,
-): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
+): Promise<{ ok: true; linked?: boolean } | { ok: false; failure: StepFailure }> {
   if (from) {
+    // Hard links when the job runs as a uid of its own (a root worker): it cannot write the
+    // shared inodes. A worker whose jobs run as itself copies.
+    const linked = opts.owner ? await linkEnv(from.dir, dir, opts.owner) : false;
+    if (!linked) await copyEnv(from.dir, dir);
     opts.note(
-      `evalbot: deriving the environment from ${from.key}: copying it, then installing ${from.missing.length} changed requirement(s)`,
+      `evalbot: deriving the environment from ${from.key}: ${linked ? 'linked' : 'copied'} it, then installing ${from.missing.length} changed requirement(s)`,
     );
-    await copyEnv(from.dir, dir);
     return installInto(
       opts,
       dir,
@@ -238,6 +246,7 @@ async function buildVenv(
       plan,
       shared,
       await downloaderVenv(opts),
+      linked,
     );
   }
   const create = await opts.runStep({
@@ -266,7 +275,8 @@ async function installInto(
   plan: RequirementsPlan,
   shared: boolean,
   downloader: string,
-): Promise<{ ok: true } | { ok: false; failure: StepFailure }> {
+  linked = false,
+): Promise<{ ok: true; linked?: boolean } | { ok: false; failure: StepFailure }> {
   await mkdir(opts.wheelsDir, { recursive: true });
   // Validated specifiers only (plan-requirements.ts): these files hold no pip option.
   const requirementsCopy = join(opts.wheelsDir, 'requirements.txt');
@@ -284,7 +294,8 @@ async function installInto(
     if (!downloaded.ok) return downloaded;
   }
 
-  if (opts.owner) await chownTree(dir, opts.owner);
+  // A linked environment's directories are the job's already; its files stay the worker's.
+  if (opts.owner && !linked) await chownTree(dir, opts.owner);
   const file = shared ? requirementsCopy : join(opts.checkout, String(opts.config.requirements));
   const label = `pip install -r ${opts.config.requirements}`;
   const install = await opts.runStep({
@@ -319,7 +330,8 @@ async function installInto(
   });
   const installFailed = stepFailure(label, install);
   if (installFailed) return { ok: false, failure: installFailed };
-  return handBack(opts, dir, shared);
+  await handBack(opts, dir, shared);
+  return { ok: true, linked };
 }
 
 /** A shared environment becomes the worker's; a job's own stays the job's (it was built as it). */

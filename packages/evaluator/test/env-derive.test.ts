@@ -59,7 +59,7 @@ function evaluate(files: Record<string, RepoFile>, cacheDir: string, cacheMaxByt
 }
 
 describe('environments derived from the closest cached one', () => {
-  it('installs only an added requirement into a copy of the cached environment, which stays unchanged', async () => {
+  it('installs only an added requirement into an environment derived from the cached one, which stays unchanged', async () => {
     const cacheDir = await freshCache();
     const first = await evaluate(modelUsing('six\n', ['six', 'toml']), cacheDir);
     expect(first).toMatchObject({
@@ -82,7 +82,7 @@ describe('environments derived from the closest cached one', () => {
     expect(await snapshot(shared)).toEqual(before);
     expect(await publishedEnvs(cacheDir)).toHaveLength(2);
     console.info(
-      `environment timings: built from nothing ${first.durations.setup} ms, derived (copy + one package) ${bumped.durations.setup} ms`,
+      `environment timings: built from nothing ${first.durations.setup} ms, derived (links or a copy + one package) ${bumped.durations.setup} ms`,
     );
     // The derived environment is a cache entry like any other: the next job reuses it whole.
     const again = await evaluate(modelUsing('six\ntoml\n', ['toml']), cacheDir);

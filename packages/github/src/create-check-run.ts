@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { fitCheckRunOutput } from './check-run-output.ts';
-import type { CheckRunOutput } from './github-facts.ts';
+import type { CheckRunConclusion, CheckRunOutput } from './github-facts.ts';
 
 export interface CreateCheckRunOptions {
   owner: string;
@@ -15,6 +15,11 @@ export interface CreateCheckRunOptions {
   /** Your own id for the run, e.g. the evaluation key. */
   externalId?: string;
   output?: CheckRunOutput;
+  /**
+   * Create the run completed, with this conclusion (GitHub accepts `status: completed` on
+   * creation): one write where opening and completing it would be two, each paced by Octokit.
+   */
+  completed?: { conclusion: CheckRunConclusion; completedAt?: Date };
 }
 
 export interface CheckRunRef {
@@ -22,16 +27,22 @@ export interface CheckRunRef {
   htmlUrl: string | null;
 }
 
-/** Start a check run on the PR's head commit. */
+/** Start a check run on the PR's head commit (or create it completed: `completed`). */
 export async function createCheckRun(octokit: Octokit, opts: CreateCheckRunOptions): Promise<CheckRunRef> {
-  const status = opts.status ?? 'in_progress';
+  const status = opts.completed ? 'completed' : (opts.status ?? 'in_progress');
   const { data } = await octokit.rest.checks.create({
     owner: opts.owner,
     repo: opts.repo,
     head_sha: opts.headSha,
     name: opts.name,
     status,
-    ...(status === 'in_progress' ? { started_at: (opts.startedAt ?? new Date()).toISOString() } : {}),
+    ...(status !== 'queued' ? { started_at: (opts.startedAt ?? new Date()).toISOString() } : {}),
+    ...(opts.completed
+      ? {
+          conclusion: opts.completed.conclusion,
+          completed_at: (opts.completed.completedAt ?? new Date()).toISOString(),
+        }
+      : {}),
     ...(opts.detailsUrl ? { details_url: opts.detailsUrl } : {}),
     ...(opts.externalId ? { external_id: opts.externalId } : {}),
     ...(opts.output ? { output: fitCheckRunOutput(opts.output) } : {}),

@@ -59,6 +59,28 @@ describe('GitHub operations', () => {
     expect(done?.html_url).toBe(run.htmlUrl);
   });
 
+  it('creates a check run already completed, in one request', async () => {
+    const before = stage.sim.requestsMatching('/repos/octo/model/check-runs/:id').length;
+    const run = await createCheckRun(octokit(), {
+      ...repo,
+      headSha: stage.pr.headSha,
+      name: 'evalbot',
+      startedAt: new Date('2025-01-02T03:04:05Z'),
+      output: { title: 'same content as abc1234', summary: 'reused', text: 'details' },
+      completed: { conclusion: 'neutral', completedAt: new Date('2025-01-02T03:04:06Z') },
+    });
+    expect(stage.sim.checkRuns('octo', 'model', stage.pr.headSha).find((r) => r.id === run.id)).toMatchObject(
+      {
+        status: 'completed',
+        conclusion: 'neutral',
+        output: { title: 'same content as abc1234', summary: 'reused', text: 'details' },
+        started_at: '2025-01-02T03:04:05Z',
+        completed_at: '2025-01-02T03:04:06Z',
+      },
+    );
+    expect(stage.sim.requestsMatching('/repos/octo/model/check-runs/:id')).toHaveLength(before);
+  });
+
   it('reacts to a comment', async () => {
     const comment = stage.sim.addIssueComment({ ...repo, number: 1, body: '/evaluate', user: 'alice' });
     await addReaction(octokit(), { ...repo, commentId: comment.id, content: 'eyes' });

@@ -73,20 +73,25 @@ export async function evaluateSide(
     return sideNotEvaluated(data.sha, 'not run: a maintainer must approve new commits from this fork');
   }
 
-  // The ⏳ comment and the check run go up while the side is evaluated rather than before it:
+  // The ⏳ comment and the check run go up once the side is known to train, while it does:
   // they wait on GitHub, the per-PR lock and Octokit's pacing of writes (~1.5 s), and the
-  // evaluation needs none of them. The job returns only once they are up, so the compare job
-  // always comes after; if they fail, the evaluation stops and the job fails as before.
+  // evaluation needs none of them. A side whose result is reused posts nothing: when both are,
+  // the report is the first write (the check run created completed), seconds sooner. The job
+  // returns only once they are up, so the compare job always comes after; if they fail, the
+  // evaluation stops and the job fails as before.
   const publishContext = { pr, request, evaluationId: deps.evaluationIdOf(job), log };
   const signal = deps.running.start(job.id, prKey, pr.headSha);
   let publishFailure: { error: unknown } | undefined;
-  const publishing = deps.publisher.started(publishContext).catch((error: unknown) => {
-    publishFailure = { error };
-    deps.running.abort(job.id, { kind: 'cancelled', why: 'the progress comment could not be posted' });
-  });
+  let publishing: Promise<void> | undefined;
+  const onEvaluating = () => {
+    publishing ??= deps.publisher.started(publishContext).catch((error: unknown) => {
+      publishFailure = { error };
+      deps.running.abort(job.id, { kind: 'cancelled', why: 'the progress comment could not be posted' });
+    });
+  };
   let outcome: SideOutcome;
   try {
-    outcome = await evaluateOrReuse(data, job, deps, { signal, log });
+    outcome = await evaluateOrReuse(data, job, deps, { signal, log, onEvaluating });
   } finally {
     deps.running.finish(job.id);
     await publishing;
@@ -99,7 +104,7 @@ async function evaluateOrReuse(
   data: EvaluateJob,
   job: JobContext,
   deps: EvaluateSideDeps,
-  { signal, log }: { signal: AbortSignal; log: Logger },
+  { signal, log, onEvaluating }: { signal: AbortSignal; log: Logger; onEvaluating: () => void },
 ): Promise<SideOutcome> {
   const { pr, side } = data;
   const prKey = pullRequestKeyOf(pr);
@@ -144,6 +149,7 @@ async function evaluateOrReuse(
       job.logLive(line).catch(() => {});
     },
     onOutput: (line) => job.logOutput(line),
+    onEvaluating,
     onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
     cacheMaxBytes: deps.config.cacheMaxBytes,
     onCacheSize: ({ bytes, maxBytes, evicted }) => {

@@ -76,8 +76,8 @@ export class CheckRunOutput implements PublishOutput {
     return note ? `${note}\n\n${summary}` : summary;
   }
 
-  /** Create the evaluation's check run (in progress, showing `output` if given) and store its id. */
-  private async open(turn: PublishTurn, output?: { title: string; summary: string }): Promise<number> {
+  /** Create the evaluation's check run (in progress, showing `output`) and store its id. */
+  private async open(turn: PublishTurn, output: { title: string; summary: string }): Promise<number> {
     const { pr, evaluationId } = turn.ctx;
     const { id } = await createCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
@@ -86,26 +86,42 @@ export class CheckRunOutput implements PublishOutput {
       name: CHECK_RUN_NAME,
       externalId: evaluationId,
       startedAt: turn.now,
-      ...(output ? { output } : {}),
+      output,
     });
     await this.deps.redis.set(this.key(turn), String(id), 'EX', KEY_TTL_SECONDS);
     return id;
   }
 
   /**
-   * Complete the evaluation's check run, opening it first when it was never opened (the PR
-   * moved on, or a fork push was refused, before either side started).
+   * Complete the evaluation's check run, or create it completed when it was never opened (both
+   * sides' results reused, the PR moved on or a fork push refused before either side started):
+   * one write, not an open and a completion paced a second apart.
    */
   private async complete(turn: PublishTurn, result: CheckRunResult): Promise<void> {
-    const { pr } = turn.ctx;
+    const { pr, evaluationId } = turn.ctx;
+    const output = { title: result.title, summary: this.withNote(turn, result.summary), text: result.text };
     const stored = await this.deps.redis.get(this.key(turn));
-    const checkRunId = stored ? Number(stored) : await this.open(turn);
+    if (!stored) {
+      const { id } = await createCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
+        owner: pr.owner,
+        repo: pr.repo,
+        headSha: pr.headSha,
+        name: CHECK_RUN_NAME,
+        externalId: evaluationId,
+        startedAt: turn.now,
+        output,
+        completed: { conclusion: result.conclusion, completedAt: turn.now },
+      });
+      // Told again of another output's refusal, the same run is updated rather than doubled.
+      await this.deps.redis.set(this.key(turn), String(id), 'EX', KEY_TTL_SECONDS);
+      return;
+    }
     await completeCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
       repo: pr.repo,
-      checkRunId,
+      checkRunId: Number(stored),
       conclusion: result.conclusion,
-      output: { title: result.title, summary: this.withNote(turn, result.summary), text: result.text },
+      output,
       completedAt: turn.now,
     });
   }
