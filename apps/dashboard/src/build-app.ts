@@ -6,6 +6,7 @@ import {
   COMPARE_QUEUE,
   DELIVERY_QUEUE,
   EVALUATE_QUEUE,
+  poolOfQueue,
   QUEUE_NAMES,
   RECOVERY_QUEUE,
 } from '@evalbot/jobs';
@@ -64,7 +65,7 @@ export async function buildApp(deps: DashboardDeps): Promise<FastifyInstance> {
       allowRetries: true,
       description:
         QUEUE_DESCRIPTIONS[queue.name] ??
-        `Sides the base branch's resources send to the "${queue.name.slice(EVALUATE_QUEUE.length + 1)}" worker pool`,
+        `Sides the base branch's resources send to the "${poolOfQueue(queue.name)}" worker pool`,
       // Bull Board's type wants a link for every job, but its response schema and UI accept none;
       // a job that is not about a PR (none today) simply gets no link.
       externalJobUrl: (job) => pullRequestLink(job) as { href: string },

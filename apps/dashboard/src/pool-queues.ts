@@ -1,4 +1,4 @@
-import { EVALUATE_QUEUE } from '@evalbot/jobs';
+import { poolOfQueue, poolQueueOf } from '@evalbot/jobs';
 import type { Redis } from 'ioredis';
 
 /**
@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  * operators start workers for. BullMQ writes a queue's `meta` hash with its first job.
  */
 export async function poolQueueNames(connection: Redis, prefix: string): Promise<string[]> {
-  const pattern = `${prefix}:${EVALUATE_QUEUE}-*:meta`;
+  const pattern = `${prefix}:${poolQueueOf('*')}:meta`;
   const names = new Set<string>();
   let cursor = '0';
   do {
@@ -15,8 +15,7 @@ export async function poolQueueNames(connection: Redis, prefix: string): Promise
     cursor = next;
     for (const key of keys) {
       const name = key.slice(prefix.length + 1, -':meta'.length);
-      // A pool name: lower-case letters, digits and "-" (repo-config's POOL_NAME).
-      if (/^[a-z0-9][a-z0-9-]{0,31}$/.test(name.slice(EVALUATE_QUEUE.length + 1))) names.add(name);
+      if (poolOfQueue(name) !== undefined) names.add(name);
     }
   } while (cursor !== '0');
   return [...names].sort();

@@ -45,9 +45,16 @@ if (redisReachable) {
   );
 }
 const internal = config.metricsPort === 0 ? undefined : await buildInternalApp(app, { config, logger });
-await app.listen({ port: config.port, host: config.host });
-// The internal port last: once /readyz answers, the webhook port listens too.
-await internal?.listen({ port: config.metricsPort, host: config.metricsHost });
+try {
+  await app.listen({ port: config.port, host: config.host });
+  // The internal port last: once /readyz answers, the webhook port listens too.
+  await internal?.listen({ port: config.metricsPort, host: config.metricsHost });
+} catch (error) {
+  // A port in use, a host that is not this machine's: said in the log before the exit.
+  logger.fatal({ err: error }, 'gateway could not listen');
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  process.exit(1);
+}
 logger.info(
   {
     webhookPath: config.webhookPath,
@@ -62,6 +69,8 @@ logger.info(
  * flush on exit skips a write already on its way: `process.exit` right after a line lost it.
  */
 function exitOnceLogged(code: number): void {
+  // The code holds even if the flush never calls back and the process ends on its own.
+  process.exitCode = code;
   const fallback = setTimeout(() => process.exit(code), 2_000);
   fallback.unref();
   logger.flush(() => process.exit(code));

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import {
   assertSandboxCanReach,
   createSandbox,
   resolvePython,
   type Sandbox,
   SandboxUnavailableError,
+  sandboxLeaseSettings,
 } from '@evalbot/evaluator';
 import type { Logger } from '@evalbot/logger';
 import type { WorkerConfig } from './env.ts';
@@ -23,9 +23,7 @@ export async function openSandbox(config: WorkerConfig, logger: Logger): Promise
   }
   const sandbox = await createSandbox({
     ...config.sandbox,
-    // Shared by every worker of this host (compose workers share the cache volume).
-    leaseDir: join(config.cacheDir, 'sandbox-uids'),
-    foreignLeaseStaleMs: 2 * config.maxTimeoutMs + 3600_000,
+    ...sandboxLeaseSettings(config.cacheDir, config.maxTimeoutMs),
   });
   const python = await resolvePython(config.python, process.env);
   await assertSandboxCanReach({

@@ -36,8 +36,9 @@ export const optionalAppIdEnv = {
  * as root, since a root worker's home is not reachable by the sandbox uids that read them).
  */
 export const workDirsEnv = {
-  EVALBOT_WORK_DIR: z.string().default(join(tmpdir(), 'evalbot-work')),
+  // Worked out when the environment is read, not when this module loads.
+  EVALBOT_WORK_DIR: z.string().default(() => join(tmpdir(), 'evalbot-work')),
   EVALBOT_CACHE_DIR: z
     .string()
-    .default(process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot')),
+    .default(() => (process.getuid?.() === 0 ? '/var/cache/evalbot' : join(homedir(), '.cache', 'evalbot'))),
 };

@@ -21,7 +21,6 @@ export function envInt(opts: { default: number; min?: number; max?: number }) {
     });
 }
 
-/** An http(s) URL; a trailing slash is removed so paths can be appended. */
 /**
  * An optional id GitHub gives (an App's, an installation's): a positive whole number, or a
  * ConfigError that says `"<value>" is <what>`.
@@ -41,6 +40,7 @@ export function envOptionalId(what: string) {
     });
 }
 
+/** An http(s) URL; a trailing slash is removed so paths can be appended. */
 export function envHttpUrl(defaultValue: string) {
   return z
     .string()

@@ -78,7 +78,8 @@ export async function findClosestEnv(
  * Copy the environment `from` to `to` (which must not exist) — as a reflink where the
  * filesystem can (a copy-on-write clone: instant, no space until written), else a plain copy —
  * and point its scripts and `pyvenv.cfg` at the new place (venvs hold absolute paths). For a
- * worker whose jobs run as the worker's own uid, which could write into a hard-linked file.
+ * worker whose jobs run as the worker's own uid, which could write into a hard-linked file, and
+ * wherever {@link linkEnv} refuses (a base file not the worker's, or writable by others).
  */
 export async function copyEnv(from: string, to: string): Promise<void> {
   await execFileAsync('cp', ['-a', '--reflink=auto', '--', from, to], { maxBuffer: 16 * 1024 * 1024 });

@@ -23,6 +23,7 @@ export {
   type SandboxLimits,
   type SandboxSettings,
   SandboxUnavailableError,
+  sandboxLeaseSettings,
   type UidRange,
 } from './sandbox/index.ts';
 export type { WorkerEnv } from './sandbox-env.ts';

@@ -1,4 +1,4 @@
-import { jobCatalog, jobOptionsOf } from './job-catalog.ts';
+import { jobOf } from './job-catalog.ts';
 import type { JobProducer, RedisConnection } from './job-producer.ts';
 import type { EvaluateCommandJob } from './payloads.ts';
 
@@ -12,12 +12,11 @@ export async function enqueueEvaluateCommand(
   producer: JobProducer<RedisConnection>,
   job: EvaluateCommandJob,
 ): Promise<EnqueueCommandResult> {
-  const { command } = jobCatalog;
-  const data = command.parse(job);
   // BullMQ refuses ':' in custom ids; GitHub's delivery ids are GUIDs, this guards replays of others.
-  const jobId = `command-${data.request.deliveryId.replace(/:/g, '-')}`;
-  const queue = producer.queues[command.queue];
+  const jobId = `command-${job.request.deliveryId.replace(/:/g, '-')}`;
+  const command = jobOf('command', job, { jobId });
+  const queue = producer.queues[command.queueName];
   if (await queue.getJob(jobId)) return { status: 'duplicate', jobId };
-  await queue.add(command.nameOf(data), data, jobOptionsOf('command', { jobId }));
+  await queue.add(command.name, command.data, command.opts);
   return { status: 'queued', jobId };
 }

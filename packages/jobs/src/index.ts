@@ -47,6 +47,7 @@ export {
   pullRequestTargetSchema,
   requestSchema,
 } from './payloads.ts';
+export { poolOfQueue, poolQueueOf } from './pool-queues.ts';
 export {
   CANCELLED_HEAD,
   type PullRequestEvent,

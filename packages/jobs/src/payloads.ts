@@ -57,6 +57,9 @@ export const requestSchema = z.object({
 export type EvaluationRequest = z.infer<typeof requestSchema>;
 
 /** Child job: evaluate one side of the PR. */
+/** A worker pool's name, as `.evalbot.yml`'s `resources.pool` allows it (repo-config's POOL_NAME). */
+export const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
 export const evaluateJobSchema = z.object({
   pr: pullRequestRefSchema,
   request: requestSchema,
@@ -75,7 +78,7 @@ export const evaluateJobSchema = z.object({
    */
   pool: z
     .object({
-      name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+      name: z.string().regex(POOL_NAME),
       /** Each training gets one GPU of the worker (CUDA_VISIBLE_DEVICES). */
       gpu: z.boolean(),
       waitingSince: z.number().int().nonnegative().optional(),

@@ -6,7 +6,7 @@ import { jobCatalog } from './job-catalog.ts';
 import type { JobProducer } from './job-producer.ts';
 import { redisKeys } from './redis-keys.ts';
 
-/** How long a routed delivery id is remembered: GitHub keeps deliveries (and redelivers) 3 days. */
+/** How long a routed delivery id is remembered: longer than GitHub keeps deliveries to redeliver (3 days). */
 const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 /** What became of a recorded delivery: the delivery log's answer, shown on the dashboard. */

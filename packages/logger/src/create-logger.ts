@@ -62,11 +62,15 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
  * `process.exit`, wait for `logger.flush(callback)`. For a process whose requests must not wait
  * on its log pipe: the gateway.
  */
-export function asyncStdout(opts: { minBytes?: number; flushMs?: number } = {}): DestinationStream {
+export function asyncStdout(
+  opts: { minBytes?: number; flushMs?: number; maxBytes?: number } = {},
+): DestinationStream {
   return pino.destination({
     dest: 1,
     sync: false,
     minLength: opts.minBytes ?? 4096,
     periodicFlush: opts.flushMs ?? 250,
+    // Bounded: when stdout's reader stalls, lines beyond this are dropped, not held in memory.
+    maxLength: opts.maxBytes ?? 16 * 1024 * 1024,
   });
 }

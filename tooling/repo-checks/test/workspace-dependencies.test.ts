@@ -17,7 +17,13 @@ async function manifestsIn(folder: string): Promise<Map<string, Manifest>> {
   for (const entry of await readdir(repoPath(folder), { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const path = `${folder}/${entry.name}/package.json`;
-    manifests.set(path, JSON.parse(await readFile(repoPath(path), 'utf8')) as Manifest);
+    // A folder without one is no package: what git left of a moved package (its ignored
+    // node_modules) in a checkout that was pulled across the move.
+    const text = await readFile(repoPath(path), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text !== undefined) manifests.set(path, JSON.parse(text) as Manifest);
   }
   return manifests;
 }

@@ -1,6 +1,10 @@
-import { join } from 'node:path';
 import { ConfigError, type Env, parseEnv, sandboxEnv, sandboxSettingsOf } from '@evalbot/config';
-import { createSandbox, type Sandbox, SandboxUnavailableError } from '@evalbot/evaluator';
+import {
+  createSandbox,
+  type Sandbox,
+  SandboxUnavailableError,
+  sandboxLeaseSettings,
+} from '@evalbot/evaluator';
 import { z } from 'zod';
 import { CliError } from '../cli-context.ts';
 
@@ -31,8 +35,7 @@ export async function openSandbox(opts: {
   try {
     return await createSandbox({
       ...settings,
-      leaseDir: join(opts.cacheDir, 'sandbox-uids'),
-      foreignLeaseStaleMs: 2 * opts.maxTimeoutMs + 3600_000,
+      ...sandboxLeaseSettings(opts.cacheDir, opts.maxTimeoutMs),
     });
   } catch (error) {
     if (error instanceof SandboxUnavailableError) throw new CliError(error.message);

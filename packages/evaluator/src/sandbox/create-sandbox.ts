@@ -62,6 +62,18 @@ interface Tools {
 }
 
 /**
+ * Where this host's sandbox uid leases live (under the cache directory, which compose workers
+ * share) and when another process's lease counts as stale (it outlived twice the longest job):
+ * the worker and `evalbot compare` take them from here, so on one machine they never share a uid.
+ */
+export function sandboxLeaseSettings(
+  cacheDir: string,
+  maxTimeoutMs: number,
+): Pick<SandboxSettings, 'leaseDir' | 'foreignLeaseStaleMs'> {
+  return { leaseDir: join(cacheDir, 'sandbox-uids'), foreignLeaseStaleMs: 2 * maxTimeoutMs + 3600_000 };
+}
+
+/**
  * Find bubblewrap and util-linux's `prlimit`/`setpriv`, check that this host lets a sandbox
  * uid make the namespaces (one real sandboxed `true`), and return the sandbox. Throws
  * {@link SandboxUnavailableError} naming what is missing and how to provide it: a worker that

@@ -6,6 +6,7 @@ export {
   type SandboxedCommand,
   type SandboxIdentity,
   type SandboxSettings,
+  sandboxLeaseSettings,
 } from './create-sandbox.ts';
 export { deletedOpenBytes, diskUsageOver } from './disk-usage.ts';
 export {
