@@ -56,7 +56,9 @@ function patternToRegex(pattern: string): RegExp {
 
 /**
  * Split a commit's files into those the evaluation reads and those `ignore:` removes. The
- * config file and the requirements file are never ignored: the evaluation reads them.
+ * config file and the requirements file are never ignored: the evaluation reads them. Nor is a
+ * `.gitattributes`: the checkout applies it (line endings, filters) before ignored files are
+ * removed, so it changes the bytes of files that are kept.
  */
 export function splitIgnored(
   entries: readonly TreeEntry[],
@@ -68,7 +70,11 @@ export function splitIgnored(
   const kept: TreeEntry[] = [];
   const ignored: TreeEntry[] = [];
   for (const entry of entries) {
-    (patterns.length > 0 && !always.has(entry.path) && matches(entry.path) ? ignored : kept).push(entry);
+    const isAttributes = entry.path === '.gitattributes' || entry.path.endsWith('/.gitattributes');
+    (patterns.length > 0 && !always.has(entry.path) && !isAttributes && matches(entry.path)
+      ? ignored
+      : kept
+    ).push(entry);
   }
   return { kept, ignored };
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, lstat, readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, open, readdir, readFile, readlink, rename, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readEnvRecord } from './env-cache-index.ts';
@@ -115,6 +116,7 @@ export async function linkEnv(from: string, to: string, job: FileOwner): Promise
     await removeTree(to);
     return false;
   }
+  await recreateSymlinks(to);
   await repointEnv(from, to);
   // Directories only: `-P`, and no file is touched, so no shared inode changes hands.
   await execFileAsync('find', [
@@ -132,7 +134,13 @@ export async function linkEnv(from: string, to: string, job: FileOwner): Promise
   return true;
 }
 
-/** Point the scripts and `pyvenv.cfg` of the environment copied from `from` to `to` at `to`. */
+/**
+ * Point the scripts and `pyvenv.cfg` of the environment copied from `from` to `to` at `to`. Runs
+ * as the worker over a tree a job once wrote (a published environment is built by sandboxed
+ * package code): nothing is followed — `bin` must be a real directory, only regular files are
+ * read, and each new file is created under a random name that must not exist (O_EXCL: a planted
+ * symlink is not written through), then renamed over the old name.
+ */
 async function repointEnv(from: string, to: string): Promise<void> {
   const rewrite = async (path: string) => {
     const info = await lstat(path);
@@ -140,11 +148,35 @@ async function repointEnv(from: string, to: string): Promise<void> {
     const text = await readFile(path, 'latin1');
     if (!text.includes(from)) return;
     // A new file renamed over the old name: a hard link's inode is the shared environment's.
-    const fresh = `${path}.evalbot-${process.pid}`;
-    await writeFile(fresh, text.split(from).join(to), { encoding: 'latin1', mode: info.mode & 0o7777 });
-    await chmod(fresh, info.mode & 0o7777);
+    const fresh = `${path}.evalbot-${randomBytes(8).toString('hex')}`;
+    const handle = await open(fresh, 'wx', 0o600);
+    try {
+      await handle.writeFile(text.split(from).join(to), 'latin1');
+      await handle.chmod(info.mode & 0o777);
+    } finally {
+      await handle.close();
+    }
     await rename(fresh, path);
   };
-  for (const name of await readdir(join(to, 'bin'))) await rewrite(join(to, 'bin', name));
+  const bin = join(to, 'bin');
+  if (!(await lstat(bin)).isDirectory()) {
+    throw new Error(`${bin} is not a directory: ${from} is not an environment evalbot built`);
+  }
+  for (const name of await readdir(bin)) await rewrite(join(bin, name));
   await rewrite(join(to, 'pyvenv.cfg'));
+}
+
+/**
+ * Replace each symlink of `dir` (hard-linked by `cp --link`: one inode with the shared
+ * environment's, whose timestamps a job could set) with a fresh one to the same target.
+ */
+async function recreateSymlinks(dir: string): Promise<void> {
+  const { stdout } = await execFileAsync('find', ['-P', dir, '-type', 'l', '-print0'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  for (const path of stdout.split('\0').filter(Boolean)) {
+    const fresh = `${path}.evalbot-${randomBytes(8).toString('hex')}`;
+    await symlink(await readlink(path), fresh);
+    await rename(fresh, path);
+  }
 }

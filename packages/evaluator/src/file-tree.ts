@@ -27,12 +27,26 @@ export interface FileOwner {
 
 /** `chown -R` without following symlinks (PR code may have planted some). */
 export async function chownTree(path: string, user: FileOwner): Promise<void> {
-  await execa('chown', ['-R', '-P', '-h', `${user.uid}:${user.gid}`, path]);
+  // Only what is not theirs yet: a chown clears setuid bits and file capabilities even when the
+  // owner stays, and a derived environment's files are inodes it shares with another one.
+  const { uid, gid } = user;
+  await execa(
+    'find',
+    ['-P', path, '(', '!', '-uid', `${uid}`, '-o', '!', '-gid', `${gid}`, ')'].concat([
+      '-exec',
+      'chown',
+      '-h',
+      `${uid}:${gid}`,
+      '{}',
+      '+',
+    ]),
+  );
 }
 
 /** Take write permission from group and others throughout a tree (symlinks are skipped). */
 export async function denyWritesByOthers(path: string): Promise<void> {
-  await execa('chmod', ['-R', 'go-w', path]);
+  // Only where it is granted: shared inodes of a derived environment are left as they are.
+  await execa('find', ['-P', path, '!', '-type', 'l', '-perm', '/022', '-exec', 'chmod', 'go-w', '{}', '+']);
 }
 
 /**

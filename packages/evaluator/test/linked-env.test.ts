@@ -158,6 +158,7 @@ describe.runIf(asRoot)('environments derived as hard links', () => {
   }, 300_000);
 
   it("stops the job's writes into, chmod, chown and utime of a linked file; the shared one is unchanged", async () => {
+    expect((await lstat(join(base, 'bin', 'python'))).isSymbolicLink()).toBe(true);
     const before = await snapshot(base);
     const derived = join(cacheDir, 'venvs', 'attack-target');
     expect(await linkEnv(base, derived, identity)).toBe(true);
@@ -180,6 +181,8 @@ attempt("utime now", lambda: os.utime(target, None))
 attempt("utime set", lambda: os.utime(target, (0, 0)))
 # What pip does to replace a file: unlink it and create a new one. Its own copy changes.
 attempt("replace", lambda: (os.unlink(target), open(target, "w").write("REPLACED = True\\n")))
+# A symlink's mode is 777: anyone may set its times to now. It must be the job's own inode.
+os.utime(${JSON.stringify(join(derived, 'bin', 'python'))}, None, follow_symlinks=False)
 print(json.dumps(tried))
 `,
     );

@@ -130,4 +130,23 @@ describe('results reused by content', () => {
     const asHead = await evaluateIn(repo, repo.sha, store, { side: 'head' });
     expect(asHead).toMatchObject({ ok: true, resultReused: false });
   });
+
+  it('trains again when an ignored .gitattributes changes: the checkout applies it to the files it keeps', async () => {
+    const repo = await makeRepo({
+      'requirements.txt': '# none\n',
+      'data.txt': 'a\nb\n',
+      'demo.py':
+        'import json\nd = open("data.txt", "rb").read()\njson.dump({"crlf": int(b"\\r\\n" in d), "bytes": len(d)}, open("result.txt", "w"))\n',
+      // "Ignore git's plumbing files": .gitignore, .github/, and .gitattributes with them.
+      '.evalbot.yml': 'ignore:\n  - ".git*"\n',
+    });
+    remove(repo.dir);
+    const store = memoryStore();
+    const first = await evaluateIn(repo, repo.sha, store);
+    expect(first).toMatchObject({ ok: true, runs: [{ metrics: { crlf: 0, bytes: 4 } }] });
+    const changed = await commit(repo.dir, { '.gitattributes': 'data.txt text eol=crlf\n' });
+    const second = await evaluateIn(repo, changed, store);
+    expect(second.resultReused).toBeFalsy();
+    expect(second).toMatchObject({ ok: true, runs: [{ metrics: { crlf: 1, bytes: 6 } }] });
+  }, 200_000);
 });
