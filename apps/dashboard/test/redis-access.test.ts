@@ -73,13 +73,7 @@ describe('the dashboard and a Redis that asks for a password over TLS', () => {
     const port = await freePort();
     const dashboard = spawnApp('dashboard', { ...env('dashboard-pw-1234', port), REDIS_URL: proxy.url });
     try {
-      await waitFor(
-        () => {
-          if (dashboard.child.exitCode !== null) throw new Error(`exited: ${dashboard.stderr()}`);
-          return dashboard.stdout().includes('dashboard listening');
-        },
-        { timeoutMs: 20_000, what: 'the dashboard to listen' },
-      );
+      await dashboard.printed('dashboard listening');
       const response = await fetch(`http://127.0.0.1:${port}/api/queues`, {
         headers: { authorization: `Bearer ${TOKEN}` },
       });

@@ -64,13 +64,7 @@ describe('the gateway and a Redis that asks for a password over TLS', () => {
     const port = await freePort();
     const gateway = spawnApp('gateway', env(proxy.url, port));
     try {
-      await waitFor(
-        () => {
-          if (gateway.child.exitCode !== null) throw new Error(`exited: ${gateway.stderr()}`);
-          return gateway.stdout().includes('gateway ready for deliveries');
-        },
-        { timeoutMs: 20_000, what: 'the gateway to say it is ready' },
-      );
+      await gateway.printed('gateway ready for deliveries');
       const labeled = delivery('pull_request', 'labeled', { label: 'evaluate' });
       const response = await fetch(`http://127.0.0.1:${port}${WEBHOOK_PATH}`, {
         method: 'POST',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deliveryHeaders } from '@evalbot/github-sim';
-import { freePort, sharedRedis, spawnApp, testPrefix, waitFor } from '@evalbot/test-utils';
+import { freePort, sharedRedis, spawnApp, testPrefix } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { delivery, WEBHOOK_PATH } from './gateway-fixtures.ts';
 
@@ -24,13 +24,7 @@ describe('the gateway process stopped with SIGTERM', () => {
       GATEWAY_METRICS_PORT: '0',
     });
     try {
-      await waitFor(
-        () => {
-          if (gateway.child.exitCode !== null) throw new Error(`exited: ${gateway.stderr()}`);
-          return gateway.stdout().includes('gateway ready for deliveries');
-        },
-        { timeoutMs: 20_000, what: 'the gateway to say it is ready' },
-      );
+      await gateway.printed('gateway ready for deliveries');
       const sent = Array.from({ length: 40 }, (_, i) =>
         delivery('pull_request', 'labeled', {
           label: 'evaluate',

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evictToBound, leaseEnv, writeEnvRecord } from '../src/env-cache-index.ts';
-import { evaluateFiles, type RepoFile, removedAfterEach, tempDir } from './helpers.ts';
+import { evaluateFiles, type RepoFile, removedAfterEach, tempDir, treeSnapshot } from './helpers.ts';
 
 const remove = removedAfterEach();
 
@@ -19,30 +18,6 @@ function modelUsing(requirements: string, modules: string[]): Record<string, Rep
     'requirements.txt': requirements,
     'demo.py': `import json, importlib\nfound = {}\nfor m in ${JSON.stringify(modules)}:\n    try:\n        importlib.import_module(m); found[m] = 1\n    except ImportError:\n        found[m] = 0\njson.dump(found, open("result.txt", "w"))\n`,
   };
-}
-
-/** Every file of a tree: path, type, mode, owner, size and content hash. */
-async function snapshot(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (path: string, rel: string): Promise<void> => {
-    for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const full = join(path, entry.name);
-      const info = await lstat(full);
-      const what = entry.isSymbolicLink()
-        ? `-> ${await readlink(full)}`
-        : entry.isFile()
-          ? createHash('sha256')
-              .update(await readFile(full))
-              .digest('hex')
-          : 'dir';
-      out.push(`${rel}${entry.name} ${info.mode.toString(8)} ${info.uid}:${info.gid} ${info.size} ${what}`);
-      if (entry.isDirectory()) await walk(full, `${rel}${entry.name}/`);
-    }
-  };
-  await walk(dir, '');
-  return out;
 }
 
 async function publishedEnvs(cacheDir: string): Promise<string[]> {
@@ -70,7 +45,7 @@ describe('environments derived from the closest cached one', () => {
     expect(first.environmentDerivedFrom).toBeUndefined();
     const [sharedKey] = await publishedEnvs(cacheDir);
     const shared = join(cacheDir, 'venvs', await readlink(join(cacheDir, 'venvs', sharedKey ?? '')));
-    const before = await snapshot(shared);
+    const before = await treeSnapshot(shared);
 
     const bumped = await evaluate(modelUsing('six\ntoml\n', ['six', 'toml']), cacheDir);
     expect(bumped).toMatchObject({
@@ -79,7 +54,7 @@ describe('environments derived from the closest cached one', () => {
       environmentDerivedFrom: sharedKey,
       runs: [{ metrics: { six: 1, toml: 1 } }],
     });
-    expect(await snapshot(shared)).toEqual(before);
+    expect(await treeSnapshot(shared)).toEqual(before);
     expect(await publishedEnvs(cacheDir)).toHaveLength(2);
     console.info(
       `environment timings: built from nothing ${first.durations.setup} ms, derived (links or a copy + one package) ${bumped.durations.setup} ms`,

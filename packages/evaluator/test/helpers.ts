@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commit, fakeTrainer, git, type RepoFile } from '@evalbot/test-utils';
@@ -132,4 +133,34 @@ with zipfile.ZipFile(root / wheel, "w") as z:
 `;
   await execa('python3', ['-c', script, dir, name, version]);
   return `file://${dir}/simple`;
+}
+
+/**
+ * Every entry of a tree, one line each: path, mode, owner, size (with `times`, the mtime of what
+ * is not a directory) and the content's hash or the symlink's target — to show a tree unchanged.
+ */
+export async function treeSnapshot(dir: string, opts: { times?: boolean } = {}): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (path: string, rel: string): Promise<void> => {
+    for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const full = join(path, entry.name);
+      const info = await lstat(full);
+      const what = entry.isSymbolicLink()
+        ? `-> ${await readlink(full)}`
+        : entry.isFile()
+          ? createHash('sha256')
+              .update(await readFile(full))
+              .digest('hex')
+          : 'dir';
+      const time = opts.times ? ` ${entry.isDirectory() ? '' : info.mtimeMs}` : '';
+      out.push(
+        `${rel}${entry.name} ${info.mode.toString(8)} ${info.uid}:${info.gid} ${info.size}${time} ${what}`,
+      );
+      if (entry.isDirectory()) await walk(full, `${rel}${entry.name}/`);
+    }
+  };
+  await walk(dir, '');
+  return out;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   chmod,
   chown,
@@ -18,7 +17,7 @@ import { linkEnv } from '../src/derive-venv.ts';
 import { evictToBound, writeEnvRecord } from '../src/env-cache-index.ts';
 import { createSandbox, type Sandbox } from '../src/index.ts';
 import type { SandboxIdentity } from '../src/sandbox/index.ts';
-import { evaluateFiles, makeFakeIndex, removedAfterEach, tempDir } from './helpers.ts';
+import { evaluateFiles, makeFakeIndex, removedAfterEach, tempDir, treeSnapshot } from './helpers.ts';
 
 // A derived environment is hard links to the cached one it came from (a root worker: jobs run
 // as uids of their own). The sandboxed `pip install` writes it as the job's uid, so each test
@@ -27,32 +26,6 @@ import { evaluateFiles, makeFakeIndex, removedAfterEach, tempDir } from './helpe
 const remove = removedAfterEach();
 const asRoot = process.getuid?.() === 0;
 const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
-
-/** Every file of a tree: path, type, mode, owner, size, mtime and content hash. */
-async function snapshot(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (path: string, rel: string): Promise<void> => {
-    for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const full = join(path, entry.name);
-      const info = await lstat(full);
-      const what = entry.isSymbolicLink()
-        ? `-> ${await readlink(full)}`
-        : entry.isFile()
-          ? createHash('sha256')
-              .update(await readFile(full))
-              .digest('hex')
-          : 'dir';
-      out.push(
-        `${rel}${entry.name} ${info.mode.toString(8)} ${info.uid}:${info.gid} ${info.size} ${entry.isDirectory() ? '' : info.mtimeMs} ${what}`,
-      );
-      if (entry.isDirectory()) await walk(full, `${rel}${entry.name}/`);
-    }
-  };
-  await walk(dir, '');
-  return out;
-}
 
 async function publishedDirs(cacheDir: string): Promise<Map<string, string>> {
   const venvs = join(cacheDir, 'venvs');
@@ -119,7 +92,7 @@ describe.runIf(asRoot)('environments derived as hard links', () => {
   }
 
   it('derives a bumped environment as links to the cached one, counted once in the cache size', async () => {
-    const before = await snapshot(base);
+    const before = await treeSnapshot(base, { times: true });
     const bumped = await evaluateFiles(
       sixModel('six\ntoml\n'),
       {
@@ -143,7 +116,7 @@ describe.runIf(asRoot)('environments derived as hard links', () => {
     // Handed back whole: nothing of the derived environment is left to the job's uid.
     const { stdout: notWorkers } = await execa('find', [derived, '!', '-uid', '0']);
     expect(notWorkers).toBe('');
-    expect(await snapshot(base)).toEqual(before);
+    expect(await treeSnapshot(base, { times: true })).toEqual(before);
     // The shared files count once: the cache grew by toml and the scripts, not by a second six.
     const records = await Promise.all(
       [...(await publishedDirs(cacheDir)).keys()].map(
@@ -159,7 +132,7 @@ describe.runIf(asRoot)('environments derived as hard links', () => {
 
   it("stops the job's writes into, chmod, chown and utime of a linked file; the shared one is unchanged", async () => {
     expect((await lstat(join(base, 'bin', 'python'))).isSymbolicLink()).toBe(true);
-    const before = await snapshot(base);
+    const before = await treeSnapshot(base, { times: true });
     const derived = join(cacheDir, 'venvs', 'attack-target');
     expect(await linkEnv(base, derived, identity)).toBe(true);
     const rel = sitePackages.slice(base.length);
@@ -196,11 +169,11 @@ print(json.dumps(tried))
       replace: 'done',
     });
     expect(await readFile(target, 'utf8')).toBe('REPLACED = True\n');
-    expect(await snapshot(base)).toEqual(before);
+    expect(await treeSnapshot(base, { times: true })).toEqual(before);
   }, 120_000);
 
   it("lets the job's pip uninstall and upgrade a linked package, leaving the shared environment intact", async () => {
-    const before = await snapshot(base);
+    const before = await treeSnapshot(base, { times: true });
     const derived = join(cacheDir, 'venvs', 'pip-target');
     expect(await linkEnv(base, derived, identity)).toBe(true);
     const index = await tempDir('index');
@@ -222,7 +195,7 @@ print(json.dumps(tried))
       (await execa(join(env, 'bin', 'python'), ['-I', '-c', 'import six; print(six.__version__)'])).stdout;
     expect(await check(derived)).toBe('99.0');
     expect(await check(base)).not.toBe('99.0');
-    expect(await snapshot(base)).toEqual(before);
+    expect(await treeSnapshot(base, { times: true })).toEqual(before);
   }, 120_000);
 
   it("links nothing from an environment whose files are writable by others or not the worker's", async () => {

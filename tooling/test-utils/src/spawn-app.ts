@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { REPO_ROOT } from '@evalbot/local-stack';
+import { REPO_ROOT, waitFor } from '@evalbot/local-stack';
 
 export interface SpawnedApp {
   child: ChildProcess;
@@ -11,6 +11,8 @@ export interface SpawnedApp {
   stderr(): string;
   /** SIGTERM unless it has exited, then its exit. */
   stop(): Promise<number | string>;
+  /** Resolve once its standard output holds `text`; reject if it exits first or after `timeoutMs`. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
 }
 
 /** Run an app's `src/main.ts` as `pnpm start:<app>` does, with exactly `env` (plus PATH and HOME). */
@@ -34,6 +36,17 @@ export function spawnApp(app: 'gateway' | 'worker' | 'dashboard', env: Record<st
     exited,
     stdout: () => stdout,
     stderr: () => stderr,
+    printed: async (text, timeoutMs = 20_000) => {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null || child.signalCode !== null) {
+            throw new Error(`${app} exited before printing "${text}": ${stderr}`);
+          }
+          return stdout.includes(text);
+        },
+        { timeoutMs, what: `the ${app} to print "${text}"` },
+      );
+    },
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;

@@ -76,8 +76,16 @@ export class CheckRunOutput implements PublishOutput {
     return note ? `${note}\n\n${summary}` : summary;
   }
 
-  /** Create the evaluation's check run (in progress, showing `output`) and store its id. */
-  private async open(turn: PublishTurn, output: { title: string; summary: string }): Promise<number> {
+  /**
+   * Create the evaluation's check run — in progress showing `output`, or already `completed` —
+   * and store its id (told again of another output's refusal, the same run is then updated
+   * rather than doubled).
+   */
+  private async open(
+    turn: PublishTurn,
+    output: { title: string; summary: string; text?: string },
+    completed?: { conclusion: CheckRunResult['conclusion']; completedAt: Date },
+  ): Promise<number> {
     const { pr, evaluationId } = turn.ctx;
     const { id } = await createCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
       owner: pr.owner,
@@ -87,6 +95,7 @@ export class CheckRunOutput implements PublishOutput {
       externalId: evaluationId,
       startedAt: turn.now,
       output,
+      ...(completed ? { completed } : {}),
     });
     await this.deps.redis.set(this.key(turn), String(id), 'EX', KEY_TTL_SECONDS);
     return id;
@@ -98,22 +107,11 @@ export class CheckRunOutput implements PublishOutput {
    * one write, not an open and a completion paced a second apart.
    */
   private async complete(turn: PublishTurn, result: CheckRunResult): Promise<void> {
-    const { pr, evaluationId } = turn.ctx;
+    const { pr } = turn.ctx;
     const output = { title: result.title, summary: this.withNote(turn, result.summary), text: result.text };
     const stored = await this.deps.redis.get(this.key(turn));
     if (!stored) {
-      const { id } = await createCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
-        owner: pr.owner,
-        repo: pr.repo,
-        headSha: pr.headSha,
-        name: CHECK_RUN_NAME,
-        externalId: evaluationId,
-        startedAt: turn.now,
-        output,
-        completed: { conclusion: result.conclusion, completedAt: turn.now },
-      });
-      // Told again of another output's refusal, the same run is updated rather than doubled.
-      await this.deps.redis.set(this.key(turn), String(id), 'EX', KEY_TTL_SECONDS);
+      await this.open(turn, output, { conclusion: result.conclusion, completedAt: turn.now });
       return;
     }
     await completeCheckRun(turn.octokit(CHECK_RUN_PERMISSIONS), {
