@@ -73,14 +73,7 @@ export async function downloaderVenv(opts: PreparePythonEnvOptions): Promise<str
   if (await stat(join(dir, 'pyvenv.cfg')).catch(() => undefined)) return dir;
   await mkdir(dirname(dir), { recursive: true });
   const building = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
-  const create = await opts.runStep({
-    argv: [opts.python.executable, '-I', '-m', 'venv', building],
-    label: 'python3 -m venv (pip downloader)',
-    cwd: dirname(dir),
-    env: opts.sharedEnvFor(building, []),
-    asWorker: true,
-  });
-  const failed = stepFailure('python3 -m venv', create);
+  const failed = await createVenvAsWorker(opts, building, 'python3 -m venv (pip downloader)');
   if (failed) {
     await removeTree(building);
     throw new Error(`could not create the worker's pip downloader venv: ${failed.kind}`);
@@ -88,4 +81,23 @@ export async function downloaderVenv(opts: PreparePythonEnvOptions): Promise<str
   // Another worker may have published one first: keep theirs.
   await rename(building, dir).catch(() => removeTree(building));
   return dir;
+}
+
+/**
+ * `python3 -I -m venv <dir>`, run as the worker from a directory of the worker's: with `-m` and
+ * without `-I`, Python would import a `venv.py` of the checkout first — outside the sandbox.
+ */
+export async function createVenvAsWorker(
+  opts: PreparePythonEnvOptions,
+  dir: string,
+  label = 'python3 -m venv',
+): Promise<StepFailure | undefined> {
+  const create = await opts.runStep({
+    argv: [opts.python.executable, '-I', '-m', 'venv', dir],
+    label,
+    cwd: dirname(dir),
+    env: opts.sharedEnvFor(dir, []),
+    asWorker: true,
+  });
+  return stepFailure('python3 -m venv', create);
 }

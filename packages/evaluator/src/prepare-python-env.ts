@@ -1,8 +1,8 @@
 import { lstat, mkdir, readlink, realpath, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RepoConfig } from '@evalbot/repo-config';
 import { type ClosestEnv, copyEnv, findClosestEnv, keyLinesOf, linkEnv } from './derive-venv.ts';
-import { downloaderVenv, downloadWheels } from './download-wheels.ts';
+import { createVenvAsWorker, downloaderVenv, downloadWheels } from './download-wheels.ts';
 import {
   type EvictionResult,
   evictToBound,
@@ -249,16 +249,7 @@ async function buildVenv(
       linked,
     );
   }
-  const create = await opts.runStep({
-    // -I, and a directory of the worker's: with `-m`, Python would import a `venv.py` of the
-    // checkout first — as the worker, outside the sandbox.
-    argv: [opts.python.executable, '-I', '-m', 'venv', dir],
-    label: 'python3 -m venv',
-    cwd: dirname(dir),
-    env: opts.sharedEnvFor(dir, []),
-    asWorker: true,
-  });
-  const createFailed = stepFailure('python3 -m venv', create);
+  const createFailed = await createVenvAsWorker(opts, dir);
   if (createFailed) return { ok: false, failure: createFailed };
   if (plan.download.length === 0 && !plan.local) return handBack(opts, dir, shared);
   return installInto(opts, dir, plan, plan, shared, dir);
