@@ -19,8 +19,11 @@ const AUTHOR = 'mona';
 const LOCK_MS = 30_000;
 const STALLED_MS = 30_000;
 
-/** Like scale-out's: "trains" by sleeping, then writes its metrics. */
-function sleepyModel(sleepSeconds: number, accuracy: number): string {
+/**
+ * A model repository whose training only sleeps, then writes its metrics: the benches measure
+ * evalbot's scaling, not the machine's cores.
+ */
+export function sleepyModel(sleepSeconds: number, accuracy: number): string {
   return [
     'import json',
     'import time',

@@ -5,27 +5,13 @@ import { deliverAndAwaitReport, finalReport, headline, loggedSides } from './awa
 import type { BenchContext } from './bench-context.ts';
 import { busyShare, cpuMs, machineCpuTicks } from './process-cpu.ts';
 import { type BenchPullRequest, labeledDelivery } from './pull-requests.ts';
-import { runScaleAcrossHosts } from './scale-hosts.ts';
+import { runScaleAcrossHosts, sleepyModel } from './scale-hosts.ts';
 import { type SectionResult, type TargetResult, table, targetsTable } from './section.ts';
 import { count, median, ratio, seconds } from './stats.ts';
 
 const AUTHOR = 'mona';
 /** `BENCH_SCALE_WORKERS=1,8` measures only those (the target needs 1 and 8); `BENCH_SCALE_HOSTS=0` skips the part across hosts. */
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4,8').split(',').map(Number);
-
-/** A model repository whose training only sleeps, so the machine's cores are not what is measured. */
-function sleepyModel(sleepSeconds: number, accuracy: number): string {
-  return [
-    '"""Stand-in model for the scale-out benchmark: "trains" by sleeping, then writes its metrics."""',
-    'import json',
-    'import time',
-    '',
-    `time.sleep(${sleepSeconds})`,
-    'with open("result.txt", "w") as f:',
-    `    json.dump({"loss": 0.25, "accuracy": ${accuracy}}, f)`,
-    '',
-  ].join('\n');
-}
 
 interface ScaleRun {
   workers: number;

@@ -1,4 +1,4 @@
-import { jobCatalog } from '@evalbot/jobs';
+import { jobCatalog, prKeyOfWork } from '@evalbot/jobs';
 
 /** The parts of a job Bull Board hands to its formatters. */
 export interface JobJson {
@@ -33,8 +33,8 @@ export function jobTitle(job: JobJson): string {
   }
   const delivery = jobCatalog.delivery.safeParse(job.data);
   if (delivery.success) {
-    const { prKey, event, action, deliveryId } = delivery.data;
-    return `${prKey} ${event}.${action} ${deliveryId}`;
+    const { work, event, action, deliveryId } = delivery.data;
+    return `${prKeyOfWork(work)} ${event}.${action} ${deliveryId}`;
   }
   return job.name ?? '';
 }

@@ -80,7 +80,6 @@ export async function addRoutedDelivery(connection: Redis, prefix: string) {
       deliveryId: 'f2a1c3d0-1111-4222-8333-944455556666',
       event: 'pull_request',
       action: 'labeled',
-      prKey: 'octo/mnist#12',
       receivedAt: request.requestedAt,
       work: { kind: 'evaluate', pr: pullRequest(), request },
     };

@@ -1,4 +1,3 @@
-import { prKeyOfWork } from '@evalbot/jobs';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
@@ -226,7 +225,6 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
           deliveryId,
           event: eventHeader,
           action: decision.action,
-          prKey: prKeyOfWork(decision.work),
           receivedAt: receivedAt.toISOString(),
           work: decision.work,
         });

@@ -10,6 +10,7 @@ import {
   type JobKind,
   jobCatalog,
   jobOptionsOf,
+  poolQueueOf,
   redisTargetOptions,
   routeRecordedDelivery,
   verifyRedisAccess,
@@ -21,7 +22,6 @@ import type { WorkerConfig } from './env.ts';
 import { followPullRequestEvents } from './follow-pull-request-events.ts';
 import { JobLogFiles } from './job-log-files.ts';
 import { openSandbox } from './open-sandbox.ts';
-import { evaluateQueueOf } from './pools/evaluate-queue-of.ts';
 import { createPoolProcessors } from './pools/pool-processors.ts';
 import { compareAndPublish } from './processors/compare-and-publish.ts';
 import { evaluateCommand } from './processors/evaluate-command.ts';
@@ -243,7 +243,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       ]
     : [];
   for (const pool of config.pools.filter((p) => p !== DEFAULT_POOL)) {
-    const queue = evaluateQueueOf(pool);
+    const queue = poolQueueOf(pool);
     workers.push(
       new Worker(queue, counted(queue, evaluateInPool), {
         ...workerOptions,

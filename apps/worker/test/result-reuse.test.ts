@@ -82,6 +82,7 @@ describe('results reused by content', () => {
     expect(second).toContain(
       `| Result | ♻️ reused from cache (not trained again) | ♻️ same content as \`${pr.headSha.slice(0, 7)}\`, result reused (not trained again) |`,
     );
+    expect(accuracyRow(first)).toMatch(/\d+\.\d+%/);
     expect(accuracyRow(second)).toBe(accuracyRow(first));
     // Nothing trains, so nothing is shown as in progress: no ⏳ edit of the comment, and the
     // check run created completed — two writes, the report and its check run.
@@ -113,6 +114,7 @@ describe('results reused by content', () => {
     expect(second).toContain(
       `| Result | ♻️ reused from cache (not trained again) | ♻️ same content as \`${pr.headSha.slice(0, 7)}\`, result reused (not trained again) |`,
     );
+    expect(accuracyRow(first)).toMatch(/\d+\.\d+%/);
     expect(accuracyRow(second)).toBe(accuracyRow(first));
 
     const metrics = await (await fetch(stack.metricsUrls[0] ?? '')).text();

@@ -3,12 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, readdir, readFile, readlink, rename, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readEnvRecord } from './env-cache-index.ts';
+import { PUBLISHED, readEnvRecord } from './env-cache-index.ts';
 import { type FileOwner, removeTree } from './file-tree.ts';
 import type { RequirementsPlan } from './plan-requirements.ts';
 
 const execFileAsync = promisify(execFile);
-const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
 
 /** The lines of a cache key (`prepare-python-env.ts`): `--pre`, requirements, `# constraints`, constraints. */
 export function keyLinesOf(plan: RequirementsPlan): string[] {

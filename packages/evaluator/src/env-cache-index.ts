@@ -38,7 +38,7 @@ export interface EnvRecord {
 const execFileAsync = promisify(execFile);
 const LEASE = /^(.+)\.lease-[0-9a-f]+$/;
 /** A published environment's link (`venvKey`): `py3.11.7-<16 hex>`. */
-const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
+export const PUBLISHED = /^py[0-9.]+-[0-9a-f]{16}$/;
 /** A lease of another host is honoured this long after its last renewal (none are renewed). */
 const FOREIGN_LEASE_MS = 24 * 3600_000;
 

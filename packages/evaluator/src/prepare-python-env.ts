@@ -163,9 +163,15 @@ export async function preparePythonEnv(
       continue;
     }
     if (cached.reused) {
-      // Environments published before records were kept get one now, so they can be derived from.
-      if (!(await readEnvRecord(venvsDir, key))) {
-        await writeEnvRecord(venvsDir, key, { python, lines: keyLines, bytes: await treeBytes(cached.dir) });
+      // Environments published before records were kept get their lines now (eviction may have
+      // measured one already, without them), so they can be derived from.
+      const record = await readEnvRecord(venvsDir, key);
+      if (!record?.lines) {
+        await writeEnvRecord(venvsDir, key, {
+          python,
+          lines: keyLines,
+          bytes: record?.bytes ?? (await treeBytes(cached.dir)),
+        });
       }
       await touchEnv(venvsDir, key);
     } else {
@@ -179,7 +185,7 @@ export async function preparePythonEnv(
       opts.onCacheSize?.({ ...evicted, maxBytes });
     }
     const how = cached.reused ? 'reusing' : derivedFrom ? `derived from ${derivedFrom}` : 'built';
-    opts.note(`evalbot: ${how === 'reusing' ? 'reusing' : how} the cached environment ${key}`);
+    opts.note(`evalbot: ${how} the cached environment ${key}`);
     opts.onEnvironmentCache?.(cached.reused ? 'hit' : derivedFrom ? 'derived' : 'miss');
 
     const sharedDir = await realpath(cached.dir);

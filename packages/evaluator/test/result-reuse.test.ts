@@ -66,6 +66,7 @@ describe('results reused by content', () => {
     const docsOnly = await commit(repo.dir, { 'docs/notes.md': 'better notes\n', 'README.md': '# hi\n' });
     const second = await evaluateIn(repo, docsOnly, store);
     expect(second).toMatchObject({ ok: true, sha: docsOnly, resultReused: true, resultReusedFrom: repo.sha });
+    expect(first.runs[0]?.metrics.accuracy).toEqual(expect.any(Number));
     expect(second.runs[0]?.metrics.accuracy).toBe(first.runs[0]?.metrics.accuracy);
 
     const codeChange = await commit(repo.dir, { 'demo.py': `${RANDOM_MODEL['demo.py']}# tuned\n` });

@@ -33,8 +33,6 @@ export const deliveryJobSchema = z.object({
   event: z.string().min(1),
   /** The payload's `action`, e.g. `labeled`. */
   action: z.string(),
-  /** `owner/repo#N` of the PR, for the dashboard. */
-  prKey: z.string(),
   receivedAt: z.iso.datetime(),
   work: deliveryWorkSchema,
 });

@@ -30,7 +30,7 @@ export {
   jobOptionsOf,
 } from './job-catalog.ts';
 export { createJobProducer, type JobProducer, type RedisConnection } from './job-producer.ts';
-export { JOB_STATES, type JobState } from './job-states.ts';
+export { JOB_STATES } from './job-states.ts';
 export {
   type CompareJob,
   compareJobSchema,
@@ -59,7 +59,6 @@ export {
 export {
   COMMAND_QUEUE,
   COMPARE_QUEUE,
-  DEFAULT_PREFIX,
   DELIVERY_QUEUE,
   EVALUATE_QUEUE,
   QUEUE_NAMES,

@@ -1,8 +1,5 @@
 import { jobCatalog, type QueueName } from './job-catalog.ts';
 
-/** Default BullMQ key prefix; tests use their own. */
-export const DEFAULT_PREFIX = 'evalbot';
-
 // Each queue's name, from the catalog, for code that reads a queue without adding to it
 // (the dashboard, metrics, tests).
 export const DELIVERY_QUEUE = jobCatalog.delivery.queue;

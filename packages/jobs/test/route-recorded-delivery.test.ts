@@ -18,7 +18,6 @@ function recorded(work: DeliveryWork, deliveryId = crypto.randomUUID()): Deliver
     deliveryId,
     event: 'pull_request',
     action: work.kind === 'evaluate' ? work.request.trigger : 'closed',
-    prKey: PR_KEY,
     receivedAt: new Date().toISOString(),
     work,
   };

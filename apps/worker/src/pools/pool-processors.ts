@@ -1,12 +1,11 @@
 import { isResultKnown } from '@evalbot/evaluator';
 import { cloneScope, type GitHubApp } from '@evalbot/github';
-import { jobCatalog } from '@evalbot/jobs';
+import { jobCatalog, poolQueueOf } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
 import { DelayedError, type Job, type Processor, Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from '../env.ts';
 import type { ResultCache } from '../result-cache.ts';
-import { evaluateQueueOf } from './evaluate-queue-of.ts';
 import { GpuDevices } from './gpu-devices.ts';
 import { PoolPresence } from './pool-presence.ts';
 import { readBaseResources } from './read-base-resources.ts';
@@ -54,7 +53,7 @@ export function createPoolProcessors(deps: PoolProcessorsDeps): PoolProcessors {
   const queueOf = (pool: string) => {
     let queue = poolQueues.get(pool);
     if (!queue) {
-      queue = new Queue(evaluateQueueOf(pool), { connection: redis, prefix: config.prefix });
+      queue = new Queue(poolQueueOf(pool), { connection: redis, prefix: config.prefix });
       poolQueues.set(pool, queue);
     }
     return queue;

@@ -100,7 +100,7 @@ describe('out-of-order and repeated deliveries', { timeout: 120_000 }, () => {
     await expectNothingLeftBehind(fault, []);
   });
 
-  it('a label and a push of the same second end on the push’s head, whichever arrives first', async () => {
+  it('a label and a push of the same second end on the push’s head when the push arrives first', async () => {
     const { stack } = fault;
     const pr = await openPullRequest('same-second');
     addLabel(pr);
