@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { appendFile, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface JobLogFilesOptions {
@@ -48,6 +49,7 @@ export class JobLogFiles {
     try {
       // The worker's alone: other jobs' output is not for PR code, nor for other local users.
       await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+      await assertOwnPrivateDir(this.opts.dir);
     } catch (error) {
       // A disk log that cannot be written must not fail the job: Redis still has its tail.
       this.opts.onError?.(error as Error);
@@ -90,7 +92,7 @@ export class JobLogFiles {
             await rename(path, `${path}.1`);
             size = 0;
           }
-          await appendFile(path, chunk, { mode: 0o600 });
+          await appendNoFollow(path, chunk);
           size += Buffer.byteLength(chunk);
         } catch (error) {
           this.opts.onError?.(error as Error);
@@ -149,5 +151,35 @@ export class JobLogFiles {
       removed.push(file.path);
     }
     return removed;
+  }
+}
+
+/**
+ * Refuse a log directory that is not this process's own: `mkdir` keeps one that exists, and in
+ * a shared place (the default is beside the work directory, /tmp on a plain host) another local
+ * user could have made it first — to read every job's output, or to swap a log for a symlink
+ * that the worker, as root, would append PR output through.
+ */
+async function assertOwnPrivateDir(dir: string): Promise<void> {
+  const info = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
+    throw new Error(
+      `EVALBOT_JOB_LOG_DIR ${dir} is not a directory of the worker's own that only it can open (mode ${(info.mode & 0o777).toString(8)}, owner ${info.uid}): remove it or point EVALBOT_JOB_LOG_DIR elsewhere; whole job logs are not written meanwhile`,
+    );
+  }
+}
+
+/** Append to `path`, never through a symlink planted at that name. */
+async function appendNoFollow(path: string, chunk: string): Promise<void> {
+  const handle = await open(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    await appendFile(handle, chunk);
+  } finally {
+    await handle.close();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogCollector } from '@evalbot/evaluator';
@@ -133,6 +133,45 @@ describe('job log files on disk', () => {
     file.write('a line');
     await file.close();
     expect(errors).toEqual(['ENOTDIR']);
+  });
+
+  it("refuse a directory that is not the worker's alone, and append through no symlink", async () => {
+    // Made first by someone else in a shared place, open to all: nothing is written there.
+    const shared = join(dir, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    const errors: string[] = [];
+    const open = new JobLogFiles({
+      dir: shared,
+      maxFileBytes: 1_000,
+      maxTotalBytes: 10_000,
+      onError: (error) => errors.push(error.message),
+    });
+    const file = await open.openJob('job-1', 'header');
+    file.write('PR output');
+    await file.close();
+    expect(errors).toEqual([
+      expect.stringContaining(`EVALBOT_JOB_LOG_DIR ${shared} is not a directory of the worker's own`),
+    ]);
+    expect(await readdir(shared)).toEqual([]);
+
+    // A log swapped for a symlink is not followed.
+    const own = join(dir, 'own');
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'untouched\n');
+    const failures: string[] = [];
+    const files = new JobLogFiles({
+      dir: own,
+      maxFileBytes: 1_000_000,
+      maxTotalBytes: 10_000_000,
+      onError: (error) => failures.push((error as NodeJS.ErrnoException).code ?? error.message),
+    });
+    const planted = await files.openJob('job-2', 'header');
+    await symlink(victim, join(own, 'job-2.log'));
+    planted.write('PR output');
+    await planted.close();
+    expect(failures).toEqual(['ELOOP']);
+    expect(await readFile(victim, 'utf8')).toBe('untouched\n');
   });
 
   it('remove the oldest files to stay under the total size, never a file being written', async () => {

@@ -104,7 +104,7 @@ export async function preparePythonEnv(
 
   const venvsDir = join(opts.cacheDir, 'venvs');
   await mkdir(venvsDir, { recursive: true });
-  const key = venvKey(opts.python, keyLines.join('\n'));
+  const key = venvKey(opts.python, keyLines);
   const python = { executable: opts.python.executable, version: opts.python.version };
   let derivedFrom: string | undefined;
   // A job leases the environment before it checks it is still published, so eviction either
@@ -131,7 +131,8 @@ export async function preparePythonEnv(
             }
             if (derived.failure.kind !== 'failed') return derived;
             opts.note(
-              `evalbot: could not derive the environment from ${closest.key}; building it from nothing`,
+              // Other repositories' keys stay out of what the PR sees (the worker's log names them).
+              'evalbot: could not derive the environment from a cached one; building it from nothing',
             );
             await removeTree(dir);
           } finally {
@@ -179,13 +180,18 @@ export async function preparePythonEnv(
       const evicted = await evictToBound(venvsDir, maxBytes, [key]);
       if (evicted.evicted.length > 0) {
         opts.note(
-          `evalbot: removed the least recently used environments ${evicted.evicted.join(', ')} (cache bound)`,
+          `evalbot: removed ${evicted.evicted.length} least recently used cached environment(s) (cache bound)`,
         );
       }
       opts.onCacheSize?.({ ...evicted, maxBytes });
     }
-    const how = cached.reused ? 'reusing' : derivedFrom ? `derived from ${derivedFrom}` : 'built';
-    opts.note(`evalbot: ${how} the cached environment ${key}`);
+    opts.note(
+      cached.reused
+        ? `evalbot: reusing the cached environment ${key}`
+        : derivedFrom
+          ? `evalbot: derived the cached environment ${key} from a cached one`
+          : `evalbot: built the cached environment ${key}`,
+    );
     opts.onEnvironmentCache?.(cached.reused ? 'hit' : derivedFrom ? 'derived' : 'miss');
 
     const sharedDir = await realpath(cached.dir);
@@ -243,7 +249,7 @@ async function buildVenv(
     const linked = opts.owner ? await linkEnv(from.dir, dir, opts.owner) : false;
     if (!linked) await copyEnv(from.dir, dir);
     opts.note(
-      `evalbot: deriving the environment from ${from.key}: ${linked ? 'linked' : 'copied'} it, then installing ${from.missing.length} changed requirement(s)`,
+      `evalbot: deriving the environment from a cached one: ${linked ? 'linked' : 'copied'} it, then installing ${from.missing.length} changed requirement(s)`,
     );
     return installInto(
       opts,

@@ -36,16 +36,19 @@ interface LockInfo extends ProcessIdentity {
 }
 
 /**
- * The cache key of an environment: the interpreter (path and version) and the requirements'
- * lines without comments and blank lines (which pip ignores too). Readable prefix, hash
- * suffix: `py3.11.7-<16 hex>`. v3: environments of v1/v2 were installed by pip with the
- * network, as a uid every PR's code shared, so none of them is reused.
+ * The cache key of an environment: the interpreter (path and version) and the plan's key lines
+ * (`keyLinesOf`: `--pre`, requirements, `# constraints`, constraints), each as it is — the
+ * marker included, so a requirement and the same line as a constraint are told apart.
+ * Readable prefix, hash suffix: `py3.11.7-<16 hex>`. v4: v3 dropped the marker as a comment,
+ * so one repository's requirements could take the key of another's requirements plus
+ * constraints and decide what its environment held; v1/v2 were installed with the network.
  */
-export function venvKey(python: { executable: string; version: string }, requirements: string): string {
+export function venvKey(
+  python: { executable: string; version: string },
+  keyLines: readonly string[],
+): string {
   const hash = createHash('sha256')
-    .update(
-      `evalbot-venv-v3\0${python.executable}\0${python.version}\0${requirementLines(requirements).join('\n')}`,
-    )
+    .update(`evalbot-venv-v4\0${python.executable}\0${python.version}\0${JSON.stringify(keyLines)}`)
     .digest('hex');
   return `py${python.version}-${hash.slice(0, 16)}`;
 }

@@ -106,6 +106,9 @@ describe.runIf(asRoot)('environments derived as hard links', () => {
     );
     expect(bumped).toMatchObject({ ok: true, environmentReused: false, runs: [{ metrics: { toml: 1 } }] });
     expect(bumped.environmentDerivedFrom).toBe(base.split('/').pop()?.split('@')[0]);
+    // The other environment's key (a hash of another repository's requirements) is not in the PR's log.
+    expect(bumped.logTail).toContain('from a cached one');
+    expect(bumped.logTail).not.toContain(bumped.environmentDerivedFrom);
     const derived = [...(await publishedDirs(cacheDir)).values()].find((d) => d !== base) ?? '';
     const rel = sitePackages.slice(base.length);
     const [shared, linked] = await Promise.all([

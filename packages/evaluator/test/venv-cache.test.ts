@@ -121,10 +121,19 @@ describe('the environment cache', () => {
     expect(await leftovers(workRoot)).toEqual([]);
   });
 
+  it('keys a requirement and the same line as a constraint apart: one repository cannot take the key of another', () => {
+    const python = { executable: '/usr/bin/python3', version: '3.11.2' };
+    const pinned = venvKey(python, ['tabulate', 'numpy<2', '# constraints']);
+    const constrained = venvKey(python, ['tabulate', '# constraints', 'numpy<2']);
+    expect(pinned).toMatch(/^py3\.11\.2-[0-9a-f]{16}$/);
+    expect(constrained).not.toBe(pinned);
+  });
+
   it('is not wedged by a builder that was killed midway', async () => {
     const cacheDir = await freshCache();
     const python = await resolvePython(process.env.EVALBOT_PYTHON ?? 'python3', process.env);
-    const key = venvKey(python, 'six\n');
+    // The key lines of requirements `six` (keyLinesOf): no constraints.
+    const key = venvKey(python, ['six', '# constraints']);
     // A worker that died while building: its lock and half-built directory remain.
     const dead = execa('sleep', ['60']);
     const deadPid = dead.pid ?? 0;

@@ -1,3 +1,4 @@
+import { neutralizeReferences } from '@evalbot/report';
 import type { Refusal } from './publish-output.ts';
 
 /**
@@ -27,6 +28,7 @@ function remedy(status: number | undefined, message: string, permission: string)
   return 'GitHub will refuse the same request again: the operator should look at the worker log for this request.';
 }
 
+/** GitHub's message on one line, as text: no emphasis, and no @mention or #reference it could make. */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/[_*`]/g, '').trim().slice(0, 300);
+  return neutralizeReferences(text.replace(/\s+/g, ' ').replace(/[_*`]/g, '').trim().slice(0, 300));
 }
