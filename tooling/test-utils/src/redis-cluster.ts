@@ -17,6 +17,60 @@ export interface RedisCluster {
 }
 
 /**
+ * One `redis-server --cluster-enabled yes` answering PING; its port. Both of its ports are
+ * chosen here: by default the cluster bus listens on port + 10000, which is past 65535 for a
+ * quarter of Linux's ephemeral range, or may be taken. A port can also be taken between
+ * {@link freePort} and the server's bind (other test files pick ports too), so a node that
+ * exits before it answers is started again on new ports.
+ */
+async function startNode(
+  dir: string,
+  children: ChildProcess[],
+  cli: (port: number, ...args: string[]) => Promise<string>,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    if (busPort === port) continue;
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
+      { stdio: 'ignore' },
+    );
+    children.push(child);
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+          return (await cli(port, 'PING').catch(() => '')) === 'PONG';
+        },
+        { timeoutMs: 10_000, what: `cluster node on port ${port}` },
+      );
+      return port;
+    } catch (error) {
+      if (child.exitCode === null || attempt >= 5) throw error;
+    }
+  }
+}
+
+/**
  * A Redis Cluster of three masters (no replicas) on loopback, made as an operator would:
  * three `redis-server --cluster-enabled yes` and `redis-cli --cluster create`. Resolves once
  * every node reports `cluster_state:ok`.
@@ -36,37 +90,8 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const cli = async (port: number, ...args: string[]) =>
     (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args])).stdout.trim();
   try {
-    const ports = await Promise.all([freePort(), freePort(), freePort()]);
-    for (const port of ports) {
-      children.push(
-        spawn(
-          'redis-server',
-          [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--dir',
-            dir,
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-          ],
-          { stdio: 'ignore' },
-        ),
-      );
-    }
-    for (const port of ports) {
-      await waitFor(async () => (await cli(port, 'PING').catch(() => '')) === 'PONG', {
-        timeoutMs: 10_000,
-        what: `cluster node on port ${port}`,
-      });
-    }
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) ports.push(await startNode(dir, children, cli));
     await run('redis-cli', [
       '--cluster',
       'create',
