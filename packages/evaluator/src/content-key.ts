@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { REPO_CONFIG_FILE, type RepoConfig } from '@evalbot/repo-config';
+import { poolOf, REPO_CONFIG_FILE, type RepoConfig } from '@evalbot/repo-config';
 
 /**
  * evalbot's evaluation version: part of every result key. Bump it whenever a change to evalbot
@@ -86,7 +86,7 @@ export interface ResultKeyInput {
   side: 'head' | 'base';
   /** The files the evaluation reads (after `ignore:`). */
   entries: readonly TreeEntry[];
-  /** The effective configuration: the commit's own with the base's repeats, seed and ignore. */
+  /** The effective configuration: the commit's own with the base's repeats, seed, ignore and resources. */
   config: RepoConfig;
   python: { executable: string; version: string };
   evaluationVersion?: string;
@@ -95,8 +95,8 @@ export interface ResultKeyInput {
 /**
  * The key of a result: a hash of everything that decides what the evaluation measures — the
  * evaluated files (mode, object id and path of each), the requirements and config (through
- * their files and the effective settings), the side (PR code sees `EVALBOT_SIDE`), the
- * interpreter and evalbot's evaluation version. Thresholds and directions are left out: they
+ * their files and the effective settings, including the pool it ran in), the side (PR code
+ * sees `EVALBOT_SIDE`), the interpreter and evalbot's evaluation version. Thresholds and directions are left out: they
  * judge a result, they do not change it.
  */
 export function resultKey(input: ResultKeyInput): string {
@@ -120,6 +120,8 @@ export function resultKey(input: ResultKeyInput): string {
       repeats: config.repeats,
       seed: config.seed,
       ignore: config.ignore,
+      // Where it ran: a result trained in one pool (CPU) is not the result of another (a GPU).
+      resources: { gpu: config.resources.gpu, pool: poolOf(config.resources) },
     }),
   );
   const sorted = [...input.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

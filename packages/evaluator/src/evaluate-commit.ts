@@ -171,7 +171,13 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       const own = await timed('config', () => readRepoConfig(job.checkout));
       const settings = verdictSettingsOf(fetched.alsoRead, opts.verdictSettingsFrom, own, log);
       settingsSure = settings.sure;
-      config = { ...own, repeats: settings.repeats, seed: settings.seed, ignore: settings.ignore };
+      config = {
+        ...own,
+        repeats: settings.repeats,
+        seed: settings.seed,
+        ignore: settings.ignore,
+        resources: settings.resources,
+      };
       workDir = await timed('config', () => resolveWorkingDirectory(job.checkout, own));
     } catch (error) {
       if (error instanceof RepoConfigError) return failure('config', error.message, { configError: error });

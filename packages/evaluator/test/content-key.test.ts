@@ -64,6 +64,8 @@ describe('the result key', () => {
     ['seed', { seed: 7 }],
     ['setup', { setup: ['make data'] }],
     ['requirements', { requirements: 'requirements-gpu.txt' }],
+    ['resources.gpu', { resources: { gpu: 1 } }],
+    ['resources.pool', { resources: { gpu: 0, pool: 'big-cpu' } }],
   ])('differs when %s differs', (_, change) => {
     expect(keyOf(change)).not.toBe(keyOf());
   });

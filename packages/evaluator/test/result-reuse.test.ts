@@ -132,6 +132,32 @@ describe('results reused by content', () => {
     expect(asHead).toMatchObject({ ok: true, resultReused: false });
   });
 
+  it("trains the head again when the base moves to another pool (resources), and reuses it while the base's pool stays", async () => {
+    const repo = await makeRepo(RANDOM_MODEL);
+    remove(repo.dir);
+    const store = memoryStore();
+    const baseOnCpu = repo.sha;
+    const head = await commit(repo.dir, { 'demo.py': `${RANDOM_MODEL['demo.py']}# the PR\n` });
+    const headOver = (base: string) =>
+      evaluateIn(repo, head, store, { side: 'head', verdictSettingsFrom: { sha: base } });
+    const first = await headOver(baseOnCpu);
+    expect(first).toMatchObject({ ok: true, resultReused: false });
+
+    // Later base commits (the head's sha is the same): one that moves nothing, one that asks for a GPU.
+    await git(repo.dir, 'checkout', '-q', '-b', 'later-bases', baseOnCpu);
+    const stillCpu = await commit(repo.dir, { 'README.md': '# still on CPUs\n' });
+    const onGpu = await commit(repo.dir, {
+      '.evalbot.yml': `${RANDOM_MODEL['.evalbot.yml']}resources:\n  gpu: 1\n`,
+    });
+    const sameSettings = await headOver(stillCpu);
+    expect(sameSettings).toMatchObject({ ok: true, resultReused: true, resultReusedFrom: head });
+    expect(sameSettings.runs[0]?.metrics.accuracy).toBe(first.runs[0]?.metrics.accuracy);
+
+    const gpu = await headOver(onGpu);
+    expect(gpu).toMatchObject({ ok: true, resultReused: false });
+    expect(gpu.runs[0]?.metrics.accuracy).not.toBe(first.runs[0]?.metrics.accuracy);
+  });
+
   it('trains again when an ignored .gitattributes changes: the checkout applies it to the files it keeps', async () => {
     const repo = await makeRepo({
       'requirements.txt': '# none\n',
