@@ -70,6 +70,8 @@ describe('worker pools', () => {
     // Base and head trained at the same time on the two GPUs, never both on one.
     expect(gpusOf(body).sort()).toEqual([0, 1]);
     expect(checkRun?.conclusion).toBe('neutral');
+    // Both sides were routed by one read of the base's .evalbot.yml.
+    expect(stack.sim.requestsMatching(`GET /repos/${pr.owner}/${pr.repo}/contents/*`)).toHaveLength(1);
   });
 
   it('runs the sides in the default pool when only the PR asks for a pool', async () => {

@@ -8,7 +8,7 @@ import type { WorkerConfig } from '../env.ts';
 import type { ResultCache } from '../result-cache.ts';
 import { GpuDevices } from './gpu-devices.ts';
 import { PoolPresence } from './pool-presence.ts';
-import { readBaseResources } from './read-base-resources.ts';
+import { BaseResourcesMemo, readBaseResources } from './read-base-resources.ts';
 import { routeToPool } from './route-to-pool.ts';
 
 /** How soon a GPU training that found every GPU of its worker taken is offered again. */
@@ -49,6 +49,8 @@ export function createPoolProcessors(deps: PoolProcessorsDeps): PoolProcessors {
   const presence = new PoolPresence(redis, config.prefix, (error) =>
     logger.warn({ err: error }, 'could not announce this worker in its pools'),
   );
+  // Both sides of an evaluation route by the same base commit, whose file cannot change.
+  const baseResources = new BaseResourcesMemo();
   const poolQueues = new Map<string, Queue>();
   const queueOf = (pool: string) => {
     let queue = poolQueues.get(pool);
@@ -63,12 +65,14 @@ export function createPoolProcessors(deps: PoolProcessorsDeps): PoolProcessors {
     try {
       const routed = await routeToPool(job, token, {
         readBaseResources: ({ pr }) =>
-          // A token that reads only this repository, as for its clone.
-          readBaseResources(github.installationOctokit(pr.installationId, logger, cloneScope(pr.repo)), {
-            owner: pr.owner,
-            repo: pr.repo,
-            sha: pr.baseSha,
-          }),
+          baseResources.read(`${pr.installationId}/${pr.owner}/${pr.repo}@${pr.baseSha}`, () =>
+            // A token that reads only this repository, as for its clone.
+            readBaseResources(github.installationOctokit(pr.installationId, logger, cloneScope(pr.repo)), {
+              owner: pr.owner,
+              repo: pr.repo,
+              sha: pr.baseSha,
+            }),
+          ),
         workersIn: (pool) => presence.workersIn(pool),
         queueOf,
         baseIsCached: ({ pr, sha }) =>

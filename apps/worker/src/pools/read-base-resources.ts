@@ -33,3 +33,30 @@ export async function readBaseResources(
     throw error;
   }
 }
+
+/**
+ * The `resources` of recently read base commits, by `installation/owner/repo@sha`: a commit's
+ * file never changes, and both sides of an evaluation (and every PR on that base) route by it,
+ * so one request serves them all. Reads of one key share one request; a failed read is not
+ * kept (the next job asks GitHub again). Holds at most `max` commits, dropping the oldest.
+ */
+export class BaseResourcesMemo {
+  private readonly reads = new Map<string, Promise<Resources>>();
+
+  constructor(private readonly max = 1_000) {}
+
+  read(key: string, load: () => Promise<Resources>): Promise<Resources> {
+    const known = this.reads.get(key);
+    if (known) return known;
+    const reading = load();
+    this.reads.set(key, reading);
+    reading.catch(() => {
+      if (this.reads.get(key) === reading) this.reads.delete(key);
+    });
+    if (this.reads.size > this.max) {
+      const oldest = this.reads.keys().next().value;
+      if (oldest !== undefined) this.reads.delete(oldest);
+    }
+    return reading;
+  }
+}
