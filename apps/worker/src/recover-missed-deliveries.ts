@@ -60,12 +60,6 @@ export interface RecoverDeliveriesDeps {
   ) => void;
 }
 
-function nextCursor(link: string | undefined): string | undefined {
-  const next = link?.split(',').find((part) => /rel="next"/.test(part));
-  const url = next ? /<([^>]+)>/.exec(next)?.[1] : undefined;
-  return url ? (new URL(url).searchParams.get('cursor') ?? undefined) : undefined;
-}
-
 async function isRecorded(producer: JobProducer, guid: string): Promise<boolean> {
   if (await producer.queues[DELIVERY_QUEUE].getJob(deliveryJobIdOf(guid))) return true;
   return (await producer.connection.exists(redisKeys.delivery(producer.prefix, guid))) === 1;
@@ -83,18 +77,17 @@ export async function recoverMissedDeliveries(deps: RecoverDeliveriesDeps): Prom
   const now = deps.now ?? Date.now;
   const since = now() - DELIVERY_RETENTION_MS;
   const attempts: ListedDelivery[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const response = await deps.appOctokit.request('GET /app/hook/deliveries', {
-      per_page: 100,
-      ...(cursor ? { cursor } : {}),
-    });
+  let pages = 0;
+  // Octokit follows the `Link: rel="next"` header (a `cursor` on this endpoint).
+  for await (const response of deps.appOctokit.paginate.iterator('GET /app/hook/deliveries', {
+    per_page: 100,
+  })) {
     const listed = response.data as ListedDelivery[];
     const recent = listed.filter((d) => Date.parse(d.delivered_at) >= since);
     attempts.push(...recent);
-    cursor = nextCursor(response.headers.link);
+    pages += 1;
     // Newest first: once a page reaches past the window, so does everything after it.
-    if (!cursor || recent.length < listed.length) break;
+    if (recent.length < listed.length || pages >= MAX_PAGES) break;
   }
 
   const byGuid = new Map<string, ListedDelivery[]>();
