@@ -106,6 +106,21 @@ describe('the environment-cache lock', () => {
     expect(abandoned.result).toMatchObject({ status: 'ready', reused: false });
   });
 
+  it.each([
+    [2, 'waits for it'],
+    [4, 'takes it over'],
+  ])('a lock of another host last renewed %i minutes ago (abandoned after 3): %s', async (minutes) => {
+    const elsewhere = { pid: 7, host: 'worker-on-another-host', since: Date.now() - 3600_000 };
+    const next = await nextJobWith(elsewhere, new Date(Date.now() - minutes * 60_000));
+    if (minutes < 3) {
+      expect(next.result).toEqual({ status: 'timed-out' });
+      expect(next.waitedFor).toEqual(['pid 7 on worker-on-another-host']);
+    } else {
+      expect(next.waitedFor).toEqual([]);
+      expect(next.result).toMatchObject({ status: 'ready', reused: false });
+    }
+  });
+
   it('renews its own lock while it builds, so a long build is not taken for an abandoned one', async () => {
     const venvsDir = await tempDir('venvs');
     remove(venvsDir);
