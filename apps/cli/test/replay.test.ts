@@ -26,7 +26,7 @@ describe('evalbot replay', () => {
 
   beforeAll(async () => {
     redis = await sharedRedis();
-    connection = createRedisConnection(redis.url, { role: 'worker' });
+    connection = createRedisConnection({ url: redis.url }, { role: 'worker' });
     await waitForRedisReady(connection);
     const config = loadConfig({ REDIS_URL: redis.url, WEBHOOK_SECRET: SECRET, BULLMQ_PREFIX: prefix });
     gateway = await buildApp({

@@ -5,7 +5,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
-  type RedisSentinelTarget,
+  type RedisTarget,
   redisEnv,
   redisTargetOf,
 } from '@evalbot/config';
@@ -37,11 +37,8 @@ export interface DashboardCredentials {
 }
 
 export interface DashboardConfig {
-  redisUrl: string;
-  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
-  redisTlsCa?: string;
-  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
-  redisSentinel?: RedisSentinelTarget;
+  /** Where Redis is and how to trust it (`REDIS_URL`, `REDIS_TLS_CA_FILE`, `REDIS_SENTINELS`…). */
+  redis: RedisTarget;
   prefix: string;
   host: string;
   port: number;
@@ -111,9 +108,7 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
   const redis = redisTargetOf(parsed);
   const base = parsed.DASHBOARD_BASE_PATH.replace(/\/+$/, '');
   return {
-    redisUrl: redis.url,
-    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
-    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
+    redis,
     prefix: parsed.BULLMQ_PREFIX,
     host: parsed.DASHBOARD_HOST,
     port: parsed.DASHBOARD_PORT,

@@ -18,10 +18,7 @@ const logger = createLogger({ service: 'evalbot-dashboard', level: config.logLev
 // waited for (the page shows the error meanwhile).
 let redisReachable = false;
 try {
-  redisReachable = await verifyRedisAccess(config.redisUrl, {
-    tlsCa: config.redisTlsCa,
-    sentinel: config.redisSentinel,
-  });
+  redisReachable = await verifyRedisAccess(config.redis);
   if (!redisReachable) logger.warn('Redis is not reachable yet; the board shows an error until it is');
 } catch (error) {
   if (!(error instanceof RedisAccessError)) throw error;
@@ -29,13 +26,11 @@ try {
   process.exit(78);
 }
 // Fails fast while Redis is away, so the page shows an error instead of hanging.
-const connection = createRedisConnection(config.redisUrl, {
+const connection = createRedisConnection(config.redis, {
   role: 'producer',
   commandTimeoutMs: 5_000,
   connectionName: 'evalbot-dashboard',
   logger,
-  ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
-  ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
 });
 
 // The connection refuses commands until it is connected: listening before that answered the

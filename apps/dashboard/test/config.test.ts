@@ -1,14 +1,18 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, loadConfig } from '../src/config.ts';
 
 const REDIS_URL = 'redis://localhost:6379';
+const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('loadConfig', () => {
   it('defaults to loopback port 3001, the evalbot prefix and no credentials', () => {
     const config = loadConfig({ REDIS_URL });
     expect(config).toMatchObject({
-      redisUrl: REDIS_URL,
+      redis: { url: REDIS_URL },
       prefix: 'evalbot',
       host: '127.0.0.1',
       port: 3001,
@@ -36,6 +40,39 @@ describe('loadConfig', () => {
       basePath: '/ops/queues/',
       credentials: { basic: { user: 'admin', password: 'correct horse' }, token: 'a'.repeat(32) },
     });
+  });
+
+  it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evalbot-dashboard-config-'));
+    try {
+      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
+      const config = loadConfig({
+        ...{ REDIS_URL },
+        REDIS_URL: 'rediss://dashboard:pw@mymaster',
+        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
+        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      });
+      expect(config.redis).toEqual({
+        url: 'rediss://dashboard:pw@mymaster',
+        tlsCa: CERTIFICATE,
+        sentinel: {
+          sentinels: [
+            { host: 'sentinel-1', port: 26379 },
+            { host: 'sentinel-2', port: 26380 },
+          ],
+          name: 'mymaster',
+          password: 'sentinel-pw',
+          tls: true,
+        },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(() => loadConfig({ REDIS_URL, REDIS_SENTINEL_MASTER: 'mymaster' })).toThrow(
+      'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',
+    );
   });
 
   it('refuses to listen beyond loopback without credentials and says which variables to set', () => {

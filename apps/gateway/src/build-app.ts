@@ -13,7 +13,7 @@ import webhookRoute from './webhook-route.ts';
 export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
-  /** A Redis connection to use instead of opening one from `config.redisUrl` (not closed by the app). */
+  /** A Redis connection to use instead of opening one to `config.redis` (not closed by the app). */
   redis?: Redis;
   /** The clock stamped on requests; tests pass a fixed one. */
   now?: () => Date;
@@ -49,9 +49,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // MAX_CONNECTIONS × LARGE_BODY_BYTES + MAX_LARGE_BODIES × 25 MB.
   app.server.maxConnections = config.maxConnections;
   await app.register(jobProducerPlugin, {
-    redisUrl: config.redisUrl,
-    ...(config.redisTlsCa ? { redisTlsCa: config.redisTlsCa } : {}),
-    ...(config.redisSentinel ? { redisSentinel: config.redisSentinel } : {}),
+    redis: config.redis,
     prefix: config.bullmqPrefix,
     commandTimeoutMs: config.enqueueTimeoutMs,
     connection: deps.redis,

@@ -8,7 +8,7 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
-  type RedisSentinelTarget,
+  type RedisTarget,
   redisEnv,
   redisTargetOf,
   webhookEndpointEnv,
@@ -48,11 +48,8 @@ export interface GatewayConfig {
   webhookSecret: string;
   /** Also accepted while rotating the secret; unset once GitHub uses the new one. */
   webhookSecretPrevious?: string;
-  redisUrl: string;
-  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
-  redisTlsCa?: string;
-  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
-  redisSentinel?: RedisSentinelTarget;
+  /** Where Redis is and how to trust it (`REDIS_URL`, `REDIS_TLS_CA_FILE`, `REDIS_SENTINELS`…). */
+  redis: RedisTarget;
   port: number;
   host: string;
   webhookPath: string;
@@ -112,9 +109,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   return {
     webhookSecret: parsed.WEBHOOK_SECRET,
     webhookSecretPrevious: parsed.WEBHOOK_SECRET_PREVIOUS,
-    redisUrl: redis.url,
-    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
-    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
+    redis,
     port: parsed.PORT,
     host: parsed.HOST,
     webhookPath: parsed.WEBHOOK_PATH,

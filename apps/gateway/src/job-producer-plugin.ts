@@ -1,10 +1,5 @@
-import {
-  createJobProducer,
-  createRedisConnection,
-  type JobProducer,
-  jobCatalog,
-  type RedisSentinelOptions,
-} from '@evalbot/jobs';
+import type { RedisTarget } from '@evalbot/config';
+import { createJobProducer, createRedisConnection, type JobProducer, jobCatalog } from '@evalbot/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -20,11 +15,8 @@ declare module 'fastify' {
 }
 
 export interface JobProducerPluginOptions {
-  redisUrl: string;
-  /** PEM of the CA that signed a `rediss://` Redis's certificate. */
-  redisTlsCa?: string;
-  /** The Sentinel group to ask for the master. */
-  redisSentinel?: RedisSentinelOptions;
+  /** The Redis to open a connection to, unless `connection` is given. */
+  redis: RedisTarget;
   prefix: string;
   /** Bound on one Redis command, so a slow Redis gives 503 instead of a hung delivery. */
   commandTimeoutMs: number;
@@ -36,13 +28,11 @@ const jobProducerPlugin: FastifyPluginAsync<JobProducerPluginOptions> = async (a
   const owned = !opts.connection;
   const connection =
     opts.connection ??
-    createRedisConnection(opts.redisUrl, {
+    createRedisConnection(opts.redis, {
       role: 'producer',
       commandTimeoutMs: opts.commandTimeoutMs,
       connectionName: 'evalbot-gateway',
       logger: app.log,
-      ...(opts.redisTlsCa ? { tlsCa: opts.redisTlsCa } : {}),
-      ...(opts.redisSentinel ? { sentinel: opts.redisSentinel } : {}),
     });
   const producer = createJobProducer({ connection, prefix: opts.prefix });
   app.decorate('jobProducer', producer);

@@ -26,10 +26,7 @@ const logger = createLogger({
 // waited for: the gateway answers 503 until it is back.
 let redisReachable = false;
 try {
-  redisReachable = await verifyRedisAccess(config.redisUrl, {
-    tlsCa: config.redisTlsCa,
-    sentinel: config.redisSentinel,
-  });
+  redisReachable = await verifyRedisAccess(config.redis);
   if (!redisReachable) logger.warn('Redis is not reachable yet; answering 503 until it is');
 } catch (error) {
   if (!(error instanceof RedisAccessError)) throw error;

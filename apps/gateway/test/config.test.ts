@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
 const required = { WEBHOOK_SECRET: 'shh', REDIS_URL: 'redis://127.0.0.1:6379' };
+const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function problemsOf(env: Record<string, string>): string {
   try {
@@ -19,7 +23,7 @@ describe('loadConfig', () => {
     expect(loadConfig(required)).toEqual({
       webhookSecret: 'shh',
       webhookSecretPrevious: undefined,
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { url: 'redis://127.0.0.1:6379' },
       port: 3000,
       host: '0.0.0.0',
       webhookPath: '/api/github/webhooks',
@@ -82,6 +86,39 @@ describe('loadConfig', () => {
       metricsPort: 9100,
       metricsHost: '0.0.0.0',
     });
+  });
+
+  it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evalbot-gateway-config-'));
+    try {
+      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
+      const config = loadConfig({
+        ...required,
+        REDIS_URL: 'rediss://gateway:pw@mymaster',
+        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
+        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      });
+      expect(config.redis).toEqual({
+        url: 'rediss://gateway:pw@mymaster',
+        tlsCa: CERTIFICATE,
+        sentinel: {
+          sentinels: [
+            { host: 'sentinel-1', port: 26379 },
+            { host: 'sentinel-2', port: 26380 },
+          ],
+          name: 'mymaster',
+          password: 'sentinel-pw',
+          tls: true,
+        },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(problemsOf({ ...required, REDIS_SENTINEL_MASTER: 'mymaster' })).toContain(
+      'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',
+    );
   });
 
   it('names every missing required variable and how to set it', () => {

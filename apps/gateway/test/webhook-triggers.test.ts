@@ -267,7 +267,7 @@ describe('deliveries that cancel or supersede', () => {
       delivery.bind(null, 'pull_request', 'unlabeled', { label: 'Evaluate', labels: ['Evaluate'] }),
     ],
   ])('removes pending work and tells workers when the PR is %s', async (reason, make) => {
-    const subscriber = createRedisConnection(gw.redisUrl, { role: 'worker' });
+    const subscriber = createRedisConnection({ url: gw.redisUrl }, { role: 'worker' });
     const events: unknown[] = [];
     await subscriber.subscribe(`${gw.config.bullmqPrefix}:pr-events`);
     subscriber.on('message', (_channel, message) =>

@@ -11,7 +11,6 @@ import {
   logEnv,
   parseEnv,
   prefixEnv,
-  type RedisSentinelTarget,
   type RedisTarget,
   redisEnv,
   redisTargetOf,
@@ -186,11 +185,8 @@ const schema = z.object({
 });
 
 export interface WorkerConfig {
-  redisUrl: string;
-  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
-  redisTlsCa?: string;
-  /** The Sentinel group to ask for the master (`REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`). */
-  redisSentinel?: RedisSentinelTarget;
+  /** Where Redis is and how to trust it (`REDIS_URL`, `REDIS_TLS_CA_FILE`, `REDIS_SENTINELS`…). */
+  redis: RedisTarget;
   prefix: string;
   logLevel: string;
   apiUrl: string;
@@ -274,9 +270,7 @@ export function loadConfig(env: Env = process.env, host: { devDir?: string } = {
     if (value) pipEnv[key] = value;
   }
   return {
-    redisUrl: redis.url,
-    ...(redis.tlsCa ? { redisTlsCa: redis.tlsCa } : {}),
-    ...(redis.sentinel ? { redisSentinel: redis.sentinel } : {}),
+    redis,
     prefix: parsed.BULLMQ_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     apiUrl: parsed.GITHUB_API_URL,

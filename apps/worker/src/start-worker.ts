@@ -74,14 +74,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     logger.warn(reaped, 'cleaned up after a worker that died mid-job');
   }
 
-  // How every connection of this worker reaches Redis: TLS CA and Sentinels, when set.
-  const redisTarget = {
-    ...(config.redisTlsCa ? { tlsCa: config.redisTlsCa } : {}),
-    ...(config.redisSentinel ? { sentinel: config.redisSentinel } : {}),
-  };
   // Credentials Redis refuses end the start here (RedisAccessError, which main.ts reports in one
   // line) rather than in BullMQ's reconnect loop; a Redis that is down is waited for.
-  if (!(await verifyRedisAccess(config.redisUrl, redisTarget))) {
+  if (!(await verifyRedisAccess(config.redis))) {
     logger.warn('Redis is not reachable yet; waiting for it');
   }
 
@@ -92,16 +87,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
 
   const connectionLogger = logger.child({ component: 'redis' });
-  const redis = createRedisConnection(config.redisUrl, {
+  const redis = createRedisConnection(config.redis, {
     role: 'worker',
     connectionName: 'evalbot-worker',
     logger: connectionLogger,
-    ...redisTarget,
   });
-  const subscriber = createRedisConnection(config.redisUrl, {
+  const subscriber = createRedisConnection(config.redis, {
     role: 'worker',
     connectionName: 'evalbot-worker-events',
-    ...redisTarget,
   });
   const producer = createJobProducer({ connection: redis, prefix: config.prefix });
   const github =
@@ -205,8 +198,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   const workerOptions = {
     connection: {
-      ...redisTargetOptions(redisTarget),
-      url: config.redisUrl,
+      ...redisTargetOptions(config.redis),
+      url: config.redis.url,
       maxRetriesPerRequest: null,
     },
     prefix: config.prefix,

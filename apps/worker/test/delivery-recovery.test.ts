@@ -34,7 +34,7 @@ afterAll(async () => redis.close());
 beforeEach(async () => {
   sim = await startGitHubSim();
   github = createGitHubApp({ appId: sim.appId, privateKey: sim.privateKey ?? '', apiUrl: sim.url, logger });
-  const connection = createRedisConnection(redis.url, { role: 'producer' });
+  const connection = createRedisConnection({ url: redis.url }, { role: 'producer' });
   producer = createJobProducer({ connection, prefix: testPrefix() });
   await waitForRedisReady(connection);
   answer = 503;

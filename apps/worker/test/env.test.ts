@@ -12,6 +12,7 @@ const { privateKey } = generateKeyPairSync('rsa', {
   publicKeyEncoding: { type: 'spki', format: 'pem' },
 });
 const valid = { REDIS_URL: 'redis://localhost:6379', APP_ID: '12', PRIVATE_KEY: privateKey };
+const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function problemsOf(env: Record<string, string>, host: { devDir?: string } = {}): string[] {
   try {
@@ -27,6 +28,7 @@ describe('worker configuration', () => {
   it('fills in the documented defaults', () => {
     const config = loadConfig({ ...valid, PIP_INDEX_URL: 'file:///opt/pypi/simple', SECRET_THING: 'x' });
     expect(config).toMatchObject({
+      redis: { url: 'redis://localhost:6379' },
       prefix: 'evalbot',
       evaluateLabel: 'evaluate',
       concurrency: 1,
@@ -52,6 +54,39 @@ describe('worker configuration', () => {
     });
     // Only pip's mirror settings are passed on to PR installs.
     expect(config.pipEnv).toEqual({ PIP_INDEX_URL: 'file:///opt/pypi/simple' });
+  });
+
+  it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evalbot-worker-config-'));
+    try {
+      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
+      const config = loadConfig({
+        ...valid,
+        REDIS_URL: 'rediss://worker:pw@mymaster',
+        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
+        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      });
+      expect(config.redis).toEqual({
+        url: 'rediss://worker:pw@mymaster',
+        tlsCa: CERTIFICATE,
+        sentinel: {
+          sentinels: [
+            { host: 'sentinel-1', port: 26379 },
+            { host: 'sentinel-2', port: 26380 },
+          ],
+          name: 'mymaster',
+          password: 'sentinel-pw',
+          tls: true,
+        },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(problemsOf({ ...valid, REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([
+      'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',
+    ]);
   });
 
   it('runs the delivery recovery job every DELIVERY_RECOVERY_INTERVAL_SECONDS, or never with 0', () => {

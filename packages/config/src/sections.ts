@@ -82,7 +82,10 @@ export interface RedisSentinelTarget {
   tls?: boolean;
 }
 
-/** Where Redis is and how to trust it; what `createRedisConnection` in `@evalbot/jobs` takes. */
+/**
+ * Where Redis is and how to trust it: each app config's `redis`, as `createRedisConnection` and
+ * `verifyRedisAccess` in `@evalbot/jobs` take it.
+ */
 export interface RedisTarget {
   /**
    * `redis://` or `rediss://`, with user and password when Redis asks for them. With

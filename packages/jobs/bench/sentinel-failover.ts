@@ -13,10 +13,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function round(loss: 'killed' | 'frozen'): Promise<{ switchMs: number; writeMs: number }> {
   const group = await startSentinelGroup();
-  const connection = createRedisConnection(group.url, {
-    role: 'producer',
-    sentinel: { sentinels: group.sentinelAddresses, name: group.master },
-  });
+  const connection = createRedisConnection(
+    { url: group.url, sentinel: { sentinels: group.sentinelAddresses, name: group.master } },
+    { role: 'producer' },
+  );
   try {
     await waitForRedisReady(connection);
     const { switched } = await group.watchFailover();

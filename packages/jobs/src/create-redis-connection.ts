@@ -1,3 +1,4 @@
+import type { RedisTarget } from '@evalbot/config';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** The part of a pino logger the connection reports to. */
@@ -21,24 +22,6 @@ export interface CreateRedisConnectionOptions {
   connectionName?: string;
   /** Connection loss and recovery are logged once each, not once per reconnect attempt. */
   logger?: ConnectionLogger;
-  /** PEM of the CA that signed a `rediss://` Redis's certificate (`REDIS_TLS_CA_FILE`). */
-  tlsCa?: string;
-  /** Reach the master through these Sentinels (`REDIS_SENTINELS`); the URL's host is then unused. */
-  sentinel?: RedisSentinelOptions;
-}
-
-/** A Sentinel group: where its Sentinels are and the name of the master they watch. */
-export interface RedisSentinelOptions {
-  sentinels: { host: string; port: number }[];
-  /** The master group name (`REDIS_SENTINEL_MASTER`). */
-  name: string;
-  /** The Sentinels' own password (`REDIS_SENTINEL_PASSWORD`). */
-  password?: string;
-  /**
-   * Speak TLS to the Sentinels and to the master they name (a `rediss://` `REDIS_URL`), both
-   * checked against the connection's `tlsCa` when one is given.
-   */
-  tls?: boolean;
 }
 
 /**
@@ -50,13 +33,11 @@ function redisTlsOptions(tlsCa: string | undefined): RedisOptions {
 }
 
 /**
- * The ioredis options of where Redis is and how to trust it (TLS CA, Sentinel group), for
- * BullMQ's own connections: `new Worker(…, { connection: { url, ...redisTargetOptions(t) } })`.
+ * The ioredis options of how to reach and trust `target` (TLS CA, Sentinel group), all but its
+ * URL, for BullMQ's own connections:
+ * `new Worker(…, { connection: { ...redisTargetOptions(t), url: t.url } })`.
  */
-export function redisTargetOptions(target: {
-  tlsCa?: string;
-  sentinel?: RedisSentinelOptions;
-}): RedisOptions {
+export function redisTargetOptions(target: RedisTarget): RedisOptions {
   const options: RedisOptions = {
     ...redisTlsOptions(target.tlsCa),
     // A master demoted to a replica (the old master rejoining after a failover, a managed
@@ -86,11 +67,11 @@ export function redisTargetOptions(target: {
 }
 
 /**
- * Open an ioredis connection to `url` (or to the master `opts.sentinel` names) configured for
- * BullMQ. It reconnects by itself forever (capped back-off), so a process recovers without
- * restarting when Redis returns or a Sentinel promotes a new master.
+ * Open an ioredis connection to `target` (its URL, or the master its Sentinels name, trusting
+ * its TLS CA) configured for BullMQ. It reconnects by itself forever (capped back-off), so a
+ * process recovers without restarting when Redis returns or a Sentinel promotes a new master.
  */
-export function createRedisConnection(url: string, opts: CreateRedisConnectionOptions): Redis {
+export function createRedisConnection(target: RedisTarget, opts: CreateRedisConnectionOptions): Redis {
   const common: RedisOptions = {
     connectionName: opts.connectionName,
     retryStrategy: (times) => Math.min(times * 200, opts.role === 'producer' ? 1_000 : 5_000),
@@ -104,7 +85,7 @@ export function createRedisConnection(url: string, opts: CreateRedisConnectionOp
           commandTimeout: opts.commandTimeoutMs ?? 2_000,
           connectTimeout: Math.max(opts.commandTimeoutMs ?? 2_000, 1_000),
         };
-  const redis = new Redis(url, { ...common, ...roleOptions, ...redisTargetOptions(opts) });
+  const redis = new Redis(target.url, { ...common, ...roleOptions, ...redisTargetOptions(target) });
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;

@@ -4,7 +4,6 @@ export {
   type ConnectionLogger,
   type CreateRedisConnectionOptions,
   createRedisConnection,
-  type RedisSentinelOptions,
   redisTargetOptions,
   waitForRedisReady,
 } from './create-redis-connection.ts';

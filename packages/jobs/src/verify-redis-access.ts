@@ -1,12 +1,9 @@
+import type { RedisSentinelTarget, RedisTarget } from '@evalbot/config';
 import { Redis } from 'ioredis';
-import { type RedisSentinelOptions, redisTargetOptions } from './create-redis-connection.ts';
+import { redisTargetOptions } from './create-redis-connection.ts';
 import { RedisAccessError } from './redis-access-error.ts';
 
 export interface VerifyRedisAccessOptions {
-  /** PEM of the CA that signed Redis's certificate (`REDIS_TLS_CA_FILE`). */
-  tlsCa?: string;
-  /** Ask these Sentinels for the master (`REDIS_SENTINELS`). */
-  sentinel?: RedisSentinelOptions;
   /** How long to wait for an answer before calling Redis unreachable. Default 5000 ms. */
   timeoutMs?: number;
 }
@@ -27,22 +24,23 @@ export function describeRedisUrl(url: string): string {
 }
 
 /**
- * Connect to `url` once, authenticate and run the commands every app needs (PING, and INFO,
+ * Connect to `target` once (its URL, or the master its Sentinels name), authenticate and run the commands every app needs (PING, and INFO,
  * which BullMQ reads the server version with). Resolves `true` when Redis serves this client,
  * `false` when it cannot be reached (an app then starts and waits for it, as it does when Redis
  * goes away later); rejects with a {@link RedisAccessError} that says what to fix when Redis
  * refuses the credentials, the user's ACL, or the TLS link.
  */
-export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOptions = {}): Promise<boolean> {
+export async function verifyRedisAccess(
+  target: RedisTarget,
+  opts: VerifyRedisAccessOptions = {},
+): Promise<boolean> {
   const timeoutMs = opts.timeoutMs ?? 5_000;
-  const where = opts.sentinel
-    ? `${describeRedisUrl(url)} (master "${opts.sentinel.name}" of the Sentinels ${opts.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`
+  const { url, sentinel } = target;
+  const where = sentinel
+    ? `${describeRedisUrl(url)} (master "${sentinel.name}" of the Sentinels ${sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')})`
     : describeRedisUrl(url);
   const probe = new Redis(url, {
-    ...redisTargetOptions({
-      ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
-      ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
-    }),
+    ...redisTargetOptions(target),
     failoverDetector: false,
     // Left at its default, ioredis asks unreachable Sentinels again forever instead of failing.
     sentinelRetryStrategy: () => null,
@@ -67,11 +65,11 @@ export async function verifyRedisAccess(url: string, opts: VerifyRedisAccessOpti
   } catch (error) {
     for (const cause of [...seen, error as Error]) {
       const refusal =
-        (opts.sentinel && explainSentinelRefusal(cause as Error, opts.sentinel)) ||
+        (sentinel && explainSentinelRefusal(cause as Error, sentinel)) ||
         explainRefusal(cause as Error & { code?: string }, where);
       if (refusal) throw new RedisAccessError(refusal, { cause });
     }
-    const untrusted = opts.sentinel?.tls && (await untrustedSentinel(opts.sentinel, opts.tlsCa, timeoutMs));
+    const untrusted = sentinel?.tls && (await untrustedSentinel(sentinel, target.tlsCa, timeoutMs));
     if (untrusted) throw new RedisAccessError(untrusted, { cause: error });
     return false;
   } finally {
@@ -98,7 +96,7 @@ function explainRefusal(error: Error & { code?: string }, where: string): string
  * wrong Sentinel password or a master name no Sentinel monitors is a setting to fix, not an
  * outage to wait out.
  */
-function explainSentinelRefusal(error: Error, sentinel: RedisSentinelOptions): string | undefined {
+function explainSentinelRefusal(error: Error, sentinel: RedisSentinelTarget): string | undefined {
   const last = /Last error: (.*)$/s.exec(error.message)?.[1]?.trim();
   if (!last) return undefined;
   const sentinels = sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
@@ -116,7 +114,7 @@ function explainSentinelRefusal(error: Error, sentinel: RedisSentinelOptions): s
  * trusted; one direct connection to the first Sentinel tells that apart from an outage.
  */
 async function untrustedSentinel(
-  sentinel: RedisSentinelOptions,
+  sentinel: RedisSentinelTarget,
   tlsCa: string | undefined,
   timeoutMs: number,
 ): Promise<string | undefined> {

@@ -112,7 +112,7 @@ describe('enqueueEvaluateCommand', () => {
 describe('createRedisConnection', () => {
   it('fails a producer command at once while Redis is down, and recovers when it is back', async () => {
     const server = await startRedis();
-    const redis = createRedisConnection(server.url, { role: 'producer', commandTimeoutMs: 500 });
+    const redis = createRedisConnection({ url: server.url }, { role: 'producer', commandTimeoutMs: 500 });
     try {
       await waitForRedisReady(redis);
       await server.stop();

@@ -101,7 +101,7 @@ describe('enqueueEvaluation', () => {
   });
 
   it('records the new head, publishes it, and removes the waiting work of the older head', async () => {
-    const subscriber = createRedisConnection(t.redisUrl, { role: 'worker' });
+    const subscriber = createRedisConnection({ url: t.redisUrl }, { role: 'worker' });
     const messages: unknown[] = [];
     await subscriber.subscribe(`${t.prefix}:pr-events`);
     subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));

@@ -48,7 +48,7 @@ export function useJobProducer(): ProducerContext {
   afterAll(async () => closeRedis());
   beforeEach(async () => {
     ctx.prefix = testPrefix();
-    ctx.connection = createRedisConnection(ctx.redisUrl, { role: 'producer' });
+    ctx.connection = createRedisConnection({ url: ctx.redisUrl }, { role: 'producer' });
     ctx.producer = createJobProducer({ connection: ctx.connection, prefix: ctx.prefix });
     await waitForRedisReady(ctx.connection);
   });

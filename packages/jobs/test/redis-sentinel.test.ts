@@ -1,16 +1,16 @@
+import type { RedisSentinelTarget } from '@evalbot/config';
 import { freePort, type SentinelGroup, startRedis, startSentinelGroup, waitFor } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedisConnection,
   RedisAccessError,
-  type RedisSentinelOptions,
   verifyRedisAccess,
   waitForRedisReady,
 } from '../src/index.ts';
 
 describe('a Redis Sentinel group', () => {
   let group: SentinelGroup;
-  let sentinel: RedisSentinelOptions;
+  let sentinel: RedisSentinelTarget;
   beforeAll(async () => {
     group = await startSentinelGroup();
     sentinel = { sentinels: group.sentinelAddresses, name: group.master };
@@ -20,14 +20,16 @@ describe('a Redis Sentinel group', () => {
   });
 
   it('passes the start-up check through the Sentinels, and says "not reachable yet" when none answers', async () => {
-    await expect(verifyRedisAccess(group.url, { sentinel })).resolves.toBe(true);
+    await expect(verifyRedisAccess({ url: group.url, sentinel })).resolves.toBe(true);
     const nowhere = { sentinels: [{ host: '127.0.0.1', port: await freePort() }], name: group.master };
     // Left to ioredis's default, the check would ask the absent Sentinel again forever.
-    await expect(verifyRedisAccess(group.url, { sentinel: nowhere, timeoutMs: 1_000 })).resolves.toBe(false);
+    await expect(
+      verifyRedisAccess({ url: group.url, sentinel: nowhere }, { timeoutMs: 1_000 }),
+    ).resolves.toBe(false);
   });
 
   it('moves a producer connection to the promoted replica when the master hangs without closing its connections', async () => {
-    const connection = createRedisConnection(group.url, { role: 'producer', sentinel });
+    const connection = createRedisConnection({ url: group.url, sentinel }, { role: 'producer' });
     try {
       await waitForRedisReady(connection);
       await connection.set('evalbot-test:before', 'written');
@@ -63,14 +65,9 @@ describe('a Sentinel group that speaks only TLS', () => {
   it('is reached over TLS, Sentinels and master alike, with the CA of REDIS_TLS_CA_FILE', async () => {
     const sentinel = { sentinels: group.sentinelAddresses, name: group.master, tls: true };
     expect(group.url).toMatch(/^rediss:/);
-    await expect(
-      verifyRedisAccess(group.url, { sentinel, ...(group.ca ? { tlsCa: group.ca } : {}) }),
-    ).resolves.toBe(true);
-    const connection = createRedisConnection(group.url, {
-      role: 'producer',
-      sentinel,
-      ...(group.ca ? { tlsCa: group.ca } : {}),
-    });
+    const target = { url: group.url, sentinel, tlsCa: group.ca };
+    await expect(verifyRedisAccess(target)).resolves.toBe(true);
+    const connection = createRedisConnection(target, { role: 'producer' });
     try {
       await waitForRedisReady(connection);
       expect(await connection.set('evalbot-test:tls', 'written')).toBe('OK');
@@ -91,7 +88,7 @@ describe('Sentinels that ask for a password', () => {
   afterAll(async () => {
     await group?.close();
   });
-  const sentinelOf = (name: string, password?: string): RedisSentinelOptions => ({
+  const sentinelOf = (name: string, password?: string): RedisSentinelTarget => ({
     sentinels: group.sentinelAddresses,
     name,
     ...(password ? { password } : {}),
@@ -99,7 +96,7 @@ describe('Sentinels that ask for a password', () => {
 
   it('are reached with REDIS_SENTINEL_PASSWORD', async () => {
     await expect(
-      verifyRedisAccess(group.url, { sentinel: sentinelOf(group.master, 'sentinel-pw-1234') }),
+      verifyRedisAccess({ url: group.url, sentinel: sentinelOf(group.master, 'sentinel-pw-1234') }),
     ).resolves.toBe(true);
   });
 
@@ -124,8 +121,8 @@ describe('Sentinels that ask for a password', () => {
 });
 
 /** The error `verifyRedisAccess` rejected with, or a failure when it resolved. */
-async function refusal(url: string, sentinel: RedisSentinelOptions): Promise<RedisAccessError> {
-  const error = await verifyRedisAccess(url, { sentinel, timeoutMs: 2_000 }).then(
+async function refusal(url: string, sentinel: RedisSentinelTarget): Promise<RedisAccessError> {
+  const error = await verifyRedisAccess({ url, sentinel }, { timeoutMs: 2_000 }).then(
     (served) => new Error(`resolved ${served}`),
     (e: unknown) => e,
   );
@@ -135,8 +132,8 @@ async function refusal(url: string, sentinel: RedisSentinelOptions): Promise<Red
 
 it('follows a server demoted to a replica: a write waits through READONLY and lands once it is master again', async () => {
   const [server, other] = await Promise.all([startRedis(), startRedis()]);
-  const connection = createRedisConnection(server.url, { role: 'worker' });
-  const admin = createRedisConnection(server.url, { role: 'worker' });
+  const connection = createRedisConnection({ url: server.url }, { role: 'worker' });
+  const admin = createRedisConnection({ url: server.url }, { role: 'worker' });
   try {
     await Promise.all([waitForRedisReady(connection), waitForRedisReady(admin)]);
     await admin.replicaof('127.0.0.1', other.port);

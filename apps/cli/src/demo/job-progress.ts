@@ -1,10 +1,5 @@
-import {
-  COMPARE_QUEUE,
-  createRedisConnection,
-  EVALUATE_QUEUE,
-  type RedisSentinelOptions,
-  sideOutcomeSchema,
-} from '@evalbot/jobs';
+import type { RedisTarget } from '@evalbot/config';
+import { COMPARE_QUEUE, createRedisConnection, EVALUATE_QUEUE, sideOutcomeSchema } from '@evalbot/jobs';
 import { shortSha } from '@evalbot/report';
 import { type Job, Queue } from 'bullmq';
 import { describeOutcome } from '../compare/describe-outcome.ts';
@@ -34,20 +29,12 @@ interface SideProgressData {
  * with the side's metrics or failure. Read-only; a failed read is skipped (progress is a nicety).
  */
 export function watchJobProgress(opts: {
-  redisUrl: string;
-  /** PEM of the CA of a `rediss://` Redis. */
-  tlsCa?: string;
-  /** The Sentinels to ask for the master, when Redis is a Sentinel group. */
-  sentinel?: RedisSentinelOptions;
+  /** The stack's Redis: its URL, and its TLS CA and Sentinels when it has them. */
+  redis: RedisTarget;
   prefix: string;
   progress: Progress;
 }): JobProgress {
-  const connection = createRedisConnection(opts.redisUrl, {
-    role: 'producer',
-    connectionName: 'evalbot-demo',
-    ...(opts.tlsCa ? { tlsCa: opts.tlsCa } : {}),
-    ...(opts.sentinel ? { sentinel: opts.sentinel } : {}),
-  });
+  const connection = createRedisConnection(opts.redis, { role: 'producer', connectionName: 'evalbot-demo' });
   const evaluate = new Queue(EVALUATE_QUEUE, { connection, prefix: opts.prefix });
   const compare = new Queue(COMPARE_QUEUE, { connection, prefix: opts.prefix });
   const tasks = new Map<string, { task: ProgressTask; done: boolean }>();

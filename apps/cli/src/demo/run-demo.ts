@@ -1,6 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ConfigError, parseEnv, type RedisSentinelTarget, redisEnv, redisTargetOf } from '@evalbot/config';
+import {
+  ConfigError,
+  parseEnv,
+  type RedisSentinelTarget,
+  type RedisTarget,
+  redisEnv,
+  redisTargetOf,
+} from '@evalbot/config';
 import { describeRedisUrl, RedisAccessError, verifyRedisAccess } from '@evalbot/jobs';
 import {
   type LocalStack,
@@ -94,7 +101,11 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
   const sentinel = opts.redisSentinel ? sentinelOf(opts.redisSentinel, opts.redisUrl) : undefined;
   // Through Sentinel, the URL only carries the credentials; its host is the master's name.
   const redisUrl = opts.redisUrl ?? (sentinel ? `redis://${sentinel.name}` : undefined);
-  if (redisUrl) await checkRedis(redisUrl, tlsCa, sentinel);
+  // The Redis the flags name; none: the stack starts a private redis-server.
+  const redis: RedisTarget | undefined = redisUrl
+    ? { url: redisUrl, ...(tlsCa ? { tlsCa } : {}), ...(sentinel ? { sentinel } : {}) }
+    : undefined;
+  if (redis) await checkRedis(redis);
   try {
     const starting = progress.task(
       `Starting evalbot: ${sentinel ? 'Redis through --redis-sentinels' : opts.redisUrl ? 'Redis at --redis-url' : 'redis-server'}, the GitHub stand-in, the gateway, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}`,
@@ -136,9 +147,7 @@ export async function runDemo(opts: DemoOptions, ctx: CliContext): Promise<DemoR
     if (answer.status !== 202) throw new CliError(`the gateway did not queue the evaluation (${logHint})`);
 
     jobs = watchJobProgress({
-      redisUrl: stack.redisUrl,
-      ...(tlsCa ? { tlsCa } : {}),
-      ...(sentinel ? { sentinel } : {}),
+      redis: redis ?? { url: stack.redisUrl },
       prefix: stack.prefix,
       progress,
     });
@@ -196,14 +205,10 @@ async function readCaFile(path: string): Promise<string> {
  * A --redis-url that refuses its password or whose certificate cannot be trusted stops the demo
  * before anything starts, with what to fix, rather than as a gateway that never gets ready.
  */
-async function checkRedis(
-  url: string,
-  tlsCa: string | undefined,
-  sentinel: RedisSentinelTarget | undefined,
-): Promise<void> {
+async function checkRedis(redis: RedisTarget): Promise<void> {
+  const { url, sentinel } = redis;
   try {
-    if (await verifyRedisAccess(url, { ...(tlsCa ? { tlsCa } : {}), ...(sentinel ? { sentinel } : {}) }))
-      return;
+    if (await verifyRedisAccess(redis)) return;
   } catch (error) {
     if (error instanceof RedisAccessError) {
       // A Sentinel's refusal (its password, the master name) is about the Sentinel flags.

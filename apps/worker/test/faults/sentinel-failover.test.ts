@@ -42,7 +42,10 @@ beforeAll(async () => {
   });
   const connection = {
     url: group.url,
-    ...redisTargetOptions({ sentinel: { sentinels: group.sentinelAddresses, name: group.master } }),
+    ...redisTargetOptions({
+      url: group.url,
+      sentinel: { sentinels: group.sentinelAddresses, name: group.master },
+    }),
     maxRetriesPerRequest: null,
   };
   const queue = (name: string) => new Queue(name, { connection, prefix: stack.prefix });
