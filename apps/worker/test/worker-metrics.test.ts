@@ -1,12 +1,11 @@
 import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
 import { waitFor } from '@evalbot/local-stack';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deliverOk,
-  type FaultStack,
   GOOD_REPORT,
   openGoodPullRequest,
-  startFaultStack,
+  useFaultStack,
   waitForReport,
 } from './faults/fault-stack.ts';
 import { expectOneReport } from './faults/invariants.ts';
@@ -17,11 +16,7 @@ import { expectOneReport } from './faults/invariants.ts';
 
 const CACHE_MAX_GB = 1.5;
 
-let fault: FaultStack;
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 1, workerEnv: { EVALBOT_CACHE_MAX_GB: String(CACHE_MAX_GB) } });
-});
-afterAll(async () => fault?.close());
+const fault = useFaultStack({ workers: 1, workerEnv: { EVALBOT_CACHE_MAX_GB: String(CACHE_MAX_GB) } });
 
 async function scrape(): Promise<string> {
   const answer = await fetch(fault.stack.metricsUrls[0] ?? '');
