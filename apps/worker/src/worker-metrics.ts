@@ -3,20 +3,20 @@ import { ConfigError } from '@evalbot/config';
 import { QUEUE_NAMES } from '@evalbot/jobs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** GitHub's two rate limits: the hourly quota (primary) and the abuse limit with `retry-after` (secondary). */
-export const RATE_LIMITS = ['primary', 'secondary'] as const;
+/** GitHub's rate limits: the hourly quota (primary) and the secondary limits, which send `retry-after`. */
+const RATE_LIMITS = ['primary', 'secondary'] as const;
 export type RateLimit = (typeof RATE_LIMITS)[number];
 
 /** What the recovery job does with each failed delivery it finds (`recover-missed-deliveries.ts`). */
-export const RECOVERY_OUTCOMES = ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'] as const;
+const RECOVERY_OUTCOMES = ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'] as const;
 export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 
 /** How a job found its shared Python environment (the evaluator's `onEnvironmentCache`). */
-export const ENVIRONMENT_CACHE_RESULTS = ['hit', 'derived', 'miss'] as const;
+const ENVIRONMENT_CACHE_RESULTS = ['hit', 'derived', 'miss'] as const;
 export type EnvironmentCacheResult = (typeof ENVIRONMENT_CACHE_RESULTS)[number];
 
 /** Whether a successful side's result was reused from the same content or trained. */
-export const RESULT_CACHE_RESULTS = ['hit', 'miss'] as const;
+const RESULT_CACHE_RESULTS = ['hit', 'miss'] as const;
 
 export interface WorkerMetricsOptions {
   /** The bound of the cached environments (`EVALBOT_CACHE_MAX_GB` in bytes); 0: unbounded. */
