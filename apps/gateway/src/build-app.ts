@@ -8,6 +8,7 @@ import jobProducerPlugin from './job-producer-plugin.ts';
 import { LargeBodyGate } from './large-body-gate.ts';
 import metricsPlugin from './metrics-plugin.ts';
 import { serverTimeouts } from './server-timeouts.ts';
+import { answerUnknownPaths } from './unknown-paths.ts';
 import webhookRoute from './webhook-route.ts';
 
 export interface GatewayDeps {
@@ -48,6 +49,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // unverified clients make the gateway hold at most about
   // MAX_CONNECTIONS × LARGE_BODY_BYTES + MAX_LARGE_BODIES × 25 MB.
   app.server.maxConnections = config.maxConnections;
+  answerUnknownPaths(app, config.webhookPath);
   await app.register(jobProducerPlugin, {
     redis: config.redis,
     prefix: config.bullmqPrefix,

@@ -1,15 +1,12 @@
 import {
   type DeliveryWork,
   type EvaluationRequest,
-  isPullRequestCancel,
-  isPullRequestTrigger,
   jobCatalog,
-  type PullRequestCancel,
-  type PullRequestTrigger,
   pullRequestRefSchema,
   requestSchema,
 } from '@evalbot/jobs';
 import type { GatewayConfig } from './config.ts';
+import { IGNORED, pullRequestActionOf } from './ignored-deliveries.ts';
 import {
   describeIssues,
   type IssueCommentPayload,
@@ -27,30 +24,8 @@ export type Decision =
   /** Worth acting on: recorded in the delivery log, where the router takes it. */
   | { kind: 'record'; action: string; work: DeliveryWork };
 
-/** The events the router may act on; every other event is answered from its header alone. */
-export const ROUTED_EVENTS: ReadonlySet<string> = new Set(['ping', 'pull_request', 'issue_comment']);
-
 const record = (action: string, work: DeliveryWork): Decision => ({ kind: 'record', action, work });
-
-// GitHub writes `action` first in every payload that has one.
-const LEADING_ACTION = /^\s*\{\s*"action"\s*:\s*"([a-z_]{1,40})"/;
-
-/**
- * The reason a verified delivery is ignored, read from its event and the payload's leading
- * `"action"` alone (most `pull_request` and `issue_comment` actions start nothing), so its body
- * need not be parsed; undefined when the whole payload must be read.
- */
-export function ignoredByLeadingAction(event: string, body: Buffer): string | undefined {
-  if (event !== 'pull_request' && event !== 'issue_comment') return undefined;
-  const action = LEADING_ACTION.exec(body.subarray(0, 128).toString('latin1'))?.[1];
-  if (action === undefined) return undefined;
-  if (event === 'pull_request' && pullRequestActionOf(action) === undefined) {
-    return `pull_request.${action} neither starts nor cancels an evaluation`;
-  }
-  if (event === 'issue_comment' && action !== 'created')
-    return `issue_comment.${action} is not a new comment`;
-  return undefined;
-}
+const ignore = (reason: string): Decision => ({ kind: 'ignore', reason });
 
 export interface DeliveryContext {
   event: string;
@@ -61,10 +36,6 @@ export interface DeliveryContext {
 
 type RoutingConfig = Pick<GatewayConfig, 'evaluateLabel' | 'installId' | 'githubUrl'>;
 
-/** The `pull_request` actions routed: the triggers and the cancellations of `@evalbot/jobs`. */
-function pullRequestActionOf(action: string): PullRequestTrigger | PullRequestCancel | undefined {
-  return isPullRequestTrigger(action) || isPullRequestCancel(action) ? action : undefined;
-}
 const COMMAND = /^\/evaluate(?:\s|$)/;
 
 const sameLabel = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -78,10 +49,10 @@ function cloneUrlProblem(cloneUrl: string, config: RoutingConfig): string | unde
   try {
     origin = new URL(cloneUrl).origin;
   } catch {
-    return `repository.clone_url "${cloneUrl}" is not a URL`;
+    return IGNORED.cloneUrlNotUrl(cloneUrl);
   }
   if (origin !== new URL(config.githubUrl).origin) {
-    return `repository.clone_url ${cloneUrl} is not on GITHUB_URL ${config.githubUrl}; set GITHUB_URL to this GitHub's address`;
+    return IGNORED.cloneUrlElsewhere(cloneUrl, config.githubUrl);
   }
   return undefined;
 }
@@ -96,12 +67,7 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
       ? (ctx.payload as { action: string }).action
       : '';
   const action = pullRequestActionOf(named);
-  if (action === undefined) {
-    return {
-      kind: 'ignore',
-      reason: `pull_request.${named || '(no action)'} neither starts nor cancels an evaluation`,
-    };
-  }
+  if (action === undefined) return ignore(IGNORED.pullRequestAction(named || '(no action)'));
   const parsed = pullRequestPayloadSchema.safeParse(ctx.payload);
   if (!parsed.success)
     return { kind: 'invalid', reason: `not a pull_request payload: ${describeIssues(parsed.error)}` };
@@ -114,27 +80,21 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
 
   if (action === 'closed') return record(action, { kind: 'cancel', pr: target, reason: 'closed', updatedAt });
   if (action === 'unlabeled') {
-    if (!isEvaluateLabel)
-      return { kind: 'ignore', reason: `removed label "${payload.label?.name ?? ''}" is not "${label}"` };
+    if (!isEvaluateLabel) return ignore(IGNORED.otherLabelRemoved(payload.label?.name ?? '', label));
     return record(action, { kind: 'cancel', pr: target, reason: 'unlabeled', updatedAt });
   }
   if (action === 'labeled' && !isEvaluateLabel) {
-    return {
-      kind: 'ignore',
-      reason: `label "${payload.label?.name ?? ''}" is not the evaluate label "${label}"`,
-    };
+    return ignore(IGNORED.otherLabelAdded(payload.label?.name ?? '', label));
   }
   if (action !== 'labeled' && !pr.labels.some((l) => sameLabel(l.name, label))) {
-    return { kind: 'ignore', reason: `the "${label}" label is not on the pull request` };
+    return ignore(IGNORED.labelMissing(label));
   }
-  if (pr.state !== 'open') return { kind: 'ignore', reason: `the pull request is ${pr.state}` };
+  if (pr.state !== 'open') return ignore(IGNORED.notOpen(pr.state));
 
   const installationId = installationOf(payload, config);
-  if (installationId === undefined) {
-    return { kind: 'ignore', reason: 'the payload names no installation and INSTALL_ID is not set' };
-  }
+  if (installationId === undefined) return ignore(IGNORED.noInstallation);
   const badCloneUrl = cloneUrlProblem(payload.repository.clone_url, config);
-  if (badCloneUrl) return { kind: 'ignore', reason: badCloneUrl };
+  if (badCloneUrl) return ignore(badCloneUrl);
 
   const ref = pullRequestRefSchema.safeParse({
     installationId,
@@ -164,25 +124,19 @@ function routePullRequest(ctx: DeliveryContext, config: RoutingConfig): Decision
 
 function routeIssueComment(ctx: DeliveryContext, config: RoutingConfig): Decision {
   const action = (ctx.payload as { action?: unknown }).action;
-  if (action !== 'created')
-    return { kind: 'ignore', reason: `issue_comment.${String(action)} is not a new comment` };
+  if (action !== 'created') return ignore(IGNORED.commentAction(String(action)));
   const parsed = issueCommentPayloadSchema.safeParse(ctx.payload);
   if (!parsed.success)
     return { kind: 'invalid', reason: `not an issue_comment payload: ${describeIssues(parsed.error)}` };
   const payload: IssueCommentPayload = parsed.data;
-  if (!payload.issue.pull_request)
-    return { kind: 'ignore', reason: 'the comment is on an issue, not a pull request' };
-  if (!COMMAND.test((payload.comment.body ?? '').trimStart())) {
-    return { kind: 'ignore', reason: 'the comment does not start with /evaluate' };
-  }
+  if (!payload.issue.pull_request) return ignore(IGNORED.commentOnIssue);
+  if (!COMMAND.test((payload.comment.body ?? '').trimStart())) return ignore(IGNORED.notCommand);
   // evalbot's own comments (and other apps') never trigger work, so no bot can loop with us.
-  if (payload.sender.type === 'Bot') return { kind: 'ignore', reason: 'comments by bots are not commands' };
+  if (payload.sender.type === 'Bot') return ignore(IGNORED.botComment);
   const installationId = installationOf(payload, config);
-  if (installationId === undefined) {
-    return { kind: 'ignore', reason: 'the payload names no installation and INSTALL_ID is not set' };
-  }
+  if (installationId === undefined) return ignore(IGNORED.noInstallation);
   const badCloneUrl = cloneUrlProblem(payload.repository.clone_url, config);
-  if (badCloneUrl) return { kind: 'ignore', reason: badCloneUrl };
+  if (badCloneUrl) return ignore(badCloneUrl);
   const job = jobCatalog.command.safeParse({
     pr: {
       installationId,
@@ -220,6 +174,6 @@ export function routeDelivery(ctx: DeliveryContext, config: RoutingConfig): Deci
     case 'issue_comment':
       return routeIssueComment(ctx, config);
     default:
-      return { kind: 'ignore', reason: `the "${ctx.event}" event does not start or cancel evaluations` };
+      return ignore(IGNORED.event(ctx.event));
   }
 }

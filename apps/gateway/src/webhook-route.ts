@@ -2,8 +2,9 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { BODY_LIMIT_BYTES } from './body-limits.ts';
 import type { GatewayConfig } from './config.ts';
 import { RedisUnavailableError } from './delivery-recorder.ts';
+import { ignoredAnswer, ignoredBeforeParsing } from './ignored-deliveries.ts';
 import type { LargeBodyGate } from './large-body-gate.ts';
-import { ignoredByLeadingAction, ROUTED_EVENTS, routeDelivery } from './route-delivery.ts';
+import { routeDelivery } from './route-delivery.ts';
 import { verifySignature } from './verify-signature.ts';
 
 /** The HTTP answer to a delivery: status code, JSON body, and the outcome label for metrics. */
@@ -168,26 +169,11 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
       }
       // Verified: the event name comes from GitHub, but is still bounded before it labels a metric.
       const event = EVENT_NAME.test(eventHeader) ? eventHeader : 'other';
-      // Most of what an App is sent (push, check_run, status...) is never acted on: answered from
-      // the header alone, without parsing a body that can be megabytes.
-      if (!ROUTED_EVENTS.has(eventHeader)) {
-        return send(request, reply, event, {
-          statusCode: 202,
-          outcome: 'ignored',
-          body: {
-            status: 'ignored',
-            reason: `the "${eventHeader}" event does not start or cancel evaluations`,
-          },
-        });
-      }
-      const ignoredAction = ignoredByLeadingAction(eventHeader, body);
-      if (ignoredAction !== undefined) {
-        return send(request, reply, event, {
-          statusCode: 202,
-          outcome: 'ignored',
-          body: { status: 'ignored', reason: ignoredAction },
-        });
-      }
+      // Most of what an App is sent (push, check_run, status, pull_request.opened...) is never
+      // acted on: answered from the header and the leading action, without parsing a body that
+      // can be megabytes.
+      const ignoredEarly = ignoredBeforeParsing(eventHeader, body);
+      if (ignoredEarly !== undefined) return send(request, reply, event, ignoredAnswer(ignoredEarly));
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));
@@ -209,11 +195,7 @@ const webhookRoute: FastifyPluginAsync<WebhookRouteOptions> = async (app, { conf
             body: { status: 'ok', reason: 'pong' },
           });
         case 'ignore':
-          return send(request, reply, event, {
-            statusCode: 202,
-            outcome: 'ignored',
-            body: { status: 'ignored', reason: decision.reason },
-          });
+          return send(request, reply, event, ignoredAnswer(decision.reason));
         case 'invalid':
           return send(request, reply, event, rejected(400, decision.reason));
       }

@@ -1,6 +1,6 @@
 import { deliveryHeaders } from '@evalbot/github-sim';
 import { describe, expect, it } from 'vitest';
-import { delivery, PREVIOUS_SECRET, SECRET, send, useGateway } from './gateway-fixtures.ts';
+import { delivery, PREVIOUS_SECRET, SECRET, send, useGateway, WEBHOOK_PATH } from './gateway-fixtures.ts';
 
 const gw = useGateway({ WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET });
 
@@ -40,6 +40,68 @@ describe('logs', () => {
     }
     const requestLines = lines.filter((l) => typeof l.msg === 'string' && /request|delivery /.test(l.msg));
     expect(requestLines.every((l) => typeof l.deliveryId === 'string')).toBe(true);
+  });
+});
+
+describe('requests to no route', () => {
+  const linesOf = (id: string) =>
+    gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.deliveryId === id);
+
+  it('log a GitHub delivery to another path as a warning that names WEBHOOK_PATH, without the query', async () => {
+    const d = delivery('pull_request', 'labeled', { label: 'evaluate' });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/webhook?token=not-for-logs',
+      headers: await deliveryHeaders(d, SECRET),
+      payload: d.body,
+    });
+    expect(res.statusCode).toBe(404);
+    expect(linesOf(d.id)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        method: 'POST',
+        path: '/webhook',
+        status: 404,
+        msg: `a GitHub delivery to /webhook, not WEBHOOK_PATH ${WEBHOOK_PATH}: make the App's webhook URL end in ${WEBHOOK_PATH} (or set WEBHOOK_PATH)`,
+      }),
+    ]);
+    expect(gw.logs.join('')).not.toContain('not-for-logs');
+  });
+
+  it('log any other request to no route at info', async () => {
+    const id = 'probe-1';
+    const res = await gw.app.inject({
+      method: 'GET',
+      url: WEBHOOK_PATH,
+      headers: { 'x-github-delivery': id },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(linesOf(id)).toEqual([
+      expect.objectContaining({
+        level: 30,
+        method: 'GET',
+        path: WEBHOOK_PATH,
+        status: 404,
+        msg: 'no such route',
+      }),
+    ]);
+  });
+
+  it('are answered before their body is read: a body that is not JSON still gets 404', async () => {
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/webhook',
+      headers: { 'content-type': 'application/json' },
+      payload: 'not JSON at all',
+    });
+    // Read, the body would have been refused as JSON (400) before any route was looked for.
+    expect(res.statusCode).toBe(404);
+    expect(res.headers.connection).toBe('close');
+    expect(res.json()).toEqual({
+      message: 'Route POST:/webhook not found',
+      error: 'Not Found',
+      statusCode: 404,
+    });
   });
 });
 

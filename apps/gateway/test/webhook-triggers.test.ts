@@ -119,6 +119,12 @@ describe('deliveries that start an evaluation', () => {
   });
 });
 
+/** `d` with its payload changed and serialised again, so the signature covers the change. */
+function reshaped(d: ReturnType<typeof delivery>, change: (payload: Record<string, unknown>) => object) {
+  const payload = change(structuredClone(d.payload)) as typeof d.payload;
+  return { ...d, payload, body: JSON.stringify(payload) };
+}
+
 describe('deliveries that enqueue nothing', () => {
   const cases: [string, () => ReturnType<typeof delivery>, RegExp][] = [
     [
@@ -162,6 +168,53 @@ describe('deliveries that enqueue nothing', () => {
         ...delivery('issue_comment', 'created', { comment: { body: '/evaluate' }, pullRequest: undefined }),
       }),
       /on an issue, not a pull request/,
+    ],
+    [
+      'an opened PR whose "action" is not the first key (read whole)',
+      () =>
+        reshaped(delivery('pull_request', 'opened', { labels: ['evaluate'] }), (p) => ({ zen: 'x', ...p })),
+      /^pull_request\.opened neither starts nor cancels an evaluation$/,
+    ],
+    [
+      'a payload without an action',
+      () => reshaped(delivery('pull_request', 'labeled', { label: 'evaluate' }), ({ action: _, ...p }) => p),
+      /^pull_request\.\(no action\) neither starts nor cancels an evaluation$/,
+    ],
+    [
+      'an edited comment whose "action" is not the first key (read whole)',
+      () =>
+        reshaped(delivery('issue_comment', 'edited', { comment: { body: '/evaluate' } }), (p) => ({
+          zen: 'x',
+          ...p,
+        })),
+      /^issue_comment\.edited is not a new comment$/,
+    ],
+    [
+      'the label added to a closed PR',
+      () =>
+        delivery('pull_request', 'labeled', {
+          label: 'evaluate',
+          pullRequest: { number: 7, headSha: HEAD, baseSha: BASE, state: 'closed' },
+        }),
+      /^the pull request is closed$/,
+    ],
+    [
+      'a command from a bot',
+      () =>
+        reshaped(delivery('issue_comment', 'created', { comment: { body: '/evaluate' } }), (p) => ({
+          ...p,
+          sender: { ...(p.sender as object), type: 'Bot' },
+        })),
+      /^comments by bots are not commands$/,
+    ],
+    [
+      'a clone URL that is not a URL',
+      () =>
+        reshaped(delivery('pull_request', 'labeled', { label: 'evaluate' }), (p) => ({
+          ...p,
+          repository: { ...(p.repository as object), clone_url: 'hello-ml.git' },
+        })),
+      /^repository\.clone_url "hello-ml\.git" is not a URL$/,
     ],
     [
       'a push event',

@@ -1,6 +1,7 @@
 import type { GitHubClient } from '@evalbot/github';
 import { DELIVERY_QUEUE, deliveryJobIdOf, type JobProducer, redisKeys } from '@evalbot/jobs';
 import type { Logger } from '@evalbot/logger';
+import type { RecoveryOutcome } from './worker-metrics.ts';
 
 /** GitHub keeps an App's deliveries (and redelivers them) for 3 days. */
 export const DELIVERY_RETENTION_MS = 3 * 24 * 3600_000;
@@ -54,10 +55,7 @@ export interface RecoverDeliveriesDeps {
   producer: JobProducer;
   logger: Logger;
   now?: () => number;
-  onOutcome?: (
-    outcome: 'redelivered' | 'recorded' | 'already_asked' | 'gave_up' | 'error',
-    count: number,
-  ) => void;
+  onOutcome?: (outcome: RecoveryOutcome, count: number) => void;
 }
 
 async function isRecorded(producer: JobProducer, guid: string): Promise<boolean> {

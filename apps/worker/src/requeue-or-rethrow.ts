@@ -2,6 +2,7 @@ import { permanentGitHubError } from '@evalbot/github';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { HandBackError } from './hand-back-error.ts';
 import { rateLimitedUntil } from './rate-limited-until.ts';
+import type { RateLimit } from './worker-metrics.ts';
 
 /** How soon a handed-back job may be taken again (by another worker, this one is stopping). */
 const HAND_BACK_DELAY_MS = 1000;
@@ -18,7 +19,7 @@ export async function requeueOrRethrow(
   job: Job,
   token: string | undefined,
   error: unknown,
-  onRateLimited?: (limit: 'primary' | 'secondary') => void,
+  onRateLimited?: (limit: RateLimit) => void,
 ): Promise<never> {
   if (!token) throw error;
   if (error instanceof HandBackError) {
@@ -34,7 +35,7 @@ export async function requeueOrRethrow(
 }
 
 /** A secondary limit announces `retry-after`; a primary one only its reset time. */
-function rateLimitKindOf(error: unknown): 'primary' | 'secondary' {
+function rateLimitKindOf(error: unknown): RateLimit {
   const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers;
   return headers?.['retry-after'] !== undefined ? 'secondary' : 'primary';
 }

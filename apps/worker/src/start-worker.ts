@@ -38,7 +38,7 @@ import { requeueOrRethrow } from './requeue-or-rethrow.ts';
 import { ResultCache } from './result-cache.ts';
 import { RunningEvaluations } from './running-evaluations.ts';
 import { withJobContext } from './with-job-context.ts';
-import { WorkerMetrics } from './worker-metrics.ts';
+import { type RateLimit, WorkerMetrics } from './worker-metrics.ts';
 
 /** The job scheduler of the delivery recovery job (`DELIVERY_RECOVERY_INTERVAL_SECONDS`). */
 const RECOVERY_SCHEDULER_ID = 'recover-missed-deliveries';
@@ -81,8 +81,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   }
 
   // Before any job is taken: a worker that cannot serve its metrics must not start and strand a job.
-  const metrics = new WorkerMetrics();
-  metrics.environmentCacheMaxBytes.set(config.cacheMaxBytes);
+  const metrics = new WorkerMetrics({ environmentCacheMaxBytes: config.cacheMaxBytes });
   const metricsServer =
     config.metricsPort > 0 ? await metrics.listen(config.metricsPort, config.metricsHost) : undefined;
 
@@ -104,7 +103,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       privateKey: config.app.privateKey,
       apiUrl: config.apiUrl,
       logger: logger.child({ component: 'github' }),
-      onRateLimitWait: (limit) => metrics.rateLimitWaits.inc({ limit, where: 'client' }),
+      onRateLimitWait: (limit) =>
+        metrics.rateLimitWaits.inc({ limit: limit satisfies RateLimit, where: 'client' }),
     });
   const running = new RunningEvaluations();
   // Where an evaluation is shown, in the order each moment is written: the comment first, so
@@ -122,8 +122,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const results = new ResultCache(redis, config.prefix, config.baseCacheTtlSeconds, config.shareResults);
   await followPullRequestEvents(subscriber, { prefix: config.prefix, running, logger });
 
-  const onRateLimited = (limit: 'primary' | 'secondary') =>
-    metrics.rateLimitWaits.inc({ limit, where: 'queue' });
+  const onRateLimited = (limit: RateLimit) => metrics.rateLimitWaits.inc({ limit, where: 'queue' });
   const jobLogs = new JobLogFiles({
     ...config.jobLogs,
     onError: (error) =>

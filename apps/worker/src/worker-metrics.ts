@@ -3,6 +3,38 @@ import { ConfigError } from '@evalbot/config';
 import { QUEUE_NAMES } from '@evalbot/jobs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** GitHub's rate limits: the hourly quota (primary) and the secondary limits, which send `retry-after`. */
+const RATE_LIMITS = ['primary', 'secondary'] as const;
+export type RateLimit = (typeof RATE_LIMITS)[number];
+
+/** What the recovery job does with each failed delivery it finds (`recover-missed-deliveries.ts`). */
+const RECOVERY_OUTCOMES = ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'] as const;
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
+
+/** How a job found its shared Python environment (the evaluator's `onEnvironmentCache`). */
+const ENVIRONMENT_CACHE_RESULTS = ['hit', 'derived', 'miss'] as const;
+export type EnvironmentCacheResult = (typeof ENVIRONMENT_CACHE_RESULTS)[number];
+
+/** Whether a successful side's result was reused from the same content or trained. */
+const RESULT_CACHE_RESULTS = ['hit', 'miss'] as const;
+
+export interface WorkerMetricsOptions {
+  /** The bound of the cached environments (`EVALBOT_CACHE_MAX_GB` in bytes); 0: unbounded. */
+  environmentCacheMaxBytes: number;
+}
+
+const labelsOf = <L extends string>(values?: Record<L, readonly string[]>) =>
+  Object.keys(values ?? {}) as L[];
+
+/** Every combination of the label values: `{limit: primary, where: client}`, `{limit: primary, where: queue}`... */
+function combinations<L extends string>(values: Record<L, readonly string[]>): Record<L, string>[] {
+  return Object.entries<readonly string[]>(values).reduce<Record<string, string>[]>(
+    (partial, [label, labelValues]) =>
+      partial.flatMap((combination) => labelValues.map((value) => ({ ...combination, [label]: value }))),
+    [{}],
+  ) as Record<L, string>[];
+}
+
 /**
  * Prometheus metrics of one worker process, served on WORKER_METRICS_PORT at /metrics: the
  * process's own (CPU, memory, event-loop lag, open handles: prom-client's defaults), jobs,
@@ -10,45 +42,36 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly runningJobs = new Gauge({
-    name: 'evalbot_worker_running_jobs',
-    help: 'Jobs this worker is processing now, by queue',
-    labelNames: ['queue'] as const,
-    registers: [this.registry],
-  });
-  readonly rateLimitWaits = new Counter({
-    name: 'evalbot_worker_github_rate_limit_waits_total',
-    help: 'Waits for a GitHub rate limit: in the client before a retry (where=client), or a job put back until the limit ends (where=queue)',
-    labelNames: ['limit', 'where'] as const,
-    registers: [this.registry],
-  });
-  readonly environmentCache = new Counter({
-    name: 'evalbot_worker_env_cache_total',
-    help: 'Shared Python environments wanted by a job: found in the cache (hit), derived from a cached one by installing only the difference (derived) or built (miss)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly environmentCacheBytes = new Gauge({
-    name: 'evalbot_worker_env_cache_bytes',
-    help: "Size of this host's cached Python environments after the last build and eviction",
-    registers: [this.registry],
-  });
-  readonly environmentCacheMaxBytes = new Gauge({
-    name: 'evalbot_worker_env_cache_max_bytes',
-    help: 'The bound of the cached environments (EVALBOT_CACHE_MAX_GB); 0: unbounded',
-    registers: [this.registry],
-  });
-  readonly environmentCacheEvictions = new Counter({
-    name: 'evalbot_worker_env_cache_evictions_total',
-    help: 'Cached environments removed, least recently used first, to stay under EVALBOT_CACHE_MAX_GB',
-    registers: [this.registry],
-  });
-  readonly resultCache = new Counter({
-    name: 'evalbot_worker_result_cache_total',
-    help: 'Successful side results: reused from an earlier evaluation of the same content (hit) or trained (miss)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
+  readonly runningJobs = this.gauge(
+    'evalbot_worker_running_jobs',
+    'Jobs this worker is processing now, by queue',
+    {
+      queue: QUEUE_NAMES,
+    },
+  );
+  readonly rateLimitWaits = this.counter(
+    'evalbot_worker_github_rate_limit_waits_total',
+    'Waits for a GitHub rate limit: in the client before a retry (where=client), or a job put back until the limit ends (where=queue)',
+    { limit: RATE_LIMITS, where: ['client', 'queue'] },
+  );
+  readonly environmentCache = this.counter(
+    'evalbot_worker_env_cache_total',
+    'Shared Python environments wanted by a job: found in the cache (hit), derived from a cached one by installing only the difference (derived) or built (miss)',
+    { result: ENVIRONMENT_CACHE_RESULTS },
+  );
+  readonly environmentCacheBytes = this.gauge(
+    'evalbot_worker_env_cache_bytes',
+    "Size of this host's cached Python environments after the last build and eviction",
+  );
+  readonly environmentCacheEvictions = this.counter(
+    'evalbot_worker_env_cache_evictions_total',
+    'Cached environments removed, least recently used first, to stay under EVALBOT_CACHE_MAX_GB',
+  );
+  readonly resultCache = this.counter(
+    'evalbot_worker_result_cache_total',
+    'Successful side results: reused from an earlier evaluation of the same content (hit) or trained (miss)',
+    { result: RESULT_CACHE_RESULTS },
+  );
   readonly jobs = new Counter({
     name: 'evalbot_worker_jobs_total',
     help: 'Jobs processed, by queue and outcome',
@@ -69,25 +92,38 @@ export class WorkerMetrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
     registers: [this.registry],
   });
+  readonly recoveredDeliveries = this.counter(
+    'evalbot_worker_delivery_recovery_total',
+    'Failed GitHub deliveries seen by the recovery job: redelivered (asked GitHub to send again), recorded (failed at GitHub but in the delivery log), already_asked (its redelivery not attempted yet), gave_up (failed after every redelivery asked), error (GitHub refused the redelivery)',
+    { outcome: RECOVERY_OUTCOMES },
+  );
 
-  readonly recoveredDeliveries = new Counter({
-    name: 'evalbot_worker_delivery_recovery_total',
-    help: 'Failed GitHub deliveries seen by the recovery job: redelivered (asked GitHub to send again), recorded (failed at GitHub but in the delivery log), already_asked (its redelivery not attempted yet), gave_up (failed after every redelivery asked), error (GitHub refused the redelivery)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-
-  constructor() {
+  constructor(opts: WorkerMetricsOptions) {
     collectDefaultMetrics({ register: this.registry });
-    for (const queue of QUEUE_NAMES) this.runningJobs.set({ queue }, 0);
-    for (const result of ['hit', 'derived', 'miss']) this.environmentCache.inc({ result }, 0);
-    for (const result of ['hit', 'miss']) this.resultCache.inc({ result }, 0);
-    this.environmentCacheEvictions.inc(0);
-    for (const outcome of ['redelivered', 'recorded', 'already_asked', 'gave_up', 'error'])
-      this.recoveredDeliveries.inc({ outcome }, 0);
-    for (const limit of ['primary', 'secondary']) {
-      for (const where of ['client', 'queue']) this.rateLimitWaits.inc({ limit, where }, 0);
-    }
+    // A bound fixed by the configuration: known before any job builds an environment.
+    this.gauge(
+      'evalbot_worker_env_cache_max_bytes',
+      'The bound of the cached environments (EVALBOT_CACHE_MAX_GB); 0: unbounded',
+    ).set(opts.environmentCacheMaxBytes);
+  }
+
+  /** A counter with each combination of `values` at 0, so a rate over it exists before the first event. */
+  private counter<L extends string = never>(
+    name: string,
+    help: string,
+    values?: Record<L, readonly string[]>,
+  ) {
+    const counter = new Counter<L>({ name, help, labelNames: labelsOf(values), registers: [this.registry] });
+    if (values) for (const labels of combinations(values)) counter.inc(labels, 0);
+    else counter.inc(0);
+    return counter;
+  }
+
+  /** A gauge with each combination of `values` at 0. */
+  private gauge<L extends string = never>(name: string, help: string, values?: Record<L, readonly string[]>) {
+    const gauge = new Gauge<L>({ name, help, labelNames: labelsOf(values), registers: [this.registry] });
+    if (values) for (const labels of combinations(values)) gauge.set(labels, 0);
+    return gauge;
   }
 
   /**

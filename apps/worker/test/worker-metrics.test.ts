@@ -1,12 +1,11 @@
 import { COMMAND_QUEUE, COMPARE_QUEUE, EVALUATE_QUEUE } from '@evalbot/jobs';
 import { waitFor } from '@evalbot/local-stack';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deliverOk,
-  type FaultStack,
   GOOD_REPORT,
   openGoodPullRequest,
-  startFaultStack,
+  useFaultStack,
   waitForReport,
 } from './faults/fault-stack.ts';
 import { expectOneReport } from './faults/invariants.ts';
@@ -15,11 +14,9 @@ import { expectOneReport } from './faults/invariants.ts';
 // rate-limits it: the process's own metrics, jobs running now, the environment cache, and the
 // waits for GitHub's limits, each driven by what really happens.
 
-let fault: FaultStack;
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 1 });
-});
-afterAll(async () => fault?.close());
+const CACHE_MAX_GB = 1.5;
+
+const fault = useFaultStack({ workers: 1, workerEnv: { EVALBOT_CACHE_MAX_GB: String(CACHE_MAX_GB) } });
 
 async function scrape(): Promise<string> {
   const answer = await fetch(fault.stack.metricsUrls[0] ?? '');
@@ -36,6 +33,8 @@ function sample(text: string, series: string): number | undefined {
 describe("a worker's /metrics", { timeout: 150_000 }, () => {
   it('counts running jobs, environment cache hits and misses, and GitHub rate-limit waits', async () => {
     const before = await scrape();
+    // The configured bound shows before any job has built an environment.
+    expect(sample(before, 'evalbot_worker_env_cache_max_bytes')).toBe(CACHE_MAX_GB * 1024 ** 3);
     expect(sample(before, `evalbot_worker_running_jobs{queue="${EVALUATE_QUEUE}"}`)).toBe(0);
     expect(sample(before, 'evalbot_worker_env_cache_total{result="miss"}')).toBe(0);
     expect(sample(before, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
@@ -69,6 +68,8 @@ describe("a worker's /metrics", { timeout: 150_000 }, () => {
     // Head and base need the same environment: one worker (one job at a time) builds it once.
     expect(sample(after, 'evalbot_worker_env_cache_total{result="miss"}')).toBe(1);
     expect(sample(after, 'evalbot_worker_env_cache_total{result="hit"}')).toBe(1);
+    expect(sample(after, 'evalbot_worker_env_cache_bytes')).toBeGreaterThan(0);
+    expect(sample(after, 'evalbot_worker_env_cache_max_bytes')).toBe(CACHE_MAX_GB * 1024 ** 3);
     expect(
       sample(after, 'evalbot_worker_github_rate_limit_waits_total{limit="secondary",where="client"}'),
     ).toBe(3);

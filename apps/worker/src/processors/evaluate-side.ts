@@ -18,7 +18,7 @@ import type { ReportPublisher } from '../publishing/index.ts';
 import type { ResultCache } from '../result-cache.ts';
 import { abortReasonOf, type RunningEvaluations } from '../running-evaluations.ts';
 import { sideNotEvaluated } from '../side-not-evaluated.ts';
-import type { WorkerMetrics } from '../worker-metrics.ts';
+import type { EnvironmentCacheResult, WorkerMetrics } from '../worker-metrics.ts';
 import type { JobContext } from './job-context.ts';
 
 export interface EvaluateSideDeps {
@@ -150,11 +150,11 @@ async function evaluateOrReuse(
     },
     onOutput: (line) => job.logOutput(line),
     onEvaluating,
-    onEnvironmentCache: (result) => deps.metrics.environmentCache.inc({ result }),
+    onEnvironmentCache: (result) =>
+      deps.metrics.environmentCache.inc({ result: result satisfies EnvironmentCacheResult }),
     cacheMaxBytes: deps.config.cacheMaxBytes,
-    onCacheSize: ({ bytes, maxBytes, evicted }) => {
+    onCacheSize: ({ bytes, evicted }) => {
       deps.metrics.environmentCacheBytes.set(bytes);
-      deps.metrics.environmentCacheMaxBytes.set(maxBytes);
       deps.metrics.environmentCacheEvictions.inc(evicted.length);
     },
   });

@@ -15,6 +15,7 @@ import {
 import { type LocalStack, openMlDemoPullRequest, startLocalStack, waitFor } from '@evalbot/local-stack';
 import { isReportComment } from '@evalbot/report';
 import { type Job, Queue } from 'bullmq';
+import { afterAll, beforeAll } from 'vitest';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const TINY_MODEL_DIR = join(FIXTURES, 'tiny-model');
@@ -58,13 +59,18 @@ export interface FaultStack {
   close(): Promise<void>;
 }
 
+export interface FaultStackOptions {
+  /** Worker processes; default 2. */
+  workers?: number;
+  /** Added to each worker's environment. */
+  workerEnv?: Record<string, string>;
+}
+
 /**
  * The local stack with short job locks (a killed worker's job is retried within seconds) and
  * a cache directory of its own. PR code runs in the production sandbox.
  */
-export async function startFaultStack(
-  opts: { workers?: number; workerEnv?: Record<string, string> } = {},
-): Promise<FaultStack> {
+async function startFaultStack(opts: FaultStackOptions = {}): Promise<FaultStack> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'evalbot-faults-cache-'));
   const workerEnv: Record<string, string> = { WORKER_LOCK_DURATION_MS: '3000', ...opts.workerEnv };
   // The sandbox's uids read the shared environments.
@@ -94,6 +100,35 @@ export async function startFaultStack(
       await stack.close();
       await rm(cacheDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One fault stack for the test file: started in `beforeAll`, closed in `afterAll` (after the
+ * file's own `afterAll` hooks, which may still use it). Read the returned object's fields inside
+ * tests and hooks.
+ */
+export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
+  let started: FaultStack | undefined;
+  const current = () => {
+    if (!started) throw new Error('useFaultStack(): the stack is started in beforeAll; use it inside a test');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startFaultStack(opts);
+  });
+  afterAll(async () => started?.close());
+  return {
+    get stack() {
+      return current().stack;
+    },
+    get queues() {
+      return current().queues;
+    },
+    get stackRoot() {
+      return current().stackRoot;
+    },
+    close: () => current().close(),
   };
 }
 

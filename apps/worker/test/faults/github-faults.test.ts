@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deliverOk,
-  type FaultStack,
   GOOD_REPORT,
   jobsOfPullRequest,
   openGoodPullRequest,
-  startFaultStack,
   type TinyPullRequest,
+  useFaultStack,
   waitForReport,
 } from './fault-stack.ts';
 import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
@@ -17,14 +16,8 @@ import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from '.
 // completed check run for the head, no failed job, and nothing left running or on disk.
 // Each scenario has its own repository, and the faults are injected on its routes only.
 
-let fault: FaultStack;
+const fault = useFaultStack({ workers: 2 });
 const pullRequests: TinyPullRequest[] = [];
-
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 2 });
-});
-
-afterAll(async () => fault?.close());
 
 /** A good PR on its own repository, remembered for the secrets check at the end. */
 async function goodPullRequest(repo: string): Promise<{ pr: TinyPullRequest; marker: string }> {

@@ -1,16 +1,15 @@
 import { waitFor } from '@evalbot/local-stack';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   botComments,
   checkRunsOf,
   deliverOk,
-  type FaultStack,
   GOOD_REPORT,
   jobsOfPullRequest,
   openGoodPullRequest,
   pullRequestSettled,
-  startFaultStack,
   type TinyPullRequest,
+  useFaultStack,
   waitForReport,
 } from './fault-stack.ts';
 import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
@@ -22,14 +21,8 @@ import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from '.
 
 const NOT_ACCESSIBLE = 'Resource not accessible by integration';
 
-let fault: FaultStack;
+const fault = useFaultStack({ workers: 2 });
 const pullRequests: TinyPullRequest[] = [];
-
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 2 });
-});
-
-afterAll(async () => fault?.close());
 
 async function goodPullRequest(repo: string): Promise<{ pr: TinyPullRequest; marker: string }> {
   const opened = await openGoodPullRequest(fault.stack, repo);

@@ -2,16 +2,15 @@ import { processesWithCmdline, rootSkipReason, titleSkippedIf } from '@evalbot/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverOk,
-  type FaultStack,
   fixtureFile,
   GOOD_REPORT,
   jobsOfPullRequest,
   openGoodPullRequest,
   openTinyPullRequest,
-  startFaultStack,
   type TinyPullRequest,
   tinyConfig,
   uniqueMarker,
+  useFaultStack,
   waitForReport,
 } from './fault-stack.ts';
 import {
@@ -101,7 +100,7 @@ const cases = {
 } satisfies Record<string, HostileCase>;
 type CaseName = keyof typeof cases;
 
-let fault: FaultStack;
+const fault = useFaultStack();
 let workerPids: number[];
 const prs = {} as Record<CaseName, TinyPullRequest>;
 const reports = {} as Record<CaseName, ReturnType<typeof waitForReport>>;
@@ -116,7 +115,6 @@ let sampling = true;
 let sampler: Promise<void> | undefined;
 
 beforeAll(async () => {
-  fault = await startFaultStack();
   workerPids = fault.stack.workers.map((w) => w.pid);
   startRss = Math.max(...(await Promise.all(workerPids.map(residentBytes))));
   for (const [name, spec] of Object.entries(cases) as [CaseName, HostileCase][]) {
@@ -154,7 +152,6 @@ beforeAll(async () => {
 afterAll(async () => {
   sampling = false;
   await sampler;
-  await fault?.close();
 });
 
 /** The head's failure as the PR comment shows it: `failed at <stage>` and the message. */

@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkRunsOf,
   deliverOk,
-  type FaultStack,
   openTinyPullRequest,
   routedOf,
-  startFaultStack,
   type TinyPullRequest,
   tinyConfig,
+  useFaultStack,
   waitForReport,
 } from './fault-stack.ts';
 import { expectNothingLeftBehind, expectOneReport } from './invariants.ts';
@@ -17,13 +16,7 @@ import { expectNothingLeftBehind, expectOneReport } from './invariants.ts';
 // for that head and none left in progress. Each scenario has its own PR; heads are pushed with
 // `sim.addCommit`, and `updated_at` is set explicitly (GitHub's has one-second resolution).
 
-let fault: FaultStack;
-
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 2 });
-});
-
-afterAll(async () => fault?.close());
+const fault = useFaultStack({ workers: 2 });
 
 /** GitHub's timestamp format: ISO 8601 without milliseconds. */
 function isoTime(ms: number): string {

@@ -2,14 +2,13 @@ import { readlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { waitFor } from '@evalbot/local-stack';
 import { processesWithCmdline } from '@evalbot/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   deliverOk,
-  type FaultStack,
   GOOD_REPORT,
   openGoodPullRequest,
-  startFaultStack,
   type TinyPullRequest,
+  useFaultStack,
   waitForReport,
 } from './fault-stack.ts';
 import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from './invariants.ts';
@@ -19,14 +18,8 @@ import { expectNoSecretShown, expectNothingLeftBehind, expectOneReport } from '.
 // one current comment, the compare job completed once, one completed check run for the head,
 // and nothing left running or on disk. One after another: each disturbs the whole stack.
 
-let fault: FaultStack;
+const fault = useFaultStack({ workers: 2 });
 const pullRequests: TinyPullRequest[] = [];
-
-beforeAll(async () => {
-  fault = await startFaultStack({ workers: 2 });
-});
-
-afterAll(async () => fault?.close());
 
 /** The head's training process, once it runs: its pid and the job directory it runs in. */
 async function trainingOf(marker: string) {
