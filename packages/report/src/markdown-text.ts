@@ -2,11 +2,12 @@
 // escaped so it cannot add links, HTML, table cells or close the blocks the report opens, nor
 // mention or cross-reference anyone in a comment the App posts.
 
+// C1 (U+0080–U+009F) too: U+009B is CSI to terminals that read 8-bit controls (`evalbot compare`).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 // An OSC (`ESC ]`, e.g. a hyperlink or a window title) ends at BEL or at the next ESC (its `ESC \`
 // terminator): never past a line, or one title would swallow the rest of the log.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?/g;
 
 // U+2060 WORD JOINER would do as well; U+200B is what the report has always used.
