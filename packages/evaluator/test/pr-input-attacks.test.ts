@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateCommit } from '../src/index.ts';
+import { createSandbox, evaluateCommit } from '../src/index.ts';
 import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
 import {
@@ -110,6 +110,32 @@ describe('the checkout a PR controls', () => {
       '.evalbot.yml': 'ignore: ["*.md"]\n',
     });
     expect(result).toMatchObject({ ok: true, runs: [{ metrics: { md_files: 0 } }] });
+  });
+
+  // The checkout is written by the worker's git before any step, outside the sandbox: no limit
+  // but the 5-minute clone timeout applies (run-sandboxed.ts gets no `jail` from fetch-commit.ts).
+  // One blob under many paths packs to kilobytes and checks out to any size: GitHub refuses files
+  // over 100 MB, not 10,000 paths to one. Here 4 × 8 MiB pass a disk limit of 8 MiB untouched;
+  // the run's disk watcher (every second, run-sandboxed.ts watchDisk) never looks, as the run
+  // takes less than a second. Fix: count the tree's sizes (`ls-tree -r -l`) before checking out
+  // and refuse a commit over the disk limit at stage clone.
+  it.fails('refuses at clone a commit whose checkout exceeds the disk limit', async () => {
+    const MiB = 1024 * 1024;
+    const sandbox = await createSandbox({
+      limits: {
+        memoryBytes: 1024 * MiB,
+        processes: 256,
+        fileSizeBytes: 64 * MiB,
+        diskBytes: 8 * MiB,
+        tmpBytes: 16 * MiB,
+      },
+    });
+    const blob = '\0'.repeat(8 * MiB);
+    const result = await evaluate(
+      { ...FAKE_MODEL, 'a/zeros.bin': blob, 'b/zeros.bin': blob, 'c/zeros.bin': blob, 'd/zeros.bin': blob },
+      { sandbox },
+    );
+    expect(result).toMatchObject({ ok: false, stage: 'clone', message: expect.stringContaining('8 MiB') });
   });
 
   it('fetches no submodule, wherever .gitmodules points', async () => {
