@@ -2,7 +2,17 @@ import { parseRepoConfig, type RepoConfigError } from '@evalbot/repo-config';
 import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { buildReport, parseReportHistory, renderPending } from '../src/index.ts';
-import { BASE_SHA, EARLIER_RUNS, failed, HEAD_SHA, input, REPO_URL, run, succeeded } from './fixtures.ts';
+import {
+  BASE_SHA,
+  config,
+  EARLIER_RUNS,
+  failed,
+  HEAD_SHA,
+  input,
+  REPO_URL,
+  run,
+  succeeded,
+} from './fixtures.ts';
 import { linkedByGitHub } from './github-references.ts';
 
 // What a pull request controls on its way into the comment and the check run: metric names,
@@ -179,6 +189,16 @@ describe('text the PR controls, against the report’s structure', () => {
       expect(LONE_SURROGATE.test(text)).toBe(false);
     }
     expect(report.markdown).toContain(`| ${'a'.repeat(78)}…`);
+  });
+
+  it('still fails a gated metric the head renamed to a look-alike (Cyrillic а, a zero-width space)', () => {
+    const gate = config('metrics: {accuracy: {direction: higher, fail_if_worse_by: 0.01}}');
+    const head = succeeded(HEAD_SHA, [run({ аccuracy: 0.99, 'accuracy\u200b': 0.99 })]);
+    const report = buildReport(input(head, base, { baseConfig: gate }));
+    expect(report.verdict.conclusion).toBe('failure');
+    expect(report.markdown).toMatch(
+      /^\| accuracy ↑ \| 90\.00% \| —¹ \| — \| — \| 🔴 missing in head · \*\*fails\*\* \(gated\) \|$/m,
+    );
   });
 
   // Trojan Source in a comment: U+202E RIGHT-TO-LEFT OVERRIDE (and the other bidi controls)
