@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSandbox, evaluateCommit } from '../src/index.ts';
+import { createSandbox, evaluateCommit, toSideOutcome } from '../src/index.ts';
 import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
 import {
@@ -161,6 +161,24 @@ describe('the checkout a PR controls', () => {
     });
     expect(result).toMatchObject({ ok: true, runs: [{ metrics: { submodule_entries: 0 } }] });
     expect(await leftovers(workRoot)).toEqual([]);
+  });
+});
+
+describe('what the worker stores of a side', () => {
+  // The outcome (with every run's history) is the evaluate job's return value in Redis, again in
+  // its parent's children values, and in the result cache: a 1 MB metrics file of history is
+  // stored whole, several times, though the report draws at most 60 points of 8 series.
+  // docs/operations.md sizes Redis on a worst case of ~1 MiB per evaluation (4 × 1,000 epochs);
+  // a PR can make each of its evaluations several times that, and 500 of them are kept.
+  // Fix: keep at most so many points per series (and series) in toSideOutcome.
+  it.fails('is bounded whatever history the metrics file holds', async () => {
+    const result = await evaluate(
+      writesMetrics(
+        'json.dump({"accuracy": 0.9, "history": {"loss": [0] * 300000}}, open("result.txt", "w"))',
+      ),
+    );
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify(toSideOutcome(result)).length).toBeLessThanOrEqual(256 * 1024);
   });
 });
 
