@@ -1,5 +1,6 @@
+import { parseRepoConfig } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
-import { createSandbox, evaluateCommit, toSideOutcome } from '../src/index.ts';
+import { createSandbox, evaluateCommit, resultKey, toSideOutcome } from '../src/index.ts';
 import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
 import {
@@ -161,6 +162,31 @@ describe('the checkout a PR controls', () => {
     });
     expect(result).toMatchObject({ ok: true, runs: [{ metrics: { submodule_entries: 0 } }] });
     expect(await leftovers(workRoot)).toEqual([]);
+  });
+});
+
+describe('the result key of a PR’s files', () => {
+  it('cannot be forged by a file name that spells out other entries', () => {
+    // A result is reused for any commit with the same key: a name holding a newline, a tab and
+    // a mode must not make one tree list like another (git forbids only NUL in names).
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    const key = (entries: { path: string; oid: string }[]) =>
+      resultKey({
+        scope: 'o/r',
+        side: 'head',
+        entries: entries.map((e) => ({ mode: '100644', type: 'blob', ...e })),
+        config: parseRepoConfig(undefined),
+        python: { executable: '/usr/bin/python3', version: '3.11.2' },
+      });
+    const honest = key([
+      { path: 'demo.py', oid: a },
+      { path: 'requirements.txt', oid: b },
+    ]);
+    for (const separator of ['\n', '\r\n', '\t']) {
+      expect(key([{ path: `demo.py${separator}100644 blob ${b}\trequirements.txt`, oid: a }])).not.toBe(
+        honest,
+      );
+    }
   });
 });
 
