@@ -3,8 +3,10 @@
 // mention or cross-reference anyone in a comment the App posts.
 
 // C1 (U+0080–U+009F) too: U+009B is CSI to terminals that read 8-bit controls (`evalbot compare`).
+// And the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): with them a
+// name displays as another ("Trojan Source"), or reorders the rest of its cell.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 // An OSC (`ESC ]`, e.g. a hyperlink or a window title) ends at BEL or at the next ESC (its `ESC \`
 // terminator): never past a line, or one title would swallow the rest of the log.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
