@@ -39,6 +39,15 @@ interface TaskState {
   startedAt: number;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * Labels and messages carry the evaluated branch's text (its commands, metric names, last line
+ * of output): without control characters, it cannot drive the terminal (OSC 52 clipboard, title,
+ * cursor moves that redraw a fake verdict) nor break the one-line-per-task drawing.
+ */
+const printable = (text: string) => text.replace(CONTROL, '');
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const suffix = (t: TaskState) =>
   `${t.message ? ` — ${t.message}` : ''}${t.percent === undefined ? '' : ` (${Math.round(t.percent)}%)`}`;
@@ -97,7 +106,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const finish = (state: TaskState, ok: boolean, message?: string) => {
     if (!running.delete(state)) return;
     const took = seconds(now() - state.startedAt);
-    const detail = message ? `: ${message}` : '';
+    const detail = message ? `: ${printable(message)}` : '';
     print(
       interactive
         ? `${ok ? '✔' : '✖'} ${state.label}${detail} (${took})`
@@ -107,7 +116,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   };
 
   return {
-    task(label) {
+    task(rawLabel) {
+      const label = printable(rawLabel);
       const state: TaskState = { label, message: '', percent: undefined, startedAt: now() };
       running.add(state);
       if (interactive) {
@@ -117,8 +127,9 @@ export function createProgress(opts: ProgressOptions): Progress {
         opts.stream.write(`${label}: started\n`);
       }
       return {
-        update(message, percent) {
+        update(rawMessage, percent) {
           if (!running.has(state)) return;
+          const message = printable(rawMessage);
           const changed = message !== state.message;
           state.message = message;
           state.percent = percent;
@@ -132,7 +143,7 @@ export function createProgress(opts: ProgressOptions): Progress {
         fail: (message) => finish(state, false, message),
       };
     },
-    log: print,
+    log: (line) => print(printable(line)),
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;

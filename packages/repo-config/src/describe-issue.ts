@@ -150,14 +150,17 @@ export function describeIssue(issue: z.core.$ZodIssue): Problem[] {
         },
       ];
     }
-    case 'invalid_union':
+    case 'invalid_union': {
+      // A value of the right type refused by a rule (e.g. a NUL in one setup command): say the rule.
+      const rule = issue.errors.flat().find((inner) => inner.code === 'custom' && inner.path.length === 0);
       return [
         {
           key,
-          problem: `is ${describeValue(input)}, which is not allowed here`,
+          problem: rule?.message ?? `is ${describeValue(input)}, which is not allowed here`,
           fix: exampleFor(issue.path),
         },
       ];
+    }
     default:
       return [{ key, problem: issue.message, fix: exampleFor(issue.path) }];
   }

@@ -24,7 +24,9 @@ export function parseRepoConfig(text: string | undefined, file = REPO_CONFIG_FIL
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text, { maxAliasCount: 50, prettyErrors: true }) ?? {};
+    // logLevel 'error': errors still throw, but warnings (an unknown `!!tag`, one per use) are not
+    // written to the worker's stderr, where the PR's file would fill its log past the logger.
+    raw = parseYaml(text, { maxAliasCount: 50, prettyErrors: true, logLevel: 'error' }) ?? {};
   } catch (error) {
     throw new RepoConfigError(file, [
       {

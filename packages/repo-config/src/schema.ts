@@ -15,12 +15,23 @@ export const metricSettingsSchema = z.strictObject({
 });
 export type MetricSettings = z.infer<typeof metricSettingsSchema>;
 
+/**
+ * No NUL character: no path or command can hold one, and the worker's file and process calls
+ * would throw on it (an internal error, retried) instead of the PR being told which key is wrong.
+ */
+const withoutNul = { message: 'must not contain a NUL character (\\0)' };
+const hasNoNul = (text: string) => !text.includes('\0');
+
 const relativePath = z
   .string()
   .min(1)
+  .refine(hasNoNul, withoutNul)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
     message: 'must be a path inside the repository (relative, no "..")',
   });
+
+/** A shell command of `setup` or `run`. */
+const command = z.string().min(1).refine(hasNoNul, withoutNul);
 
 const envName = z
   .string()
@@ -56,7 +67,10 @@ const RESERVED_ENV_PREFIXES: [prefix: string, why: string][] = [
 
 /** `.evalbot.yml` `env`: variables for setup and run, none of the reserved names. */
 const envSchema = z
-  .record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .record(
+    envName,
+    z.union([z.string().refine(hasNoNul, withoutNul), z.number(), z.boolean()]).transform(String),
+  )
   .superRefine(
     (env, ctx) => {
       for (const name of Object.keys(env)) {
@@ -139,17 +153,9 @@ export const repoConfigSchema = z.strictObject({
   /** Requirements file for the cached virtual environment; `false` for none. */
   requirements: z.union([relativePath, z.literal(false)]).default('requirements.txt'),
   /** Extra setup commands, run after the environment is ready, before `run`. One command may be a string. */
-  setup: z
-    .union([
-      z
-        .string()
-        .min(1)
-        .transform((command) => [command]),
-      z.array(z.string().min(1)),
-    ])
-    .default([]),
+  setup: z.union([command.transform((one) => [one]), z.array(command)]).default([]),
   /** The command that trains and evaluates, writing the metrics file. */
-  run: z.string().min(1).default('python3 demo.py'),
+  run: command.default('python3 demo.py'),
   /** Where `run` writes its metrics: JSON object of numbers, or a Python dict literal. */
   metrics_file: relativePath.default('result.txt'),
   /** Directory (inside the repository) where commands run. */

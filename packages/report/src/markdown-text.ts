@@ -2,10 +2,15 @@
 // escaped so it cannot add links, HTML, table cells or close the blocks the report opens, nor
 // mention or cross-reference anyone in a comment the App posts.
 
+// C1 (U+0080–U+009F) too: U+009B is CSI to terminals that read 8-bit controls (`evalbot compare`).
+// And the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): with them a
+// name displays as another ("Trojan Source"), or reorders the rest of its cell.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point.
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// An OSC (`ESC ]`, e.g. a hyperlink or a window title) ends at BEL or at the next ESC (its `ESC \`
+// terminator): never past a line, or one title would swallow the rest of the log.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escape sequences is the point.
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*(?:\u0007|\u001b\\)?/g;
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?/g;
 
 // U+2060 WORD JOINER would do as well; U+200B is what the report has always used.
 const BREAK = '\u200b';
@@ -73,10 +78,20 @@ export function escapeWithCode(text: string, context: 'markdown' | 'html'): stri
     .join('');
 }
 
+/**
+ * The first `length` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair
+ * (an emoji): half a pair is not Unicode, and cannot be encoded as the UTF-8 GitHub stores.
+ */
+export function sliceWhole(text: string, length: number): string {
+  const cut = Math.max(0, length);
+  const last = text.charCodeAt(cut - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? cut - 1 : cut);
+}
+
 /** Shorten to at most `max` characters, marking the cut with an ellipsis. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 1))}…`;
+  return `${sliceWhole(text, max - 1)}…`;
 }
 
 /**

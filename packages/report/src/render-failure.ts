@@ -7,6 +7,7 @@ import {
   escapeHtml,
   escapeMarkdown,
   escapeWithCode,
+  sliceWhole,
   truncate,
 } from './markdown-text.ts';
 
@@ -38,7 +39,7 @@ export function prepareLog(log: string, secrets: readonly string[] = []): string
   const lines = cleanLog(redactSecrets(text, secrets))
     .replace(/\n+$/, '')
     .split('\n')
-    .map((line) => (line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)} …[line cut]` : line));
+    .map((line) => (line.length > MAX_LOG_LINE ? `${sliceWhole(line, MAX_LOG_LINE)} …[line cut]` : line));
   return cutAtStart ? ['…[earlier output cut]', ...lines] : lines;
 }
 

@@ -52,10 +52,17 @@ export function parseReportHistory(body: string | undefined | null): HistoryEntr
 
 /**
  * The history as an HTML comment, invisible on GitHub. `<` and `>` are written as JSON escapes
- * so no metric name can end the comment early.
+ * so no metric name can end the comment early, and so are DEL, C1 and bidi controls.
  */
 export function serializeReportHistory(entries: readonly HistoryEntry[]): string {
-  const json = JSON.stringify(entries.slice(-MAX_HISTORY)).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+  const json = JSON.stringify(entries.slice(-MAX_HISTORY))
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    // DEL, C1 and bidi controls, which JSON leaves raw: the CLI prints this comment to a terminal.
+    .replace(
+      /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   return `${HISTORY_START}${json}${HISTORY_END}`;
 }
 

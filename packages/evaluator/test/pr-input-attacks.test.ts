@@ -1,0 +1,238 @@
+import { parseRepoConfig } from '@evalbot/repo-config';
+import { describe, expect, it } from 'vitest';
+import { createSandbox, evaluateCommit, resultKey, toSideOutcome } from '../src/index.ts';
+import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
+import { parsePythonLiteral } from '../src/parse-python-literal.ts';
+import {
+  type EvaluateFilesOptions,
+  evaluateFiles,
+  FAKE_MODEL,
+  fileCacheDir,
+  git,
+  leftovers,
+  makeRepo,
+  type RepoFile,
+  removedAfterEach,
+  tempDir,
+} from './helpers.ts';
+
+// What a pull request controls on the way to the worker's reads: where its metrics file is and
+// what it is, its working directory, its `.evalbot.yml`, its file names and submodules. Each
+// attack must end as the PR's own failure with a message, never an internal error or a hang.
+
+const remove = removedAfterEach();
+const cache = fileCacheDir();
+
+async function evaluate(files: Record<string, RepoFile>, extra: Partial<EvaluateFilesOptions> = {}) {
+  return evaluateFiles(files, { cacheDir: cache.path, maxTimeoutMs: 120_000, ...extra }, remove);
+}
+
+/** A model that writes `code` (Python) in place of its metrics file. */
+const writesMetrics = (code: string): Record<string, RepoFile> => ({
+  'demo.py': `import json, os\n${code}\n`,
+  'requirements.txt': '# no packages\n',
+});
+
+describe('the metrics file a PR writes', () => {
+  it('is refused, without blocking, when it is a FIFO no one writes to', async () => {
+    // Opened for reading without O_NONBLOCK, a FIFO would hang the worker until the job's deadline.
+    const result = await evaluate(writesMetrics('os.mkfifo("result.txt")'));
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'metrics',
+      message: 'the metrics file `result.txt` is not a regular file',
+    });
+  });
+
+  it('is refused when it is a directory', async () => {
+    const result = await evaluate(writesMetrics('os.makedirs("result.txt/inner")'));
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'metrics',
+      message: 'the metrics file `result.txt` is not a regular file',
+    });
+  });
+
+  it('is refused when it links to the worker’s own environment in /proc', async () => {
+    const result = await evaluate(writesMetrics('os.symlink("/proc/self/environ", "result.txt")'));
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'metrics',
+      message: 'the metrics file `result.txt` is a symbolic link; evalbot reads only regular files',
+    });
+  });
+
+  it('named with a NUL character is a config problem of the PR, not an internal error', async () => {
+    // Before the schema refused it, lstat threw a TypeError: retried 3 times, then reported
+    // as "evalbot could not evaluate this commit … not a problem of the PR".
+    const result = await evaluate({ ...FAKE_MODEL, '.evalbot.yml': 'metrics_file: "result.txt\\0"\n' });
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'config',
+      message: expect.stringContaining('`metrics_file`: must not contain a NUL character'),
+    });
+  });
+});
+
+describe('the checkout a PR controls', () => {
+  it('refuses a working_directory that is a committed symlink out of the checkout', async () => {
+    const result = await evaluate({
+      ...FAKE_MODEL,
+      model: { symlink: '/' },
+      '.evalbot.yml': 'working_directory: model\n',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'config',
+      message: expect.stringContaining('`working_directory`: resolves outside the repository'),
+    });
+  });
+
+  it('refuses a .evalbot.yml that is a directory', async () => {
+    const result = await evaluate({ ...FAKE_MODEL, '.evalbot.yml/run': 'python3 demo.py\n' });
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'config',
+      message: expect.stringContaining('is not a regular file'),
+    });
+  });
+
+  it('removes ignored files whose names hold newlines or start with dashes before the run', async () => {
+    // The tree is read with `ls-tree -z`: a newline in a name would otherwise make git quote it,
+    // and the quoted name would match no pattern (the run would see a file the result key skips).
+    const result = await evaluate({
+      'demo.py':
+        'import glob, json\njson.dump({"md_files": len(glob.glob("*.md") + glob.glob("docs/*.md"))}, open("result.txt", "w"))\n',
+      'requirements.txt': '# no packages\n',
+      'notes\nwith newline.md': 'x',
+      '-rf.md': 'x',
+      '--help.md': 'x',
+      'docs/"quoted" name.md': 'x',
+      '.evalbot.yml': 'ignore: ["*.md"]\n',
+    });
+    expect(result).toMatchObject({ ok: true, runs: [{ metrics: { md_files: 0 } }] });
+  });
+
+  // The checkout is written by the worker's git before any step, outside the sandbox: no limit
+  // but the 5-minute clone timeout applies (run-sandboxed.ts gets no `jail` from fetch-commit.ts).
+  // One blob under many paths packs to kilobytes and checks out to any size: GitHub refuses files
+  // over 100 MB, not 10,000 paths to one. Here 4 × 8 MiB pass a disk limit of 8 MiB untouched;
+  // the run's disk watcher (every second, run-sandboxed.ts watchDisk) never looks, as the run
+  // takes less than a second. Fix: count the tree's sizes (`ls-tree -r -l`) before checking out
+  // and refuse a commit over the disk limit at stage clone.
+  it.fails('refuses at clone a commit whose checkout exceeds the disk limit', async () => {
+    const MiB = 1024 * 1024;
+    const sandbox = await createSandbox({
+      limits: {
+        memoryBytes: 1024 * MiB,
+        processes: 256,
+        fileSizeBytes: 64 * MiB,
+        diskBytes: 8 * MiB,
+        tmpBytes: 16 * MiB,
+      },
+    });
+    const blob = '\0'.repeat(8 * MiB);
+    const result = await evaluate(
+      { ...FAKE_MODEL, 'a/zeros.bin': blob, 'b/zeros.bin': blob, 'c/zeros.bin': blob, 'd/zeros.bin': blob },
+      { sandbox },
+    );
+    expect(result).toMatchObject({ ok: false, stage: 'clone', message: expect.stringContaining('8 MiB') });
+  });
+
+  it('fetches no submodule, wherever .gitmodules points', async () => {
+    const secret = await makeRepo({ 'secret.txt': 'not for the PR\n' });
+    remove(secret.dir);
+    const repo = await makeRepo({
+      'demo.py':
+        'import json, os\njson.dump({"submodule_entries": len(os.listdir("vendor"))}, open("result.txt", "w"))\n',
+      'requirements.txt': '# no packages\n',
+      '.gitmodules': `[submodule "vendor"]\n\tpath = vendor\n\turl = ${secret.dir}\n`,
+    });
+    await git(repo.dir, 'update-index', '--add', '--cacheinfo', `160000,${secret.sha},vendor`);
+    await git(repo.dir, 'commit', '-q', '-m', 'add a submodule');
+    const sha = await git(repo.dir, 'rev-parse', 'HEAD');
+    const workRoot = await tempDir('work');
+    remove(repo.dir, workRoot);
+    const result = await evaluateCommit({
+      source: { path: repo.dir, sha },
+      side: 'head',
+      workRoot,
+      cacheDir: cache.path,
+      maxTimeoutMs: 120_000,
+    });
+    expect(result).toMatchObject({ ok: true, runs: [{ metrics: { submodule_entries: 0 } }] });
+    expect(await leftovers(workRoot)).toEqual([]);
+  });
+});
+
+describe('the result key of a PR’s files', () => {
+  it('cannot be forged by a file name that spells out other entries', () => {
+    // A result is reused for any commit with the same key: a name holding a newline, a tab and
+    // a mode must not make one tree list like another (git forbids only NUL in names).
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    const key = (entries: { path: string; oid: string }[]) =>
+      resultKey({
+        scope: 'o/r',
+        side: 'head',
+        entries: entries.map((e) => ({ mode: '100644', type: 'blob', ...e })),
+        config: parseRepoConfig(undefined),
+        python: { executable: '/usr/bin/python3', version: '3.11.2' },
+      });
+    const honest = key([
+      { path: 'demo.py', oid: a },
+      { path: 'requirements.txt', oid: b },
+    ]);
+    for (const separator of ['\n', '\r\n', '\t']) {
+      expect(key([{ path: `demo.py${separator}100644 blob ${b}\trequirements.txt`, oid: a }])).not.toBe(
+        honest,
+      );
+    }
+  });
+});
+
+describe('what the worker stores of a side', () => {
+  // The outcome (with every run's history) is the evaluate job's return value in Redis, again in
+  // its parent's children values, and in the result cache: a 1 MB metrics file of history is
+  // stored whole, several times, though the report draws at most 60 points of 8 series.
+  // docs/operations.md sizes Redis on a worst case of ~1 MiB per evaluation (4 × 1,000 epochs);
+  // a PR can make each of its evaluations several times that, and 500 of them are kept.
+  // Fix: keep at most so many points per series (and series) in toSideOutcome.
+  it.fails('is bounded whatever history the metrics file holds', async () => {
+    const result = await evaluate(
+      writesMetrics(
+        'json.dump({"accuracy": 0.9, "history": {"loss": [0] * 300000}}, open("result.txt", "w"))',
+      ),
+    );
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify(toSideOutcome(result)).length).toBeLessThanOrEqual(256 * 1024);
+  });
+});
+
+describe('metrics file content', () => {
+  it('pollutes no prototype with a __proto__ metric or history', () => {
+    const parsed = metricsFromLiteral(
+      parsePythonLiteral('{"__proto__": 0.5, "history": {"__proto__": [1, 2]}, "acc": 0.5}'),
+    );
+    expect(parsed.metrics).toEqual({ acc: 0.5 });
+    expect(Object.getPrototypeOf(parsed.metrics)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).length).toBeUndefined();
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('0');
+  });
+
+  // `out.metrics[key] = value` and `out.history[key] = values` in metrics-from-literal.ts: for the
+  // key `__proto__` the first is ignored (a number is no prototype) and the second makes the
+  // history object an Array. The metric vanishes without a note; if it was the only one, the
+  // PR reads "holds no numeric metric". Fix: define own properties (as parse-python-literal does).
+  it.fails('keeps a metric and a history series named __proto__, or says why not', () => {
+    const parsed = metricsFromLiteral(
+      parsePythonLiteral('{"__proto__": 0.5, "history": {"__proto__": [1, 2]}}'),
+    );
+    expect(Object.getPrototypeOf(parsed.history)).toBe(Object.prototype);
+    expect(Object.keys(parsed.metrics).length + parsed.notes.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the last of duplicate keys, as Python and JSON readers do', () => {
+    // Not an attack on the gate: the head's code writes its own numbers anyway.
+    expect(metricsFromLiteral(parsePythonLiteral('{"acc": 0.1, "acc": 0.9}')).metrics).toEqual({ acc: 0.9 });
+  });
+});
