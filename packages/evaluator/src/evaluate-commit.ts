@@ -151,6 +151,8 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
         log,
         secrets,
         onGroup,
+        // The checkout is the first thing written to the job directory: it counts against its limit.
+        maxCheckoutBytes: sandbox?.limits.diskBytes,
         ...(opts.verdictSettingsFrom
           ? {
               alsoRead: {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import type { TreeEntry } from './content-key.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { LogCollector } from './log-collector.ts';
 import { type RunSandboxedOptions, runSandboxed } from './run-sandboxed.ts';
+import { formatBytes } from './sandbox/sandbox-limits.ts';
 import type { WorkerEnv } from './sandbox-env.ts';
 
 /** A commit on a git server (the worker) or in a local repository (the CLI). */
@@ -103,7 +104,22 @@ export interface FetchCommitOptions {
    * regular file of at most `maxBytes`, never a symlink.
    */
   alsoRead?: { sha: string; fetchRefs?: string[]; path: string; maxBytes: number };
+  /**
+   * What the checkout may write: the sum of the commit's file sizes, read from git's objects
+   * before anything is checked out (the checkout is written by the worker, outside the
+   * sandbox's disk watch). A commit over it is refused. Unset: no bound but the file count.
+   */
+  maxCheckoutBytes?: number | undefined;
+  /** The most files a commit may have; more is refused before checkout. Default {@link MAX_FILES}. */
+  maxFiles?: number;
 }
+
+/**
+ * Files a checkout may hold. Git's index and the tree evalbot keeps grow with it, and one blob
+ * under many paths packs to almost nothing: a "git bomb" of millions of paths costs a few
+ * kilobytes to push.
+ */
+export const MAX_FILES = 300_000;
 
 /**
  * Fetch exactly `source.sha` (depth 1) into `dir` and check it out, without `.git` left
@@ -229,6 +245,12 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
     };
   }
 
+  // The tree is read from git's objects before the checkout writes anything.
+  const listed = await listTree(opts.dir, env, source.sha, opts.maxFiles ?? MAX_FILES);
+  const tooLarge = checkoutRefusal(listed, opts, source.sha);
+  if (tooLarge) return { ok: false, cancelled: false, message: tooLarge };
+  const { tree } = listed;
+
   const checkout = await git(['checkout', '-q', '--detach', source.sha], opts.dir);
   if (checkout.cancelled) return cancelled;
   if (!checkout.ok) {
@@ -251,7 +273,6 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
           why: `commit ${other.sha} is not available (tried ${fetched.tried.join(', ')})`,
         };
   }
-  const tree = await listTree(opts.dir, env, source.sha);
   // PR code must not read git's state (remote URL, config): only the files of the commit stay.
   await rm(join(opts.dir, '.git'), { recursive: true, force: true });
   return alsoRead ? { ok: true, alsoRead, tree } : { ok: true, tree };
@@ -299,43 +320,101 @@ async function readAtCommit(
   return { kind: 'file', text: content.stdout };
 }
 
-/** `git ls-tree -r -z --full-tree`: the commit's files, from git's objects, never the work tree. */
-async function listTree(dir: string, env: Record<string, string>, sha: string): Promise<TreeEntry[]> {
-  let stdout: Buffer;
-  try {
-    ({ stdout } = await execFileAsync('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--full-tree', sha], {
-      cwd: dir,
-      env,
-      encoding: 'buffer',
-      maxBuffer: 512 * 1024 * 1024,
-      timeout: 120_000,
-    }));
-  } catch (error) {
-    throw new InfrastructureError(
-      `git ls-tree ${sha} failed: ${(error as Error).message.split('\n')[0]}`,
-      true,
-    );
+/** Why a commit is not checked out (too many files, or more bytes than allowed), if it is not. */
+function checkoutRefusal(
+  listed: ListedTree,
+  opts: Pick<FetchCommitOptions, 'maxCheckoutBytes' | 'maxFiles'>,
+  sha: string,
+): string | undefined {
+  const short = sha.slice(0, 12);
+  if (listed.truncated) {
+    return `commit ${short} has more than ${(opts.maxFiles ?? MAX_FILES).toLocaleString('en-US')} files: evalbot does not check out a tree that large. Keep data sets out of the repository (download them in \`setup\`) or remove the generated files`;
   }
-  const entries: TreeEntry[] = [];
+  if (opts.maxCheckoutBytes !== undefined && listed.bytes > opts.maxCheckoutBytes) {
+    return `checking out commit ${short} would write ${formatBytes(listed.bytes)} (${listed.tree.length.toLocaleString('en-US')} files), more than the ${formatBytes(opts.maxCheckoutBytes)} the job directory may hold (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`;
+  }
+  return undefined;
+}
+
+interface ListedTree {
+  tree: TreeEntry[];
+  /** The sum of the blobs' sizes: what a checkout writes (before `.gitattributes` conversions). */
+  bytes: number;
+  /** The commit has more than the files asked for; `tree` holds only that many. */
+  truncated: boolean;
+}
+
+/**
+ * `git ls-tree -r -l -z --full-tree`: the commit's files with their sizes, from git's objects,
+ * never the work tree. Read as a stream, stopped once `maxFiles` entries were read: however
+ * large the tree, the worker holds at most that many.
+ */
+async function listTree(
+  dir: string,
+  env: Record<string, string>,
+  sha: string,
+  maxFiles: number,
+): Promise<ListedTree> {
+  const child = spawn('git', [...GIT_CONFIG, 'ls-tree', '-r', '-l', '-z', '--full-tree', sha], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
+  const tree: TreeEntry[] = [];
   const strict = new TextDecoder('utf-8', { fatal: true });
-  let start = 0;
-  while (start < stdout.length) {
-    let end = stdout.indexOf(0, start);
-    if (end === -1) end = stdout.length;
-    const raw = stdout.subarray(start, end);
-    start = end + 1;
+  let bytes = 0;
+  let truncated = false;
+  let rest = Buffer.alloc(0);
+  let stderr = '';
+  const parse = (raw: Buffer) => {
     const text = raw.toString('utf8');
-    const [, mode, type, oid, path] = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(text) ?? [];
-    if (!(mode && type && oid && path)) continue;
+    const [, mode, type, oid, size, path] = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(text) ?? [];
+    if (!(mode && type && oid && size && path)) return;
+    if (tree.length >= maxFiles) {
+      truncated = true;
+      return;
+    }
+    if (size !== '-') bytes += Number(size);
     let undecodable = false;
     try {
       strict.decode(raw);
     } catch {
       undecodable = true;
     }
-    entries.push({ mode, type, oid, path, ...(undecodable ? { undecodable: true as const } : {}) });
+    tree.push({ mode, type, oid, path, ...(undecodable ? { undecodable: true as const } : {}) });
+  };
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (truncated) return;
+    let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+    for (let end = data.indexOf(0); end !== -1; end = data.indexOf(0)) {
+      parse(data.subarray(0, end));
+      data = data.subarray(end + 1);
+      if (truncated) {
+        child.kill('SIGKILL');
+        return;
+      }
+    }
+    rest = Buffer.from(data);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString('utf8');
+  });
+  const [code, signal] = (await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+  }).catch((error: Error) => {
+    throw new InfrastructureError(`git ls-tree ${sha} could not run: ${error.message}`, true);
+  })) as [number | null, NodeJS.Signals | null];
+  if (truncated) return { tree, bytes, truncated };
+  if (code !== 0) {
+    throw new InfrastructureError(
+      `git ls-tree ${sha} failed: ${stderr.split('\n')[0] || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
+      true,
+    );
   }
-  return entries;
+  if (rest.length > 0) parse(rest);
+  return { tree, bytes, truncated };
 }
 
 /** Values of credential variables and the token inside an `Authorization: <scheme> <token>` header. */

@@ -1,6 +1,9 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseRepoConfig } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
-import { createSandbox, evaluateCommit, resultKey, toSideOutcome } from '../src/index.ts';
+import { fetchCommit } from '../src/fetch-commit.ts';
+import { createSandbox, evaluateCommit, LogCollector, resultKey, toSideOutcome } from '../src/index.ts';
 import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
 import {
@@ -113,14 +116,11 @@ describe('the checkout a PR controls', () => {
     expect(result).toMatchObject({ ok: true, runs: [{ metrics: { md_files: 0 } }] });
   });
 
-  // The checkout is written by the worker's git before any step, outside the sandbox: no limit
-  // but the 5-minute clone timeout applies (run-sandboxed.ts gets no `jail` from fetch-commit.ts).
-  // One blob under many paths packs to kilobytes and checks out to any size: GitHub refuses files
-  // over 100 MB, not 10,000 paths to one. Here 4 × 8 MiB pass a disk limit of 8 MiB untouched;
-  // the run's disk watcher (every second, run-sandboxed.ts watchDisk) never looks, as the run
-  // takes less than a second. Fix: count the tree's sizes (`ls-tree -r -l`) before checking out
-  // and refuse a commit over the disk limit at stage clone.
-  it.fails('refuses at clone a commit whose checkout exceeds the disk limit', async () => {
+  // The checkout is written by the worker's git before any step, outside the sandbox's disk
+  // watch. One blob under many paths packs to kilobytes and checks out to any size (GitHub
+  // refuses files over 100 MB, not 10,000 paths to one): its size is counted from git's objects
+  // (`ls-tree -r -l`) and a commit over the disk limit is refused before anything is written.
+  it('refuses at clone a commit whose checkout exceeds the disk limit', async () => {
     const MiB = 1024 * 1024;
     const sandbox = await createSandbox({
       limits: {
@@ -136,7 +136,48 @@ describe('the checkout a PR controls', () => {
       { ...FAKE_MODEL, 'a/zeros.bin': blob, 'b/zeros.bin': blob, 'c/zeros.bin': blob, 'd/zeros.bin': blob },
       { sandbox },
     );
-    expect(result).toMatchObject({ ok: false, stage: 'clone', message: expect.stringContaining('8 MiB') });
+    expect(result).toMatchObject({
+      ok: false,
+      stage: 'clone',
+      message: expect.stringMatching(
+        /^checking out commit [0-9a-f]{12} would write 32\.0 MiB \(\d+ files\), more than the 8 MiB the job directory may hold \(EVALBOT_SANDBOX_DISK_MB\)/,
+      ),
+    });
+  });
+
+  it('refuses before checkout a commit of more files than a checkout may hold (a git bomb)', async () => {
+    // Many paths to one blob: a few kilobytes to push, whatever the count.
+    const files: Record<string, RepoFile> = { ...FAKE_MODEL };
+    for (let i = 0; i < 40; i++) files[`bomb/${i}.txt`] = 'same\n';
+    const repo = await makeRepo(files);
+    const dir = await tempDir('checkout');
+    const gitHome = await tempDir('git-home');
+    remove(repo.dir, dir, gitHome);
+    const fetch = (maxFiles: number) =>
+      fetchCommit({
+        source: { path: repo.dir, sha: repo.sha },
+        dir: join(dir, String(maxFiles)),
+        gitHome,
+        workerEnv: { PATH: process.env.PATH },
+        timeoutMs: 60_000,
+        graceMs: 1_000,
+        log: new LogCollector({ secrets: [] }),
+        secrets: [],
+        maxFiles,
+      });
+    const refused = await fetch(30);
+    expect(refused).toEqual({
+      ok: false,
+      cancelled: false,
+      message: expect.stringMatching(
+        /^commit [0-9a-f]{12} has more than 30 files: evalbot does not check out a tree that large/,
+      ),
+    });
+    // Nothing was checked out.
+    expect(await readdir(join(dir, '30'))).toEqual(['.git']);
+    const within = await fetch(40 + Object.keys(FAKE_MODEL).length);
+    expect(within).toMatchObject({ ok: true });
+    expect(within.ok && within.tree.length).toBe(40 + Object.keys(FAKE_MODEL).length);
   });
 
   it('fetches no submodule, wherever .gitmodules points', async () => {
