@@ -371,7 +371,13 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
       );
       if (!parsed.ok) return failure('metrics', parsed.message);
       for (const note of parsed.notes) log.line(`evalbot: ${note}`);
-      runs.push({ seed, metrics: parsed.metrics, history: parsed.history, durationMs: result.durationMs });
+      runs.push({
+        seed,
+        metrics: parsed.metrics,
+        history: parsed.history,
+        ...(Object.keys(parsed.historyEpochs).length > 0 ? { historyEpochs: parsed.historyEpochs } : {}),
+        durationMs: result.durationMs,
+      });
     }
     progress('metrics', 'done', 100);
     const succeeded: EvaluateResult = {

@@ -1,9 +1,19 @@
 import type { LiteralValue } from './parse-python-literal.ts';
 
+/**
+ * Points kept of one history series: a longer one (per-step logging) is sampled evenly, first
+ * and last kept. The charts draw 60; what is kept is stored with every result and report.
+ */
+export const MAX_HISTORY_POINTS = 500;
+/** History series kept of one run (in the file's order); the charts draw 8. */
+export const MAX_HISTORY_SERIES = 16;
+
 /** Final metrics and per-epoch history read from one metrics file. */
 export interface ParsedMetrics {
   metrics: Record<string, number>;
   history: Record<string, number[]>;
+  /** The epochs of a series sampled to {@link MAX_HISTORY_POINTS} (its length in the file). */
+  historyEpochs: Record<string, number>;
   /** Things that were skipped, worth a line in the log (e.g. a `None` metric). */
   notes: string[];
 }
@@ -56,6 +66,22 @@ function series(key: string, value: LiteralValue[]): number[] {
 }
 
 /**
+ * Whether a name can be kept: `__proto__` cannot be a key of a plain object (assigning it sets
+ * the prototype), so it is skipped with a note rather than vanish.
+ */
+function keepable(name: string, what: 'metric' | 'history', notes: string[]): boolean {
+  if (name !== '__proto__') return true;
+  notes.push(`${what} '__proto__' skipped: the name cannot be stored; rename it`);
+  return false;
+}
+
+/** `count` values of `values` at evenly spaced indexes, the first and the last among them. */
+function sampleEvenly(values: number[], count: number): number[] {
+  const step = (values.length - 1) / (count - 1);
+  return Array.from({ length: count }, (_, i) => values[Math.round(i * step)] as number);
+}
+
+/**
  * Turn the parsed metrics file into metrics and history. Accepted: `{name: number | bool}`,
  * `{name: [numbers]}` (a per-epoch series), and `{history: {name: [numbers]}}`.
  * Throws {@link MetricsShapeError} naming the offending key.
@@ -66,23 +92,42 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
       `holds ${describe(value)}, not a dict of metrics; write e.g. {"loss": 0.3, "accuracy": 0.9}`,
     );
   }
-  const out: ParsedMetrics = { metrics: {}, history: {}, notes: [] };
+  const out: ParsedMetrics = { metrics: {}, history: {}, historyEpochs: {}, notes: [] };
+  const addSeries = (name: string, values: LiteralValue[]) => {
+    if (!keepable(name, 'history', out.notes)) return;
+    const numbers = series(name, values);
+    if (!Object.hasOwn(out.history, name) && Object.keys(out.history).length >= MAX_HISTORY_SERIES) {
+      out.notes.push(`history '${name}' skipped: only the first ${MAX_HISTORY_SERIES} series are kept`);
+      return;
+    }
+    if (numbers.length > MAX_HISTORY_POINTS) {
+      out.history[name] = sampleEvenly(numbers, MAX_HISTORY_POINTS);
+      out.historyEpochs[name] = numbers.length;
+      out.notes.push(
+        `history '${name}' has ${numbers.length} points: ${MAX_HISTORY_POINTS} evenly spaced ones are kept (the first and the last among them)`,
+      );
+    } else {
+      out.history[name] = numbers;
+      delete out.historyEpochs[name];
+    }
+  };
   for (const [key, item] of Object.entries(value)) {
     if (key === 'history' && item !== null && typeof item === 'object' && !Array.isArray(item)) {
       for (const [name, values] of Object.entries(item)) {
         if (!Array.isArray(values)) {
           throw new MetricsShapeError(`history '${name}' is ${describe(values)}; give a list of numbers`);
         }
-        out.history[name] = series(name, values);
+        addSeries(name, values);
       }
       continue;
     }
+    if (!keepable(key, 'metric', out.notes)) continue;
     if (item === null) {
       out.notes.push(`metric '${key}' is None; skipped`);
       continue;
     }
     if (Array.isArray(item)) {
-      out.history[key] = series(key, item);
+      addSeries(key, item);
       continue;
     }
     if (typeof item === 'object') {

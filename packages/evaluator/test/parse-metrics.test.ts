@@ -120,6 +120,7 @@ describe('metricsFromLiteral', () => {
     ).toEqual({
       metrics: { loss: 0.3, accuracy: 0.9 },
       history: { val_loss: [0.5, 0.4], loss: [0.6, 0.3] },
+      historyEpochs: {},
       notes: [],
     });
   });
@@ -128,6 +129,7 @@ describe('metricsFromLiteral', () => {
     expect(parseMetrics("{'converged': True, 'diverged': False, 'f1': None, 'acc': 0.5}")).toEqual({
       metrics: { converged: 1, diverged: 0, acc: 0.5 },
       history: {},
+      historyEpochs: {},
       notes: ["metric 'f1' is None; skipped"],
     });
   });

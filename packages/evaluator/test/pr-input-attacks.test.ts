@@ -236,15 +236,18 @@ describe('what the worker stores of a side', () => {
   // its parent's children values, and in the result cache: a 1 MB metrics file of history is
   // stored whole, several times, though the report draws at most 60 points of 8 series.
   // docs/operations.md sizes Redis on a worst case of ~1 MiB per evaluation (4 × 1,000 epochs);
-  // a PR can make each of its evaluations several times that, and 500 of them are kept.
-  // Fix: keep at most so many points per series (and series) in toSideOutcome.
-  it.fails('is bounded whatever history the metrics file holds', async () => {
+  // a run keeps at most 16 series of 500 points, so no PR makes its results larger.
+  it('is bounded whatever history the metrics file holds', async () => {
     const result = await evaluate(
       writesMetrics(
         'json.dump({"accuracy": 0.9, "history": {"loss": [0] * 300000}}, open("result.txt", "w"))',
       ),
     );
-    expect(result.ok).toBe(true);
+    expect(result).toMatchObject({ ok: true, runs: [{ historyEpochs: { loss: 300_000 } }] });
+    expect(result.ok && result.runs[0]?.history.loss).toHaveLength(500);
+    expect(result.logTail).toContain(
+      "evalbot: history 'loss' has 300000 points: 500 evenly spaced ones are kept (the first and the last among them)",
+    );
     expect(JSON.stringify(toSideOutcome(result)).length).toBeLessThanOrEqual(256 * 1024);
   });
 });
@@ -260,16 +263,35 @@ describe('metrics file content', () => {
     expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('0');
   });
 
-  // `out.metrics[key] = value` and `out.history[key] = values` in metrics-from-literal.ts: for the
-  // key `__proto__` the first is ignored (a number is no prototype) and the second makes the
-  // history object an Array. The metric vanishes without a note; if it was the only one, the
-  // PR reads "holds no numeric metric". Fix: define own properties (as parse-python-literal does).
-  it.fails('keeps a metric and a history series named __proto__, or says why not', () => {
+  // `out.metrics[key] = value` would be ignored for the key `__proto__` (a number is no
+  // prototype) and `out.history[key] = values` would make the history object an Array: such a
+  // name is skipped with a note instead of vanishing.
+  it('keeps a metric and a history series named __proto__, or says why not', () => {
     const parsed = metricsFromLiteral(
-      parsePythonLiteral('{"__proto__": 0.5, "history": {"__proto__": [1, 2]}}'),
+      parsePythonLiteral('{"__proto__": 0.5, "history": {"__proto__": [1, 2], "loss": [3]}, "acc": 1}'),
     );
     expect(Object.getPrototypeOf(parsed.history)).toBe(Object.prototype);
-    expect(Object.keys(parsed.metrics).length + parsed.notes.length).toBeGreaterThan(0);
+    expect(parsed).toMatchObject({ metrics: { acc: 1 }, history: { loss: [3] } });
+    expect(parsed.notes).toEqual([
+      "metric '__proto__' skipped: the name cannot be stored; rename it",
+      "history '__proto__' skipped: the name cannot be stored; rename it",
+    ]);
+  });
+
+  it('keeps at most 16 history series of 500 points each, sampled evenly, and says so', () => {
+    const series = Object.fromEntries(
+      Array.from({ length: 20 }, (_, i) => [
+        `s${i}`,
+        Array.from({ length: i === 0 ? 1001 : 3 }, (_, e) => e),
+      ]),
+    );
+    const parsed = metricsFromLiteral({ acc: 1, history: series });
+    expect(Object.keys(parsed.history)).toEqual(Array.from({ length: 16 }, (_, i) => `s${i}`));
+    // First and last kept, evenly spaced between: epochs 0, 2, 4, … 1000.
+    expect(parsed.history.s0).toEqual(Array.from({ length: 500 }, (_, i) => Math.round((i * 1000) / 499)));
+    expect(parsed.historyEpochs).toEqual({ s0: 1001 });
+    expect(parsed.notes).toContain("history 's16' skipped: only the first 16 series are kept");
+    expect(parsed.notes).toHaveLength(5);
   });
 
   it('keeps the last of duplicate keys, as Python and JSON readers do', () => {

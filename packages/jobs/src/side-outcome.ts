@@ -10,6 +10,11 @@ export const runResultSchema = z.object({
   metrics: z.record(z.string(), z.number()),
   /** Per-epoch series (e.g. `loss`, `val_accuracy`), drawn as charts. */
   history: z.record(z.string(), z.array(z.number())).default({}),
+  /**
+   * A series sampled evenly to fewer points than its epochs (first and last kept): how many
+   * epochs it stands for. Absent: one point per epoch.
+   */
+  historyEpochs: z.record(z.string(), z.number().int().positive()).optional(),
   durationMs: z.number().nonnegative(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;

@@ -8,19 +8,36 @@ const BASE_COLOUR = '#bc4c00';
 const MAX_CHART_POINTS = 60;
 const MAX_CHARTS = 8;
 
-/** Per-epoch mean over a side's runs, for one history series. */
-function seriesOf(outcome: SideOutcome, name: string): number[] | undefined {
-  const runs = outcome.runs
-    .map((r) => r.history[name])
-    .filter((h): h is number[] => Array.isArray(h) && h.length > 0);
+/** One side's series: its epochs, and the mean over the side's runs at an epoch. */
+interface SideSeries {
+  length: number;
+  at(epoch: number): number | undefined;
+}
+
+/**
+ * Per-epoch mean over a side's runs, for one history series. A run's series sampled to fewer
+ * points than its epochs (`historyEpochs`) gives each epoch its nearest kept point. Computed
+ * only at the epochs a chart draws: a sampled series may stand for many epochs.
+ */
+function seriesOf(outcome: SideOutcome, name: string): SideSeries | undefined {
+  const runs = outcome.runs.flatMap((r) => {
+    const points = r.history[name];
+    if (!Array.isArray(points) || points.length === 0) return [];
+    const epochs = r.historyEpochs?.[name];
+    const length = epochs && epochs > points.length ? epochs : points.length;
+    const scale = length > 1 ? (points.length - 1) / (length - 1) : 0;
+    return [
+      { length, at: (epoch: number) => (epoch < length ? points[Math.round(epoch * scale)] : undefined) },
+    ];
+  });
   if (runs.length === 0) return undefined;
-  const length = Math.max(...runs.map((h) => h.length));
-  const out: number[] = [];
-  for (let epoch = 0; epoch < length; epoch++) {
-    const values = runs.map((h) => h[epoch]).filter((v): v is number => v !== undefined);
-    out.push(values.reduce((a, b) => a + b, 0) / values.length);
-  }
-  return out;
+  return {
+    length: Math.max(...runs.map((h) => h.length)),
+    at: (epoch) => {
+      const values = runs.map((h) => h.at(epoch)).filter((v): v is number => v !== undefined);
+      return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+    },
+  };
 }
 
 function seriesNames(outcome: SideOutcome): string[] {
@@ -54,7 +71,7 @@ function chartText(text: string): string {
   );
 }
 
-function mermaidChart(name: string, head: number[] | undefined, base: number[] | undefined): string {
+function mermaidChart(name: string, head: SideSeries | undefined, base: SideSeries | undefined): string {
   const length = Math.max(head?.length ?? 0, base?.length ?? 0);
   const epochs = sampledEpochs(length);
   const lines = [
@@ -68,7 +85,7 @@ function mermaidChart(name: string, head: number[] | undefined, base: number[] |
   for (const series of [head, base]) {
     if (!series) continue;
     // A shorter run stops where its epochs end.
-    const points = epochs.filter((e) => e < series.length).map((e) => chartNumber(series[e] as number));
+    const points = epochs.filter((e) => e < series.length).map((e) => chartNumber(series.at(e) as number));
     lines.push(`  line [${points.join(', ')}]`);
   }
   lines.push('```');
@@ -94,7 +111,11 @@ export function renderCharts(input: ChartsInput): string {
   for (const name of names) {
     const head = seriesOf(input.head, name);
     const base = seriesOf(input.base, name);
-    if ([...(head ?? []), ...(base ?? [])].some((v) => !Number.isFinite(v))) {
+    const epochs = sampledEpochs(Math.max(head?.length ?? 0, base?.length ?? 0));
+    const drawn = [head, base].flatMap((side) =>
+      side ? epochs.filter((e) => e < side.length).map((e) => side.at(e)) : [],
+    );
+    if (drawn.some((v) => v === undefined || !Number.isFinite(v))) {
       skipped.push(`${metricLabel(name)} (not every value is a finite number)`);
       continue;
     }

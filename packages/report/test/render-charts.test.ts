@@ -59,6 +59,28 @@ describe('training-history charts', () => {
     expect(axis.at(-1)).toBe('500');
   });
 
+  it("draws a series the worker sampled (historyEpochs) over all its epochs, beside the other side's full one", () => {
+    // The head logged 300,000 steps (value = step), kept as 500 evenly spaced points; the base 3 epochs.
+    const sampled = Array.from({ length: 500 }, (_, i) => Math.round((i * 299_999) / 499));
+    const head = succeeded(HEAD_SHA, [
+      { ...run({}, 42, { loss: sampled }), historyEpochs: { loss: 300_000 } },
+    ]);
+    const base = succeeded(BASE_SHA, [run({}, 42, { loss: [7, 8, 9] })]);
+    const charts = renderCharts({ head, base, ...labels });
+    const axis = /x-axis "epoch" \[([^\]]*)\]/.exec(charts)?.[1]?.split(', ') ?? [];
+    expect(axis.length).toBe(60);
+    expect([axis[0], axis.at(-1)]).toEqual(['1', '300000']);
+    const [headLine, baseLine] = [...charts.matchAll(/ {2}line \[([^\]]*)\]/g)].map((m) => m[1]?.split(', '));
+    // Each drawn epoch shows the kept point nearest to it: the step itself, within one spacing.
+    expect(headLine).toHaveLength(60);
+    headLine?.forEach((value, i) => {
+      expect(Math.abs(Number(value) - (Number(axis[i]) - 1))).toBeLessThanOrEqual(601);
+    });
+    expect([headLine?.[0], headLine?.at(-1)]).toEqual(['0', '299999']);
+    // The base stops where its 3 epochs end: only the axis' first epoch is one of them.
+    expect(baseLine).toEqual(['7']);
+  });
+
   it('averages the history over repeats', () => {
     const head = succeeded(HEAD_SHA, [run({}, 42, { loss: [0.4, 0.2] }), run({}, 43, { loss: [0.6, 0.4] })]);
     const charts = renderCharts({ head, base: head, ...labels });
