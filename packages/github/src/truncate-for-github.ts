@@ -5,5 +5,9 @@
 export function truncateForGitHub(text: string, limit: number): string {
   if (text.length <= limit) return text;
   const note = `\n\n… _(truncated to GitHub's ${limit}-character limit)_`;
-  return text.slice(0, limit - note.length) + note;
+  let cut = limit - note.length;
+  // Never between the halves of a surrogate pair (an emoji): half a pair is not Unicode.
+  const last = text.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return text.slice(0, cut) + note;
 }

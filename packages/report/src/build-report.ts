@@ -200,7 +200,8 @@ export function buildReport(input: BuildReportInput): Report {
     checkRun: {
       conclusion: verdict.conclusion,
       // Plain text, but metric names in it are the PR's: no mention or link once shown.
-      title: neutralizeReferences(truncate(summary, 200)),
+      // One line: a metric name may hold a newline.
+      title: neutralizeReferences(truncate(summary.replace(/\s+/g, ' '), 200)),
       summary: checkSummary.text,
       text: checkText.text,
     },

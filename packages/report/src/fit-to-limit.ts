@@ -1,4 +1,5 @@
 import { GITHUB_LIMITS } from '@evalbot/github/facts';
+import { sliceWhole } from './markdown-text.ts';
 
 /** GitHub refuses an issue comment body longer than this. */
 export const COMMENT_LIMIT = GITHUB_LIMITS.commentBody;
@@ -66,5 +67,5 @@ export function fitToLimit(
   }
   // Only reachable with absurd inputs (a huge heading); never send GitHub something it refuses.
   const fallback = last as { text: string; budget: Budget };
-  return { text: `${fallback.text.slice(0, limit - 2)}\n…`, budget: fallback.budget };
+  return { text: `${sliceWhole(fallback.text, limit - 2)}\n…`, budget: fallback.budget };
 }

@@ -1,6 +1,7 @@
 import { parseRepoConfig, type RepoConfigError } from '@evalbot/repo-config';
 import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
+import { fitToLimit } from '../src/fit-to-limit.ts';
 import { buildReport, parseReportHistory, renderPending } from '../src/index.ts';
 import {
   BASE_SHA,
@@ -189,6 +190,21 @@ describe('text the PR controls, against the report’s structure', () => {
       expect(LONE_SURROGATE.test(text)).toBe(false);
     }
     expect(report.markdown).toContain(`| ${'a'.repeat(78)}…`);
+  });
+
+  it('keeps the check run title on one line when a metric name holds newlines', () => {
+    const name = 'acc\nuracy\r\nline three';
+    const report = buildReport(
+      input(succeeded(HEAD_SHA, [run({ [name]: 1 })]), succeeded(BASE_SHA, [run({ [name]: 2 })])),
+    );
+    expect(report.checkRun.title).toContain('acc uracy line three');
+    expect(report.checkRun.title).not.toMatch(/[\r\n]/);
+  });
+
+  it('never cuts an emoji in half where a rendering too long for GitHub is hard-cut', () => {
+    const { text } = fitToLimit(() => `${'x'.repeat(97)}😀 more`, 100, 0);
+    expect(LONE_SURROGATE.test(text)).toBe(false);
+    expect(text).toBe(`${'x'.repeat(97)}\n…`);
   });
 
   it('still fails a gated metric the head renamed to a look-alike (Cyrillic а, a zero-width space)', () => {
