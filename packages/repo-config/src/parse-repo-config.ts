@@ -45,6 +45,18 @@ export function parseRepoConfig(text: string | undefined, file = REPO_CONFIG_FIL
       },
     ]);
   }
+  // Zod drops a record key `__proto__` without a word (a plain object cannot hold it), and the
+  // evaluator skips a metric of that name: its settings are refused here, naming it.
+  const metrics = (raw as { metrics?: unknown }).metrics;
+  if (metrics !== null && typeof metrics === 'object' && Object.hasOwn(metrics, '__proto__')) {
+    throw new RepoConfigError(file, [
+      {
+        key: 'metrics.__proto__',
+        problem: 'cannot be a metric name evalbot keeps',
+        fix: 'rename the metric (in the metrics file and here)',
+      },
+    ]);
+  }
   // reportInput: the problems quote what the file says, e.g. `is the text "soon", not a number`.
   const result = repoConfigSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;

@@ -112,6 +112,11 @@ describe('parseRepoConfig', () => {
     ]);
   });
 
+  it('quotes at most 40 characters of a long value, never half an emoji', () => {
+    const [problem] = problemsOf(`timeout_minutes: "${'a'.repeat(38)}😀 and so on"`);
+    expect(problem?.problem).toBe(`is the text "${'a'.repeat(38)}…", not a number`);
+  });
+
   it('asks for a whole number where a fraction was given', () => {
     expect(problemsOf('repeats: 2.5')).toEqual([
       {

@@ -51,7 +51,8 @@ describe('an attacker’s .evalbot.yml', () => {
 
   it('pollutes no prototype with __proto__ or constructor keys, and keeps "constructor" an ordinary metric', () => {
     const config = parseRepoConfig(
-      'metrics:\n  __proto__: {direction: lower, fail_if_worse_by: 1}\n  constructor: {direction: lower, fail_if_worse_by: 2}\nenv: {__proto__: x, constructor: y}\n',
+      // (A metric named __proto__ is refused: see below.)
+      'metrics:\n  constructor: {direction: lower, fail_if_worse_by: 2}\nenv: {__proto__: {direction: lower}, constructor: y}\n',
     );
     expect(({} as Record<string, unknown>).direction).toBeUndefined();
     expect(({} as Record<string, unknown>).fail_if_worse_by).toBeUndefined();
@@ -64,17 +65,16 @@ describe('an attacker’s .evalbot.yml', () => {
     ]);
   });
 
-  // A metric literally named `__proto__` loses its settings without a word: zod's record drops
-  // the key. Harmless for the gate of other metrics, but the maintainer is not told.
-  it.fails('keeps or names the settings of a metric called __proto__ instead of dropping them silently', () => {
-    const text = 'metrics:\n  __proto__: {direction: lower, fail_if_worse_by: 1}\n';
-    let kept: unknown;
-    try {
-      kept = Object.getOwnPropertyDescriptor(parseRepoConfig(text).metrics, '__proto__')?.value;
-    } catch (error) {
-      kept = (error as RepoConfigError).problems;
-    }
-    expect(kept).toBeDefined();
+  // A metric literally named `__proto__` cannot be kept (the evaluator skips it with a note), so
+  // its settings are refused, naming the key, instead of being dropped without a word.
+  it('names the settings of a metric called __proto__ as a problem instead of dropping them silently', () => {
+    expect(problemsOf('metrics:\n  __proto__: {direction: lower, fail_if_worse_by: 1}\n')).toMatchObject([
+      {
+        key: 'metrics.__proto__',
+        problem: 'cannot be a metric name evalbot keeps',
+        fix: 'rename the metric (in the metrics file and here)',
+      },
+    ]);
   });
 
   it('refuses a document nested deep enough to exhaust the stack, as invalid YAML', () => {
