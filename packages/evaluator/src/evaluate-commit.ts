@@ -21,7 +21,7 @@ import { LogCollector } from './log-collector.ts';
 import { preparePythonEnv } from './prepare-python-env.ts';
 import { killProcessesWithEnv, killProcessGroup } from './process-group.ts';
 import { resolvePython } from './python-interpreter.ts';
-import { unlinkInside } from './read-file-inside.ts';
+import { readFileInside, unlinkInside } from './read-file-inside.ts';
 import { readMetrics } from './read-metrics.ts';
 import { readRepoConfig, resolveWorkingDirectory } from './read-repo-config.ts';
 import { resultOfCommit, reusedResult } from './reused-result.ts';
@@ -191,6 +191,11 @@ export async function evaluateCommit(opts: EvaluateCommitOptions): Promise<Evalu
     // What `ignore:` lists is removed before anything runs: the result then depends only on
     // the files its key covers, and no PR can make a result hang on a file the key leaves out.
     const { kept, ignored } = splitIgnored(fetched.tree, cfg.ignore, cfg.requirements);
+    if (await usesGitLfs(job.checkout)) {
+      log.line(
+        'evalbot: .gitattributes stores files in Git LFS (filter=lfs); evalbot does not fetch LFS objects, so those files hold LFS pointers, not their content',
+      );
+    }
     let notRemoved = 0;
     if (ignored.length > 0) {
       await timed('config', async () => {
@@ -439,4 +444,10 @@ function describeLimit(config: RepoConfig, limitMs: number): string {
     return `timeout_minutes: ${config.timeout_minutes}; the limit covers setup and run`;
   }
   return `the worker's maximum; .evalbot.yml asks for timeout_minutes: ${config.timeout_minutes}`;
+}
+
+/** Whether the checkout's top `.gitattributes` hands files to Git LFS (a regular file, read safely). */
+async function usesGitLfs(checkout: string): Promise<boolean> {
+  const text = await readFileInside(checkout, '.gitattributes', 64 * 1024).catch(() => '');
+  return /^[^#\n]*\sfilter=lfs\b/m.test(text);
 }

@@ -180,6 +180,24 @@ describe('the checkout a PR controls', () => {
     expect(within.ok && within.tree.length).toBe(40 + Object.keys(FAKE_MODEL).length);
   });
 
+  it('says that LFS files are pointers when .gitattributes hands files to Git LFS', async () => {
+    const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${'a'.repeat(64)}\nsize 12345\n`;
+    const result = await evaluate({
+      ...FAKE_MODEL,
+      '.gitattributes': '# data\n*.bin filter=lfs diff=lfs merge=lfs -text\n',
+      'weights.bin': pointer,
+    });
+    expect(result).toMatchObject({ ok: true });
+    expect(result.logTail).toContain(
+      'evalbot: .gitattributes stores files in Git LFS (filter=lfs); evalbot does not fetch LFS objects, so those files hold LFS pointers, not their content',
+    );
+    const plain = await evaluate({
+      ...FAKE_MODEL,
+      '.gitattributes': '# filter=lfs is only mentioned here\n*.txt text\n',
+    });
+    expect(plain.logTail).not.toContain('Git LFS');
+  });
+
   it('fetches no submodule, wherever .gitmodules points', async () => {
     const secret = await makeRepo({ 'secret.txt': 'not for the PR\n' });
     remove(secret.dir);
