@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { checkCloneUrl } from './check-clone-url.ts';
@@ -7,6 +7,7 @@ import type { TreeEntry } from './content-key.ts';
 import { InfrastructureError } from './infrastructure-error.ts';
 import { LogCollector } from './log-collector.ts';
 import { type RunSandboxedOptions, runSandboxed } from './run-sandboxed.ts';
+import { diskUsageOver } from './sandbox/disk-usage.ts';
 import { formatBytes } from './sandbox/sandbox-limits.ts';
 import type { WorkerEnv } from './sandbox-env.ts';
 
@@ -246,10 +247,26 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
   }
 
   // The tree is read from git's objects before the checkout writes anything.
-  const listed = await listTree(opts.dir, env, source.sha, opts.maxFiles ?? MAX_FILES);
+  const listed = await listTree({
+    dir: opts.dir,
+    env,
+    sha: source.sha,
+    maxFiles: opts.maxFiles ?? MAX_FILES,
+    deadline,
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+  });
+  if (listed === 'cancelled') return cancelled;
   const tooLarge = checkoutRefusal(listed, opts, source.sha);
   if (tooLarge) return { ok: false, cancelled: false, message: tooLarge };
   const { tree } = listed;
+
+  // The PR's .gitattributes may not make the checkout larger than its objects: `ident` expands
+  // every `$Id$` to 47 bytes, `working-tree-encoding` re-encodes (UTF-32: 4×); no `filter` is
+  // configured here, and none applies all the same. info/attributes overrides the tree's;
+  // line-ending conversion (at most 2×) stays, and the checkout is measured once written.
+  await mkdir(join(opts.dir, '.git', 'info'), { recursive: true });
+  await writeFile(join(opts.dir, '.git', 'info', 'attributes'), '* -ident -working-tree-encoding -filter\n');
 
   const checkout = await git(['checkout', '-q', '--detach', source.sha], opts.dir);
   if (checkout.cancelled) return cancelled;
@@ -275,6 +292,13 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
   }
   // PR code must not read git's state (remote URL, config): only the files of the commit stay.
   await rm(join(opts.dir, '.git'), { recursive: true, force: true });
+  if (opts.maxCheckoutBytes !== undefined && (await diskUsageOver([opts.dir], opts.maxCheckoutBytes))) {
+    return {
+      ok: false,
+      cancelled: false,
+      message: `the checkout of commit ${source.sha.slice(0, 12)} takes more than the ${formatBytes(opts.maxCheckoutBytes)} the job directory may hold (EVALBOT_SANDBOX_DISK_MB), after its .gitattributes line-ending conversion: make the commit smaller, or ask the operator to raise the limit`,
+    };
+  }
   return alsoRead ? { ok: true, alsoRead, tree } : { ok: true, tree };
 }
 
@@ -327,8 +351,11 @@ function checkoutRefusal(
   sha: string,
 ): string | undefined {
   const short = sha.slice(0, 12);
-  if (listed.truncated) {
+  if (listed.refused === 'files') {
     return `commit ${short} has more than ${(opts.maxFiles ?? MAX_FILES).toLocaleString('en-US')} files: evalbot does not check out a tree that large. Keep data sets out of the repository (download them in \`setup\`) or remove the generated files`;
+  }
+  if (listed.refused === 'paths') {
+    return `commit ${short} has file paths longer than ${MAX_PATH_BYTES} bytes, or more than ${formatBytes(MAX_LISTING_BYTES)} of them in all: evalbot does not check out such a tree. Shorten its directory names`;
   }
   if (opts.maxCheckoutBytes !== undefined && listed.bytes > opts.maxCheckoutBytes) {
     return `checking out commit ${short} would write ${formatBytes(listed.bytes)} (${listed.tree.length.toLocaleString('en-US')} files), more than the ${formatBytes(opts.maxCheckoutBytes)} the job directory may hold (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`;
@@ -336,46 +363,76 @@ function checkoutRefusal(
   return undefined;
 }
 
+/** The longest path git may list (Linux's PATH_MAX): no checkout could write a longer one. */
+const MAX_PATH_BYTES = 4096;
+/** All paths of a listing together: what the worker reads of a tree at most. */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+/** A file takes whole blocks on the disk, as the disk watch (`du`) counts it. */
+const BLOCK_BYTES = 4096;
+
 interface ListedTree {
   tree: TreeEntry[];
-  /** The sum of the blobs' sizes: what a checkout writes (before `.gitattributes` conversions). */
+  /**
+   * What a checkout writes, as the disk watch counts it: each file's size in whole blocks
+   * (before line-ending conversion, which the checkout is measured for once written).
+   */
   bytes: number;
-  /** The commit has more than the files asked for; `tree` holds only that many. */
-  truncated: boolean;
+  /** Listing stopped: more files than allowed, or paths too long (in one or in all). */
+  refused?: 'files' | 'paths';
 }
 
 /**
  * `git ls-tree -r -l -z --full-tree`: the commit's files with their sizes, from git's objects,
- * never the work tree. Read as a stream, stopped once `maxFiles` entries were read: however
- * large the tree, the worker holds at most that many.
+ * never the work tree. Read as a stream and stopped (git killed) once more than `maxFiles`
+ * entries, a path over {@link MAX_PATH_BYTES} or over {@link MAX_LISTING_BYTES} in all were
+ * read: however large the tree, the worker holds at most that much. Within the fetch's
+ * deadline and cancellable by its signal.
  */
-async function listTree(
-  dir: string,
-  env: Record<string, string>,
-  sha: string,
-  maxFiles: number,
-): Promise<ListedTree> {
+async function listTree(opts: {
+  dir: string;
+  env: Record<string, string>;
+  sha: string;
+  maxFiles: number;
+  deadline: number;
+  signal?: AbortSignal | undefined;
+  timeoutMs: number;
+}): Promise<ListedTree | 'cancelled'> {
+  const { sha } = opts;
+  if (opts.signal?.aborted) return 'cancelled';
   const child = spawn('git', [...GIT_CONFIG, 'ls-tree', '-r', '-l', '-z', '--full-tree', sha], {
-    cwd: dir,
-    env,
+    cwd: opts.dir,
+    env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 120_000,
   });
+  let stopped: 'timeout' | 'cancelled' | undefined;
+  const stop = (why: 'timeout' | 'cancelled') => {
+    stopped ??= why;
+    child.kill('SIGKILL');
+  };
+  const timer = setTimeout(() => stop('timeout'), Math.max(0, opts.deadline - Date.now()));
+  const onAbort = () => stop('cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
   const tree: TreeEntry[] = [];
   const strict = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
-  let truncated = false;
+  let listingBytes = 0;
+  let refused: ListedTree['refused'];
+  // An entry's bytes not yet ended by a NUL: at most one path and its fields, so joining the
+  // next chunk to them stays linear.
   let rest = Buffer.alloc(0);
   let stderr = '';
+  const refuse = (why: 'files' | 'paths') => {
+    refused ??= why;
+    child.kill('SIGKILL');
+  };
   const parse = (raw: Buffer) => {
     const text = raw.toString('utf8');
     const [, mode, type, oid, size, path] = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(text) ?? [];
     if (!(mode && type && oid && size && path)) return;
-    if (tree.length >= maxFiles) {
-      truncated = true;
-      return;
-    }
-    if (size !== '-') bytes += Number(size);
+    if (raw.length > MAX_PATH_BYTES + 256) return refuse('paths');
+    if (tree.length >= opts.maxFiles) return refuse('files');
+    if (size !== '-') bytes += Math.ceil(Number(size) / BLOCK_BYTES) * BLOCK_BYTES;
     let undecodable = false;
     try {
       strict.decode(raw);
@@ -385,28 +442,43 @@ async function listTree(
     tree.push({ mode, type, oid, path, ...(undecodable ? { undecodable: true as const } : {}) });
   };
   child.stdout.on('data', (chunk: Buffer) => {
-    if (truncated) return;
+    if (refused || stopped) return;
+    listingBytes += chunk.length;
+    if (listingBytes > MAX_LISTING_BYTES) return refuse('paths');
     let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-    for (let end = data.indexOf(0); end !== -1; end = data.indexOf(0)) {
+    for (let end = data.indexOf(0); end !== -1 && !refused; end = data.indexOf(0)) {
       parse(data.subarray(0, end));
       data = data.subarray(end + 1);
-      if (truncated) {
-        child.kill('SIGKILL');
-        return;
-      }
     }
+    if (refused) return;
+    // Mode, type, object id and size come first: ~120 bytes besides the path.
+    if (data.length > MAX_PATH_BYTES + 256) return refuse('paths');
     rest = Buffer.from(data);
   });
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString('utf8');
   });
-  const [code, signal] = (await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
-  }).catch((error: Error) => {
-    throw new InfrastructureError(`git ls-tree ${sha} could not run: ${error.message}`, true);
-  })) as [number | null, NodeJS.Signals | null];
-  if (truncated) return { tree, bytes, truncated };
+  let exit: [number | null, NodeJS.Signals | null];
+  try {
+    exit = await new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve([code, signal]));
+    });
+  } catch (error) {
+    throw new InfrastructureError(`git ls-tree ${sha} could not run: ${(error as Error).message}`, true);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (refused) return { tree, bytes, refused };
+  if (stopped === 'cancelled') return 'cancelled';
+  if (stopped === 'timeout') {
+    throw new InfrastructureError(
+      `git ls-tree ${sha} did not finish within ${Math.round(opts.timeoutMs / 1000)} s`,
+      true,
+    );
+  }
+  const [code, signal] = exit;
   if (code !== 0) {
     throw new InfrastructureError(
       `git ls-tree ${sha} failed: ${stderr.split('\n')[0] || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
@@ -414,7 +486,7 @@ async function listTree(
     );
   }
   if (rest.length > 0) parse(rest);
-  return { tree, bytes, truncated };
+  return refused ? { tree, bytes, refused } : { tree, bytes };
 }
 
 /** Values of credential variables and the token inside an `Authorization: <scheme> <token>` header. */

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRepoConfig } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,29 @@ const writesMetrics = (code: string): Record<string, RepoFile> => ({
   'demo.py': `import json, os\n${code}\n`,
   'requirements.txt': '# no packages\n',
 });
+
+/** `fetchCommit` of `repo` into a new directory, as the evaluator calls it; the result and the directory. */
+async function fetchInto(
+  repo: { dir: string; sha: string },
+  extra: Partial<Parameters<typeof fetchCommit>[0]> = {},
+) {
+  const parent = await tempDir('checkout');
+  const gitHome = await tempDir('git-home');
+  remove(parent, gitHome);
+  const dir = join(parent, 'checkout');
+  const result = await fetchCommit({
+    source: { path: repo.dir, sha: repo.sha },
+    dir,
+    gitHome,
+    workerEnv: { PATH: process.env.PATH },
+    timeoutMs: 60_000,
+    graceMs: 1_000,
+    log: new LogCollector({ secrets: [] }),
+    secrets: [],
+    ...extra,
+  });
+  return { result, dir };
+}
 
 describe('the metrics file a PR writes', () => {
   it('is refused, without blocking, when it is a FIFO no one writes to', async () => {
@@ -150,22 +173,8 @@ describe('the checkout a PR controls', () => {
     const files: Record<string, RepoFile> = { ...FAKE_MODEL };
     for (let i = 0; i < 40; i++) files[`bomb/${i}.txt`] = 'same\n';
     const repo = await makeRepo(files);
-    const dir = await tempDir('checkout');
-    const gitHome = await tempDir('git-home');
-    remove(repo.dir, dir, gitHome);
-    const fetch = (maxFiles: number) =>
-      fetchCommit({
-        source: { path: repo.dir, sha: repo.sha },
-        dir: join(dir, String(maxFiles)),
-        gitHome,
-        workerEnv: { PATH: process.env.PATH },
-        timeoutMs: 60_000,
-        graceMs: 1_000,
-        log: new LogCollector({ secrets: [] }),
-        secrets: [],
-        maxFiles,
-      });
-    const refused = await fetch(30);
+    remove(repo.dir);
+    const { result: refused, dir } = await fetchInto(repo, { maxFiles: 30 });
     expect(refused).toEqual({
       ok: false,
       cancelled: false,
@@ -174,10 +183,79 @@ describe('the checkout a PR controls', () => {
       ),
     });
     // Nothing was checked out.
-    expect(await readdir(join(dir, '30'))).toEqual(['.git']);
-    const within = await fetch(40 + Object.keys(FAKE_MODEL).length);
+    expect(await readdir(dir)).toEqual(['.git']);
+    const { result: within } = await fetchInto(repo, { maxFiles: 40 + Object.keys(FAKE_MODEL).length });
     expect(within).toMatchObject({ ok: true });
     expect(within.ok && within.tree.length).toBe(40 + Object.keys(FAKE_MODEL).length);
+  });
+
+  it('lists a tree of many times one read of git’s output entry by entry, as git lists it, and stops midway at the limit', async () => {
+    const files: Record<string, RepoFile> = { ...FAKE_MODEL };
+    // ~5,000 entries of 60–140 bytes: git's listing is many 64 KiB reads, entries split across them.
+    for (let i = 0; i < 5_000; i++) files[`d${i % 37}/${'n'.repeat(i % 80)}-${i}.txt`] = `${i % 3}\n`;
+    const repo = await makeRepo(files);
+    remove(repo.dir);
+    const { result } = await fetchInto(repo);
+    const listed = (await git(repo.dir, 'ls-tree', '-r', '--name-only', '-z', 'HEAD'))
+      .split('\0')
+      .filter(Boolean);
+    expect(listed.length).toBe(5_000 + Object.keys(FAKE_MODEL).length);
+    expect(result.ok && result.tree.map((e) => e.path)).toEqual(listed);
+
+    const { result: stopped, dir } = await fetchInto(repo, { maxFiles: 3_000 });
+    expect(stopped).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('has more than 3,000 files'),
+    });
+    expect(await readdir(dir)).toEqual(['.git']);
+  });
+
+  it('refuses before checkout a path longer than any checkout could write', async () => {
+    const repo = await makeRepo(FAKE_MODEL);
+    remove(repo.dir);
+    // Only git's index holds such a path (25 directories of 200 characters): no file system would.
+    const oid = await git(repo.dir, 'rev-parse', 'HEAD:demo.py');
+    const long = `${Array.from({ length: 25 }, () => 'a'.repeat(200)).join('/')}/demo.py`;
+    await git(repo.dir, 'update-index', '--add', '--cacheinfo', `100644,${oid},${long}`);
+    await git(repo.dir, 'commit', '-q', '-m', 'a long path');
+    const sha = await git(repo.dir, 'rev-parse', 'HEAD');
+    const { result, dir } = await fetchInto({ dir: repo.dir, sha });
+    expect(result).toEqual({
+      ok: false,
+      cancelled: false,
+      message: expect.stringMatching(/^commit [0-9a-f]{12} has file paths longer than 4096 bytes/),
+    });
+    expect(await readdir(dir)).toEqual(['.git']);
+  });
+
+  it('checks out the bytes of the objects, whatever .gitattributes asks (ident expands $Id$ 12-fold)', async () => {
+    const content = '$Id$\n'.repeat(1_000);
+    const repo = await makeRepo({ ...FAKE_MODEL, '.gitattributes': '* ident\n', 'ids.txt': content });
+    remove(repo.dir);
+    const { result, dir } = await fetchInto(repo, { maxCheckoutBytes: 1024 * 1024 });
+    expect(result).toMatchObject({ ok: true });
+    expect(await readFile(join(dir, 'ids.txt'), 'utf8')).toBe(content);
+  });
+
+  it('refuses a checkout that line-ending conversion makes larger than the disk limit', async () => {
+    const MiB = 1024 * 1024;
+    // 6 MiB of objects fit 8 MiB; as CRLF they take 12 MiB.
+    const repo = await makeRepo({
+      ...FAKE_MODEL,
+      '.gitattributes': '*.txt text eol=crlf\n',
+      'lines.txt': '\n'.repeat(6 * MiB),
+    });
+    remove(repo.dir);
+    const { result } = await fetchInto(repo, { maxCheckoutBytes: 8 * MiB });
+    expect(result).toEqual({
+      ok: false,
+      cancelled: false,
+      message: expect.stringMatching(
+        /^the checkout of commit [0-9a-f]{12} takes more than the 8 MiB the job directory may hold \(EVALBOT_SANDBOX_DISK_MB\)/,
+      ),
+    });
+    const { result: roomy } = await fetchInto(repo, { maxCheckoutBytes: 16 * MiB });
+    expect(roomy).toMatchObject({ ok: true });
   });
 
   it('says that LFS files are pointers when .gitattributes hands files to Git LFS', async () => {
