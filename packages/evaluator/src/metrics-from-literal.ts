@@ -17,8 +17,11 @@ export const MAX_METRICS = 200;
 export const MAX_NAME_LENGTH = 200;
 /** Characters of a skipped long name quoted in its note. */
 export const NAME_SHOWN_IN_NOTE = 40;
-/** Long names noted one by one; the rest are counted in one note, so notes stay a few lines. */
-export const MAX_LONG_NAME_NOTES = 10;
+/**
+ * Notes of one kind (a long name, a `None` metric, a series past the 16th) given one by one; the
+ * rest are counted in one note, so a file of thousands of them writes a few log lines.
+ */
+export const MAX_NOTES_OF_A_KIND = 10;
 
 /** Final metrics and per-epoch history read from one metrics file. */
 export interface ParsedMetrics {
@@ -101,7 +104,14 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
     );
   }
   const out: ParsedMetrics = { metrics: {}, history: {}, historyEpochs: {}, notes: [] };
-  let longNames = 0;
+  const more = {
+    long: { count: 0, words: `names longer than ${MAX_NAME_LENGTH} characters skipped` },
+    none: { count: 0, words: 'metrics that are None skipped' },
+    series: { count: 0, words: `history series skipped (only the first ${MAX_HISTORY_SERIES} are kept)` },
+  };
+  const note = (kind: keyof typeof more, text: () => string) => {
+    if (++more[kind].count <= MAX_NOTES_OF_A_KIND) out.notes.push(text());
+  };
   let metricsKept = 0;
   let metricsSkipped = 0;
   let firstSkipped = '';
@@ -116,19 +126,18 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
       return false;
     }
     if (name.length <= MAX_NAME_LENGTH) return true;
-    longNames++;
-    if (longNames <= MAX_LONG_NAME_NOTES) {
-      out.notes.push(
+    note(
+      'long',
+      () =>
         `${what} '${sliceWhole(name, NAME_SHOWN_IN_NOTE)}…' skipped: its name has ${name.length} characters, more than the ${MAX_NAME_LENGTH} kept; shorten it`,
-      );
-    }
+    );
     return false;
   };
   const addSeries = (name: string, values: LiteralValue[]) => {
     if (!keepable(name, 'history')) return;
     const numbers = series(name, values);
     if (!Object.hasOwn(out.history, name) && Object.keys(out.history).length >= MAX_HISTORY_SERIES) {
-      out.notes.push(`history '${name}' skipped: only the first ${MAX_HISTORY_SERIES} series are kept`);
+      note('series', () => `history '${name}' skipped: only the first ${MAX_HISTORY_SERIES} series are kept`);
       return;
     }
     if (numbers.length > MAX_HISTORY_POINTS) {
@@ -154,7 +163,7 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
     }
     if (!keepable(key, 'metric')) continue;
     if (item === null) {
-      out.notes.push(`metric '${key}' is None; skipped`);
+      note('none', () => `metric '${key}' is None; skipped`);
       continue;
     }
     if (Array.isArray(item)) {
@@ -176,10 +185,8 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
     out.metrics[key] = number;
     metricsKept++;
   }
-  if (longNames > MAX_LONG_NAME_NOTES) {
-    out.notes.push(
-      `${longNames - MAX_LONG_NAME_NOTES} more names longer than ${MAX_NAME_LENGTH} characters skipped`,
-    );
+  for (const { count, words } of Object.values(more)) {
+    if (count > MAX_NOTES_OF_A_KIND) out.notes.push(`${count - MAX_NOTES_OF_A_KIND} more ${words}`);
   }
   if (metricsSkipped > 0) {
     out.notes.push(

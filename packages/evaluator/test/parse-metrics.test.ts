@@ -5,7 +5,7 @@ import {
   MetricsShapeError,
   metricsFromLiteral,
 } from '../src/metrics-from-literal.ts';
-import { LiteralSyntaxError, parsePythonLiteral } from '../src/parse-python-literal.ts';
+import { LiteralSyntaxError, type LiteralValue, parsePythonLiteral } from '../src/parse-python-literal.ts';
 
 const parseMetrics = (text: string) => metricsFromLiteral(parsePythonLiteral(text));
 
@@ -215,14 +215,22 @@ describe('metricsFromLiteral bounds', () => {
     expect(note).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
   });
 
-  it('names the first 10 long names one by one and counts the rest in one note', () => {
+  it('names the first 10 of a kind one by one and counts the rest in one note', () => {
+    const many = (count: number, nameOf: (i: number) => string, value: LiteralValue) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [nameOf(i), value]));
     const parsed = metricsFromLiteral({
       acc: 1,
-      ...Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`${i}`.padEnd(201, '_'), i])),
+      ...many(25, (i) => `${i}`.padEnd(201, '_'), 0),
+      ...many(12, (i) => `f${i}`, null),
+      history: many(30, (i) => `s${i}`, [1]),
     });
     expect(parsed.metrics).toEqual({ acc: 1 });
-    expect(parsed.notes).toHaveLength(11);
+    expect(parsed.notes).toHaveLength(33);
     expect(parsed.notes[9]).toMatch(/^metric '9_{39}…' skipped/);
-    expect(parsed.notes[10]).toBe('15 more names longer than 200 characters skipped');
+    expect(parsed.notes.slice(-3)).toEqual([
+      '15 more names longer than 200 characters skipped',
+      '2 more metrics that are None skipped',
+      '4 more history series skipped (only the first 16 are kept)',
+    ]);
   });
 });
