@@ -135,6 +135,37 @@ describe('evalbot compare', () => {
     expect(bad.stderr).toContain('EVALBOT_SANDBOX_UIDS: must be a range of uids, e.g. 50000-50999');
   });
 
+  // A PR cannot slip past its gate by writing its gated metric after 200 others: the cap
+  // skips it, so the head lacks it, and a gated metric missing from head fails the check, even
+  // at a value that would pass.
+  it("fails the check when the head's gated metric is past the 200 metrics a run keeps", async () => {
+    await git(repo, 'checkout', '-q', '-b', 'gated', 'main');
+    await commit(
+      repo,
+      { '.evalbot.yml': 'metrics:\n  accuracy: {direction: higher, fail_if_worse_by: 0.01}\n' },
+      'Gate accuracy',
+    );
+    await git(repo, 'checkout', '-q', '-b', 'buried');
+    const buried =
+      'import json\nm = {f"pad_{i}": 0 for i in range(200)}\nm.update(accuracy=0.99, loss=0.4)\n' +
+      'json.dump(m, open("result.txt", "w"))\n';
+    await commit(repo, { 'demo.py': buried }, 'Bury it');
+    await git(repo, 'checkout', '-q', 'tune');
+    const cli = captureCli({ env, cwd: repo });
+    const code = await runCli(
+      ['compare', '--base', 'gated', '--head', 'buried', '--format', 'json', '--sequential'],
+      cli.ctx,
+    );
+
+    expect(code).toBe(1);
+    const json = JSON.parse(cli.stdout());
+    expect(json.conclusion).toBe('failure');
+    expect(json.markdown).toContain("accuracy missing from head's metrics (it has a threshold)");
+    expect(json.head.logTail).toContain(
+      "evalbot: 2 metrics skipped, from 'accuracy' on: only the first 200 are kept",
+    );
+  });
+
   it('exits 1 and names the failing stage when the head’s run crashes', async () => {
     const cli = captureCli({ env, cwd: repo });
     const code = await runCli(['compare', '--base', 'main', '--head', 'crash', '--sequential'], cli.ctx);

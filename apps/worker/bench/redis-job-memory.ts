@@ -1,8 +1,17 @@
 // `node --import tsx apps/worker/bench/redis-job-memory.ts` (beside the worker, whose bullmq it uses): the Redis memory one finished evaluation keeps
 // (a compare job and its two evaluate jobs: hashes, logs, finished-set entries), with the job
-// options of packages/jobs, for a quiet, a chatty and a worst-case training. The figures behind
-// "Sizing" in docs/operations.md. Uses REDIS_URL, else starts a private redis-server.
+// options of packages/jobs, for a quiet, a chatty and a heavy training, and for the worst
+// a metrics file can make evalbot keep (every cap of metrics-from-literal.ts reached, in every
+// one of the most repeats .evalbot.yml allows), with the result cache's copy of each side. The
+// figures behind "Sizing" in docs/operations.md. Uses REDIS_URL, else starts a private redis-server.
 
+import {
+  MAX_HISTORY_POINTS,
+  MAX_HISTORY_SERIES,
+  MAX_METRICS,
+  MAX_METRICS_BYTES,
+  MAX_NAME_LENGTH,
+} from '@evalbot/evaluator';
 import {
   buildEvaluationFlow,
   COMPARE_QUEUE,
@@ -12,8 +21,10 @@ import {
   type SideOutcome,
 } from '@evalbot/jobs';
 import { startRedis } from '@evalbot/local-stack';
+import { repoConfigSchema } from '@evalbot/repo-config';
 import { FlowProducer, type Job, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { ResultCache } from '../src/result-cache.ts';
 
 const EVALUATIONS = Number(process.env.BENCH_EVALUATIONS ?? 200);
 
@@ -26,7 +37,16 @@ interface Scenario {
   tailBytes: number;
   /** Per-epoch history: series × epochs. */
   history: [number, number];
+  /** Runs (repeats) per side; default 1. */
+  runs?: number;
+  /** Every run as large as the caps allow: names of control characters, the longest numbers. */
+  capped?: boolean;
+  /** Evaluations measured, when fewer than BENCH_EVALUATIONS keep the bench's Redis small. */
+  evaluations?: number;
 }
+
+/** The most repeats `.evalbot.yml` allows (each a run stored with the side's outcome). */
+const MAX_REPEATS = repoConfigSchema.shape.repeats.unwrap().maxValue ?? 1;
 
 const SCENARIOS: Scenario[] = [
   {
@@ -44,13 +64,40 @@ const SCENARIOS: Scenario[] = [
     history: [4, 50],
   },
   {
-    name: 'worst case (300+ lines cut at 1,000 chars, 64 KiB tail, 4×1,000 epochs)',
+    name: `heavy (300+ lines cut at 1,000 chars, 64 KiB tail, 4×${MAX_HISTORY_POINTS} points: a long training, sampled)`,
     logLines: 5_000,
     lineChars: 5_000,
     tailBytes: 64 * 1024,
-    history: [4, 1_000],
+    history: [4, MAX_HISTORY_POINTS],
+  },
+  {
+    name: `true worst case (64 KiB tail; ${MAX_REPEATS} repeats, each ${MAX_METRICS} metrics and ${MAX_HISTORY_SERIES}×${MAX_HISTORY_POINTS} points, names of ${MAX_NAME_LENGTH} control characters)`,
+    logLines: 5_000,
+    lineChars: 5_000,
+    tailBytes: 64 * 1024,
+    history: [MAX_HISTORY_SERIES, MAX_HISTORY_POINTS],
+    runs: MAX_REPEATS,
+    capped: true,
+    evaluations: 5,
   },
 ];
+
+/** A name as long as kept, each character stored as a 6-character `\u0001` escape in JSON. */
+const worstName = (prefix: string) => prefix.padEnd(MAX_NAME_LENGTH, '\u0001');
+/** The longest JSON form of a double (25 characters: `-0.0000012345678901234567`). */
+const WORST_NUMBER = -1.2345678901234567e-6;
+
+function cappedRun(seed: number): SideOutcome['runs'][number] {
+  const metrics: Record<string, number> = {};
+  for (let k = 0; k < MAX_METRICS; k++) metrics[worstName(`m${k}`)] = WORST_NUMBER;
+  const history: Record<string, number[]> = {};
+  const historyEpochs: Record<string, number> = {};
+  for (let k = 0; k < MAX_HISTORY_SERIES; k++) {
+    history[worstName(`h${k}`)] = Array.from({ length: MAX_HISTORY_POINTS }, () => WORST_NUMBER);
+    historyEpochs[worstName(`h${k}`)] = MAX_METRICS_BYTES;
+  }
+  return { seed, metrics, history, historyEpochs, durationMs: 180_433 };
+}
 
 function outcome(s: Scenario, sha: string): SideOutcome {
   const history: Record<string, number[]> = {};
@@ -67,7 +114,9 @@ function outcome(s: Scenario, sha: string): SideOutcome {
     environment: { python: '3.11.2', packages: { tensorflow: '2.17.0', keras: '3.5.0', numpy: '1.26.4' } },
     environmentReused: true,
     resultReused: false,
-    runs: [{ seed: 0, metrics: { accuracy: 0.9152, loss: 0.2931 }, history, durationMs: 180_433 }],
+    runs: s.capped
+      ? Array.from({ length: s.runs ?? 1 }, (_, seed) => cappedRun(seed))
+      : [{ seed: 0, metrics: { accuracy: 0.9152, loss: 0.2931 }, history, durationMs: 180_433 }],
   };
 }
 
@@ -80,14 +129,15 @@ function cut(line: string): string {
 async function measure(
   redisUrl: string,
   s: Scenario,
-): Promise<{ perEvaluation: number; evaluateJob: number; logs: number }> {
+): Promise<{ perEvaluation: number; evaluateJob: number; logs: number; resultCache: number }> {
   const prefix = `bench-redis-${Date.now()}`;
   const client = new Redis(redisUrl);
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
   const events = new QueueEvents(COMPARE_QUEUE, { connection, prefix });
   await events.waitUntilReady();
   const flows = new FlowProducer({ connection, prefix });
-  let left = EVALUATIONS;
+  const evaluations = Math.min(s.evaluations ?? EVALUATIONS, EVALUATIONS);
+  let left = evaluations;
   const done = new Promise<void>((resolve) =>
     events.on('completed', () => {
       left -= 1;
@@ -112,7 +162,7 @@ async function measure(
     { connection, prefix, concurrency: 20 },
   );
   const before = await usedMemory(client);
-  for (let n = 0; n < EVALUATIONS; n++) {
+  for (let n = 0; n < evaluations; n++) {
     const sha = (i: number) => `${i}${n}`.padEnd(40, 'a');
     const pr: PullRequestRef = {
       installationId: 12_345_678,
@@ -156,12 +206,21 @@ async function measure(
       '0',
     )) ?? 0,
   );
+  // A successful side is also kept in the result cache (for BASE_CACHE_TTL_HOURS), once per content.
+  const cache = new ResultCache(client, prefix, 3600);
+  let resultCache = 0;
+  for (const side of ['head', 'base']) {
+    const stored = outcome(s, side.padEnd(40, 'c'));
+    if (!stored.ok) continue;
+    await cache.put(side, stored);
+    resultCache += Number(await client.memory('USAGE', `${prefix}:result:${side}`, 'SAMPLES', '0'));
+  }
   await flows.close();
   await events.close();
   const keys = await client.keys(`${prefix}:*`);
   for (let i = 0; i < keys.length; i += 500) await client.del(...keys.slice(i, i + 500));
   client.disconnect();
-  return { perEvaluation: (after - before - streamBytes) / EVALUATIONS, evaluateJob, logs };
+  return { perEvaluation: (after - before - streamBytes) / evaluations, evaluateJob, logs, resultCache };
 }
 
 async function usedMemory(client: Redis): Promise<number> {
@@ -171,14 +230,17 @@ async function usedMemory(client: Redis): Promise<number> {
 
 const own = process.env.REDIS_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_URL ?? own?.url ?? '';
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const kb = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
 try {
   process.stdout.write(
-    `| training | per evaluation (3 jobs) | one evaluate job: hash | its log |\n|---|---|---|---|\n`,
+    `| training | per evaluation (3 jobs) | one evaluate job: hash | its log | result cache (2 sides) |\n|---|---|---|---|---|\n`,
   );
   for (const s of SCENARIOS) {
     const m = await measure(redisUrl, s);
-    process.stdout.write(`| ${s.name} | ${kb(m.perEvaluation)} | ${kb(m.evaluateJob)} | ${kb(m.logs)} |\n`);
+    process.stdout.write(
+      `| ${s.name} | ${kb(m.perEvaluation)} | ${kb(m.evaluateJob)} | ${kb(m.logs)} | ${kb(m.resultCache)} |\n`,
+    );
   }
 } finally {
   await own?.close();

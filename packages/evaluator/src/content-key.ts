@@ -6,7 +6,7 @@ import { poolOf, REPO_CONFIG_FILE, type RepoConfig } from '@evalbot/repo-config'
  * could change what an evaluation measures (how commands run, how metrics are read), so no
  * result of the earlier way is reused.
  */
-export const EVALUATION_VERSION = '2';
+export const EVALUATION_VERSION = '3';
 
 /** One entry of `git ls-tree -r`: mode, type, object id and path (relative to the root). */
 export interface TreeEntry {

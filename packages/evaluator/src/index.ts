@@ -13,7 +13,14 @@ export type { EvaluateCommitOptions, EvaluateResult, Progress, ResultStore } fro
 export type { CommitSource } from './fetch-commit.ts';
 export { InfrastructureError } from './infrastructure-error.ts';
 export { LogCollector, type LogLimits } from './log-collector.ts';
+export {
+  MAX_HISTORY_POINTS,
+  MAX_HISTORY_SERIES,
+  MAX_METRICS,
+  MAX_NAME_LENGTH,
+} from './metrics-from-literal.ts';
 export { type PythonInterpreter, resolvePython } from './python-interpreter.ts';
+export { MAX_METRICS_BYTES } from './read-metrics.ts';
 export { type ReapResult, reapStaleWorkDirs } from './reap-stale-work-dirs.ts';
 export { isResultKnown } from './reused-result.ts';
 export {

@@ -7,6 +7,21 @@ import type { LiteralValue } from './parse-python-literal.ts';
 export const MAX_HISTORY_POINTS = 500;
 /** History series kept of one run (in the file's order); the charts draw 8. */
 export const MAX_HISTORY_SERIES = 16;
+/**
+ * Final metrics kept of one run (the first in the file's order). A model reports a handful; the
+ * bound keeps what a 1 MiB metrics file makes every stored result hold small (~130k tiny metrics
+ * would fit in one).
+ */
+export const MAX_METRICS = 200;
+/** Longer metric and history names are skipped: they would be stored with every result. */
+export const MAX_NAME_LENGTH = 200;
+/** Characters of a skipped long name quoted in its note. */
+export const NAME_SHOWN_IN_NOTE = 40;
+/**
+ * Notes of one kind (a long name, a `None` metric, a series past the 16th) given one by one; the
+ * rest are counted in one note, so a file of thousands of them writes a few log lines.
+ */
+export const MAX_NOTES_OF_A_KIND = 10;
 
 /** Final metrics and per-epoch history read from one metrics file. */
 export interface ParsedMetrics {
@@ -65,14 +80,10 @@ function series(key: string, value: LiteralValue[]): number[] {
   });
 }
 
-/**
- * Whether a name can be kept: `__proto__` cannot be a key of a plain object (assigning it sets
- * the prototype), so it is skipped with a note rather than vanish.
- */
-function keepable(name: string, what: 'metric' | 'history', notes: string[]): boolean {
-  if (name !== '__proto__') return true;
-  notes.push(`${what} '__proto__' skipped: the name cannot be stored; rename it`);
-  return false;
+/** The first `length` UTF-16 units, one fewer where the cut would split an emoji's surrogate pair. */
+function sliceWhole(text: string, length: number): string {
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 /** `count` values of `values` at evenly spaced indexes, the first and the last among them. */
@@ -93,11 +104,40 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
     );
   }
   const out: ParsedMetrics = { metrics: {}, history: {}, historyEpochs: {}, notes: [] };
+  const more = {
+    long: { count: 0, words: `names longer than ${MAX_NAME_LENGTH} characters skipped` },
+    none: { count: 0, words: 'metrics that are None skipped' },
+    series: { count: 0, words: `history series skipped (only the first ${MAX_HISTORY_SERIES} are kept)` },
+  };
+  const note = (kind: keyof typeof more, text: () => string) => {
+    if (++more[kind].count <= MAX_NOTES_OF_A_KIND) out.notes.push(text());
+  };
+  let metricsKept = 0;
+  let metricsSkipped = 0;
+  let firstSkipped = '';
+  /**
+   * Whether a name can be kept: `__proto__` cannot be a key of a plain object (assigning it sets
+   * the prototype), and a name over {@link MAX_NAME_LENGTH} would be stored with every result;
+   * either is skipped with a note rather than vanish.
+   */
+  const keepable = (name: string, what: 'metric' | 'history'): boolean => {
+    if (name === '__proto__') {
+      out.notes.push(`${what} '__proto__' skipped: the name cannot be stored; rename it`);
+      return false;
+    }
+    if (name.length <= MAX_NAME_LENGTH) return true;
+    note(
+      'long',
+      () =>
+        `${what} '${sliceWhole(name, NAME_SHOWN_IN_NOTE)}…' skipped: its name has ${name.length} characters, more than the ${MAX_NAME_LENGTH} kept; shorten it`,
+    );
+    return false;
+  };
   const addSeries = (name: string, values: LiteralValue[]) => {
-    if (!keepable(name, 'history', out.notes)) return;
+    if (!keepable(name, 'history')) return;
     const numbers = series(name, values);
     if (!Object.hasOwn(out.history, name) && Object.keys(out.history).length >= MAX_HISTORY_SERIES) {
-      out.notes.push(`history '${name}' skipped: only the first ${MAX_HISTORY_SERIES} series are kept`);
+      note('series', () => `history '${name}' skipped: only the first ${MAX_HISTORY_SERIES} series are kept`);
       return;
     }
     if (numbers.length > MAX_HISTORY_POINTS) {
@@ -121,9 +161,9 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
       }
       continue;
     }
-    if (!keepable(key, 'metric', out.notes)) continue;
+    if (!keepable(key, 'metric')) continue;
     if (item === null) {
-      out.notes.push(`metric '${key}' is None; skipped`);
+      note('none', () => `metric '${key}' is None; skipped`);
       continue;
     }
     if (Array.isArray(item)) {
@@ -136,7 +176,22 @@ export function metricsFromLiteral(value: LiteralValue): ParsedMetrics {
       );
     }
     const number = scalar(key, item);
-    if (number !== undefined) out.metrics[key] = number;
+    if (number === undefined) continue;
+    // Keys of one dict are distinct, so a count of those kept is the size of `out.metrics`.
+    if (metricsKept >= MAX_METRICS) {
+      if (metricsSkipped++ === 0) firstSkipped = key;
+      continue;
+    }
+    out.metrics[key] = number;
+    metricsKept++;
+  }
+  for (const { count, words } of Object.values(more)) {
+    if (count > MAX_NOTES_OF_A_KIND) out.notes.push(`${count - MAX_NOTES_OF_A_KIND} more ${words}`);
+  }
+  if (metricsSkipped > 0) {
+    out.notes.push(
+      `${metricsSkipped} metric${metricsSkipped === 1 ? '' : 's'} skipped, from '${firstSkipped}' on: only the first ${MAX_METRICS} are kept`,
+    );
   }
   if (Object.keys(out.metrics).length === 0) {
     throw new MetricsShapeError('holds no numeric metric; write e.g. {"loss": 0.3, "accuracy": 0.9}');

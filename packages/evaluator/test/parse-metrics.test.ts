@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsShapeError, metricsFromLiteral } from '../src/metrics-from-literal.ts';
-import { LiteralSyntaxError, parsePythonLiteral } from '../src/parse-python-literal.ts';
+import {
+  MAX_METRICS,
+  MAX_NAME_LENGTH,
+  MetricsShapeError,
+  metricsFromLiteral,
+} from '../src/metrics-from-literal.ts';
+import { LiteralSyntaxError, type LiteralValue, parsePythonLiteral } from '../src/parse-python-literal.ts';
 
 const parseMetrics = (text: string) => metricsFromLiteral(parsePythonLiteral(text));
 
@@ -153,5 +158,79 @@ describe('metricsFromLiteral', () => {
   ])('refuses %s with a message naming the problem', (text, message) => {
     expect(() => parseMetrics(text)).toThrow(MetricsShapeError);
     expect(() => parseMetrics(text)).toThrow(message);
+  });
+});
+
+// Every kept name and number is stored with each run's result (several times over in Redis), so
+// a metrics file cannot make a run keep more than these caps, whatever its 1 MiB holds.
+describe('metricsFromLiteral bounds', () => {
+  it(`keeps the first ${MAX_METRICS} metrics in file order and says how many were skipped, from which`, () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `m${i}`);
+    const parsed = metricsFromLiteral(Object.fromEntries(names.map((name, i) => [name, i])));
+    expect(Object.keys(parsed.metrics)).toEqual(names.slice(0, 200));
+    expect(parsed.metrics.m199).toBe(199);
+    expect(parsed.notes).toEqual(["800 metrics skipped, from 'm200' on: only the first 200 are kept"]);
+  });
+
+  it('counts only numbers toward the cap: history and None metrics leave room for the rest', () => {
+    const many = Object.fromEntries(Array.from({ length: 199 }, (_, i) => [`m${i}`, i]));
+    const parsed = parseMetrics(
+      `{${Object.entries(many)
+        .map(([k, v]) => `'${k}': ${v}`)
+        .join(', ')}, 'f1': None, 'loss': [1, 2], 'last': 7, 'one_too_many': 8}`,
+    );
+    expect(Object.keys(parsed.metrics)).toHaveLength(200);
+    expect(parsed.metrics.last).toBe(7);
+    expect(parsed.history).toEqual({ loss: [1, 2] });
+    expect(parsed.notes).toEqual([
+      "metric 'f1' is None; skipped",
+      "1 metric skipped, from 'one_too_many' on: only the first 200 are kept",
+    ]);
+  });
+
+  it(`skips metric and history names over ${MAX_NAME_LENGTH} characters, quoting their first 40`, () => {
+    const long = `val_${'x'.repeat(MAX_NAME_LENGTH)}`;
+    const longest = 'y'.repeat(MAX_NAME_LENGTH);
+    const parsed = metricsFromLiteral({
+      acc: 1,
+      [long]: 0.5,
+      [longest]: 0.25,
+      history: { [`${long}_loss`]: [1, 2], loss: [3] },
+    });
+    expect(parsed.metrics).toEqual({ acc: 1, [longest]: 0.25 });
+    expect(parsed.history).toEqual({ loss: [3] });
+    expect(parsed.notes).toEqual([
+      `metric 'val_${'x'.repeat(36)}…' skipped: its name has 204 characters, more than the 200 kept; shorten it`,
+      `history 'val_${'x'.repeat(36)}…' skipped: its name has 209 characters, more than the 200 kept; shorten it`,
+    ]);
+  });
+
+  it('cuts a long name in its note before an emoji, not through it', () => {
+    // 39 characters, then an emoji (two UTF-16 units) straddling the 40th: half a pair is not text.
+    const name = `${'a'.repeat(39)}😀${'b'.repeat(MAX_NAME_LENGTH)}`;
+    const [note] = metricsFromLiteral({ acc: 1, [name]: 2 }).notes;
+    expect(note).toBe(
+      `metric '${'a'.repeat(39)}…' skipped: its name has 241 characters, more than the 200 kept; shorten it`,
+    );
+    expect(note).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it('names the first 10 of a kind one by one and counts the rest in one note', () => {
+    const many = (count: number, nameOf: (i: number) => string, value: LiteralValue) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [nameOf(i), value]));
+    const parsed = metricsFromLiteral({
+      acc: 1,
+      ...many(25, (i) => `${i}`.padEnd(201, '_'), 0),
+      ...many(12, (i) => `f${i}`, null),
+      history: many(30, (i) => `s${i}`, [1]),
+    });
+    expect(parsed.metrics).toEqual({ acc: 1 });
+    expect(parsed.notes).toHaveLength(33);
+    expect(parsed.notes[9]).toMatch(/^metric '9_{39}…' skipped/);
+    expect(parsed.notes.slice(-3)).toEqual([
+      '15 more names longer than 200 characters skipped',
+      '2 more metrics that are None skipped',
+      '4 more history series skipped (only the first 16 are kept)',
+    ]);
   });
 });

@@ -4,8 +4,15 @@ import { parseRepoConfig } from '@evalbot/repo-config';
 import { describe, expect, it } from 'vitest';
 import { fetchCommit } from '../src/fetch-commit.ts';
 import { createSandbox, evaluateCommit, LogCollector, resultKey, toSideOutcome } from '../src/index.ts';
-import { metricsFromLiteral } from '../src/metrics-from-literal.ts';
+import {
+  MAX_HISTORY_POINTS,
+  MAX_HISTORY_SERIES,
+  MAX_METRICS,
+  MAX_NAME_LENGTH,
+  metricsFromLiteral,
+} from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
+import { MAX_METRICS_BYTES } from '../src/read-metrics.ts';
 import {
   type EvaluateFilesOptions,
   evaluateFiles,
@@ -328,11 +335,11 @@ describe('the result key of a PR’s files', () => {
 });
 
 describe('what the worker stores of a side', () => {
-  // The outcome (with every run's history) is the evaluate job's return value in Redis, again in
-  // its parent's children values, and in the result cache: a 1 MB metrics file of history is
-  // stored whole, several times, though the report draws at most 60 points of 8 series.
-  // docs/operations.md sizes Redis on a worst case of ~1 MiB per evaluation (4 × 1,000 epochs);
-  // a run keeps at most 16 series of 500 points, so no PR makes its results larger.
+  // The outcome (with every run's metrics and history) is the evaluate job's return value in
+  // Redis, again in its parent's children values, and in the result cache, for each of up to
+  // 20 repeats: what one run may keep is bounded by the caps of metrics-from-literal.ts (200
+  // metrics, 16 series of 500 points, names of at most 200 characters), not by the 1 MiB the
+  // metrics file may hold. docs/operations.md sizes Redis on that worst case.
   it('is bounded whatever history the metrics file holds', async () => {
     const result = await evaluate(
       writesMetrics(
@@ -345,6 +352,54 @@ describe('what the worker stores of a side', () => {
       "evalbot: history 'loss' has 300000 points: 500 evenly spaced ones are kept (the first and the last among them)",
     );
     expect(JSON.stringify(toSideOutcome(result)).length).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('keeps no more of a hostile 1 MiB metrics file than the caps allow a run', async () => {
+    // Names of 200 control characters (each stored as a 6-character \u escape) and numbers of
+    // the longest JSON form: every kept entry as large as it can be; then many small metrics,
+    // long names and long series that must be skipped or sampled.
+    const result = await evaluate(
+      writesMetrics(`
+x = -1.2345678901234567e-06
+worst = lambda i: f"{i:03d}" + "\x01" * 197
+m = {"accuracy": 0.9}
+m.update({f"long_{i}_" + "n" * 5000: x for i in range(30)})
+m.update({worst(i): x for i in range(199)})
+m.update({f"m{i}": 0.5 for i in range(20000)})
+m["history"] = {worst(i): [x] * 600 for i in range(15)}
+m["history"]["steps"] = [0] * 20000
+m["history"].update({f"extra_{i}": [1] for i in range(5)})
+m["history"].update({"h" * 300 + str(i): [1] for i in range(2)})
+text = json.dumps(m, separators=(",", ":"))
+assert 900_000 < len(text) <= 1024 * 1024, len(text)
+open("result.txt", "w").write(text)`),
+    );
+    expect(result).toMatchObject({ ok: true, runs: [{ metrics: { accuracy: 0.9 } }] });
+    const run = result.ok ? result.runs[0] : undefined;
+    expect(Object.keys(run?.metrics ?? {})).toHaveLength(MAX_METRICS);
+    expect(Object.keys(run?.history ?? {})).toHaveLength(MAX_HISTORY_SERIES);
+    expect(result.logTail).toContain(
+      "evalbot: 20000 metrics skipped, from 'm0' on: only the first 200 are kept",
+    );
+    expect(result.logTail).toContain(
+      `evalbot: metric 'long_0_${'n'.repeat(33)}…' skipped: its name has 5007 characters, more than the 200 kept; shorten it`,
+    );
+    expect(result.logTail).toContain('evalbot: 22 more names longer than 200 characters skipped');
+    // The worst case of one run under the caps, in JSON characters (ASCII: as many bytes):
+    const name = 2 + 6 * MAX_NAME_LENGTH; // quoted, each character at most a \u escape
+    const number = '-0.0000012345678901234567'.length; // the longest a double is written
+    const worstRun =
+      MAX_METRICS * (name + 1 + number + 1) +
+      MAX_HISTORY_SERIES * (name + 3 + MAX_HISTORY_POINTS * (number + 1)) +
+      MAX_HISTORY_SERIES * (name + 1 + String(MAX_METRICS_BYTES).length + 1) + // historyEpochs
+      200; // seed, durationMs and the keys
+    expect(worstRun).toBe(492_656); // ~481 KiB
+    expect(JSON.stringify(run).length).toBeLessThanOrEqual(worstRun);
+    // The whole outcome: that run, the log tail (bounded on its own, 64 KiB) and 4 KiB of the
+    // rest (sha, durations, environment, config).
+    expect(JSON.stringify(toSideOutcome(result)).length).toBeLessThanOrEqual(
+      worstRun + JSON.stringify(result.logTail).length + 4096,
+    );
   });
 });
 

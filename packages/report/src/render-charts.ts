@@ -21,9 +21,11 @@ interface SideSeries {
  */
 function seriesOf(outcome: SideOutcome, name: string): SideSeries | undefined {
   const runs = outcome.runs.flatMap((r) => {
-    const points = r.history[name];
+    // Own keys only: a series named `constructor` that one run lacks must not read Object's.
+    const points = Object.hasOwn(r.history, name) ? r.history[name] : undefined;
     if (!Array.isArray(points) || points.length === 0) return [];
-    const epochs = r.historyEpochs?.[name];
+    const epochs =
+      r.historyEpochs && Object.hasOwn(r.historyEpochs, name) ? r.historyEpochs[name] : undefined;
     const length = epochs && epochs > points.length ? epochs : points.length;
     const scale = length > 1 ? (points.length - 1) / (length - 1) : 0;
     return [

@@ -81,6 +81,23 @@ describe('training-history charts', () => {
     expect(baseLine).toEqual(['7']);
   });
 
+  // A series name is PR text: `constructor` or `toString` on one side only must not read what
+  // Object.prototype holds under that name on the other, nor must anything a polluted prototype
+  // holds (simulated here by each history's own prototype) become a line or an epoch count.
+  it("draws only a run's own series and epoch counts, never inherited ones", () => {
+    const head = succeeded(HEAD_SHA, [
+      { ...run({}, 42, { constructor: [1, 2, 3] }), historyEpochs: Object.create({ constructor: 300 }) },
+    ]);
+    const base = succeeded(BASE_SHA, [
+      { ...run({}, 42, Object.create({ constructor: [9, 9, 9] })), historyEpochs: {} },
+    ]);
+    const charts = renderCharts({ head, base, ...labels });
+    expect(charts).toContain('title "constructor"');
+    expect(charts).toContain('🟦 head `abc1234` · base `def5678` wrote no history');
+    expect(charts).toContain('x-axis "epoch" [1, 2, 3]');
+    expect([...charts.matchAll(/ {2}line \[([^\]]*)\]/g)].map((m) => m[1])).toEqual(['1, 2, 3']);
+  });
+
   it('averages the history over repeats', () => {
     const head = succeeded(HEAD_SHA, [run({}, 42, { loss: [0.4, 0.2] }), run({}, 43, { loss: [0.6, 0.4] })]);
     const charts = renderCharts({ head, base: head, ...labels });
