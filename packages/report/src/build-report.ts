@@ -157,7 +157,10 @@ export function buildReport(input: BuildReportInput): Report {
     });
   const headline = `## ${conclusionMark(verdict, base)} evalbot: ${escapeMarkdown(truncate(summary, 250))}`;
 
-  const comment = fitToLimit(
+  // The footer and the embedded history are a tail the cut never reaches: the body is fitted to
+  // what the tail leaves, so even a body hard-cut by `fitToLimit` keeps the PR's history.
+  const tail = `\n\n${section([`<sub>Updated ${formatTime(input.now)} by evalbot.</sub>`, serializeReportHistory(history)])}\n`;
+  const body = fitToLimit(
     (budget) =>
       `${COMMENT_MARKER}\n${section([
         headline,
@@ -170,12 +173,11 @@ export function buildReport(input: BuildReportInput): Report {
         budget.charts && renderCharts({ head, base, headLabel: ctx.headLabel, baseLabel: ctx.baseLabel }),
         budget.context && renderContext({ repoHtmlUrl: repo, head, base }),
         renderHistory(previous, repo, budget.historyRows),
-        `<sub>Updated ${formatTime(input.now)} by evalbot.</sub>`,
-        serializeReportHistory(history),
-      ])}\n`,
-    COMMENT_LIMIT,
+      ])}`,
+    COMMENT_LIMIT - tail.length,
     rows.length,
   );
+  const comment = { text: body.text + tail, budget: body.budget };
 
   const checkSummary = fitToLimit(
     (budget) => section([intro, detail, tableBlock(budget.maxRows), noise]),
