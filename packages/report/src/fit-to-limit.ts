@@ -1,5 +1,5 @@
 import { GITHUB_LIMITS } from '@evalbot/github/facts';
-import { sliceWhole } from './markdown-text.ts';
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
 
 /** GitHub refuses an issue comment body longer than this. */
 export const COMMENT_LIMIT = GITHUB_LIMITS.commentBody;

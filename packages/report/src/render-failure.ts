@@ -1,5 +1,6 @@
 import type { SideFailure } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
 import { formatDuration } from './format-number.ts';
 import {
   cleanLog,
@@ -7,7 +8,6 @@ import {
   escapeHtml,
   escapeMarkdown,
   escapeWithCode,
-  sliceWhole,
   truncate,
 } from './markdown-text.ts';
 
