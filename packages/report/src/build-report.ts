@@ -131,12 +131,13 @@ export function buildReport(input: BuildReportInput): Report {
     }
     return section([lines.join('\n'), notes.join('\n')]);
   };
-  const configWarnings = (['head', 'base'] as const)
-    .filter((side) => input.configErrors?.[side] && (side === 'head' ? head : base).ok)
-    .map(
-      (side) =>
-        `⚠️ The ${side}’s \`.evalbot.yml\` could not be used, so the defaults were.\n\n${renderConfigError(input.configErrors?.[side] as ConfigErrorLike, side)}`,
-    );
+  const configWarnings = (budget: Budget) =>
+    (['head', 'base'] as const)
+      .filter((side) => input.configErrors?.[side] && (side === 'head' ? head : base).ok)
+      .map(
+        (side) =>
+          `⚠️ The ${side}’s \`.evalbot.yml\` could not be used, so the defaults were.\n\n${renderConfigError(input.configErrors?.[side] as ConfigErrorLike, side, budget.problemChars)}`,
+      );
   const logLines = {
     head: head.ok ? [] : prepareLog(head.logTail, secrets),
     base: base.ok ? [] : prepareLog(base.logTail, secrets),
@@ -150,6 +151,7 @@ export function buildReport(input: BuildReportInput): Report {
         outcome,
         shaHtml: `<code>${escapeHtml(shortSha(outcome.sha))}</code>`,
         logChars: budget.logChars,
+        problemChars: budget.problemChars,
         logLines: logLines[side],
         secrets,
         configError: input.configErrors?.[side],
@@ -168,7 +170,7 @@ export function buildReport(input: BuildReportInput): Report {
         detail,
         tableBlock(budget.maxRows),
         noise,
-        ...configWarnings,
+        ...configWarnings(budget),
         ...failures(budget),
         budget.charts && renderCharts({ head, base, headLabel: ctx.headLabel, baseLabel: ctx.baseLabel }),
         budget.context && renderContext({ repoHtmlUrl: repo, head, base }),
@@ -187,7 +189,7 @@ export function buildReport(input: BuildReportInput): Report {
   const checkText = fitToLimit(
     (budget) =>
       section([
-        ...configWarnings,
+        ...configWarnings(budget),
         ...failures(budget),
         budget.context && renderContext({ repoHtmlUrl: repo, head, base }),
         budget.historyRows > 0 && renderHistory(previous, repo, budget.historyRows),
