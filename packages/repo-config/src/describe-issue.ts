@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { metricSettingsSchema, repoConfigSchema } from './schema.ts';
+import { sliceWhole } from './slice-whole.ts';
 
 const TOP_LEVEL_KEYS = Object.keys(repoConfigSchema.shape);
 const METRIC_KEYS = Object.keys(metricSettingsSchema.shape);
@@ -39,7 +40,7 @@ function typeWords(expected: string): string {
 function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (typeof value === 'string')
-    return `the text "${value.length > 40 ? `${wholeSlice(value, 39)}…` : value}"`;
+    return `the text "${value.length > 40 ? `${sliceWhole(value, 39)}…` : value}"`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value === 'number' ? '' : `${typeof value} `}${String(value)}`;
@@ -165,10 +166,4 @@ export function describeIssue(issue: z.core.$ZodIssue): Problem[] {
     default:
       return [{ key, problem: issue.message, fix: exampleFor(issue.path) }];
   }
-}
-
-/** The first `length` UTF-16 units, one fewer where the cut would split an emoji's surrogate pair. */
-function wholeSlice(text: string, length: number): string {
-  const last = text.charCodeAt(length - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }

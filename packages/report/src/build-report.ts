@@ -131,12 +131,13 @@ export function buildReport(input: BuildReportInput): Report {
     }
     return section([lines.join('\n'), notes.join('\n')]);
   };
-  const configWarnings = (['head', 'base'] as const)
-    .filter((side) => input.configErrors?.[side] && (side === 'head' ? head : base).ok)
-    .map(
-      (side) =>
-        `⚠️ The ${side}’s \`.evalbot.yml\` could not be used, so the defaults were.\n\n${renderConfigError(input.configErrors?.[side] as ConfigErrorLike, side)}`,
-    );
+  const configWarnings = (budget: Budget) =>
+    (['head', 'base'] as const)
+      .filter((side) => input.configErrors?.[side] && (side === 'head' ? head : base).ok)
+      .map(
+        (side) =>
+          `⚠️ The ${side}’s \`.evalbot.yml\` could not be used, so the defaults were.\n\n${renderConfigError(input.configErrors?.[side] as ConfigErrorLike, side, budget.problemChars)}`,
+      );
   const logLines = {
     head: head.ok ? [] : prepareLog(head.logTail, secrets),
     base: base.ok ? [] : prepareLog(base.logTail, secrets),
@@ -150,6 +151,7 @@ export function buildReport(input: BuildReportInput): Report {
         outcome,
         shaHtml: `<code>${escapeHtml(shortSha(outcome.sha))}</code>`,
         logChars: budget.logChars,
+        problemChars: budget.problemChars,
         logLines: logLines[side],
         secrets,
         configError: input.configErrors?.[side],
@@ -157,7 +159,10 @@ export function buildReport(input: BuildReportInput): Report {
     });
   const headline = `## ${conclusionMark(verdict, base)} evalbot: ${escapeMarkdown(truncate(summary, 250))}`;
 
-  const comment = fitToLimit(
+  // The footer and the embedded history are a tail the cut never reaches: the body is fitted to
+  // what the tail leaves, so even a body hard-cut by `fitToLimit` keeps the PR's history.
+  const tail = `\n\n${section([`<sub>Updated ${formatTime(input.now)} by evalbot.</sub>`, serializeReportHistory(history)])}\n`;
+  const body = fitToLimit(
     (budget) =>
       `${COMMENT_MARKER}\n${section([
         headline,
@@ -165,17 +170,16 @@ export function buildReport(input: BuildReportInput): Report {
         detail,
         tableBlock(budget.maxRows),
         noise,
-        ...configWarnings,
+        ...configWarnings(budget),
         ...failures(budget),
         budget.charts && renderCharts({ head, base, headLabel: ctx.headLabel, baseLabel: ctx.baseLabel }),
         budget.context && renderContext({ repoHtmlUrl: repo, head, base }),
         renderHistory(previous, repo, budget.historyRows),
-        `<sub>Updated ${formatTime(input.now)} by evalbot.</sub>`,
-        serializeReportHistory(history),
-      ])}\n`,
-    COMMENT_LIMIT,
+      ])}`,
+    COMMENT_LIMIT - tail.length,
     rows.length,
   );
+  const comment = { text: body.text + tail, budget: body.budget };
 
   const checkSummary = fitToLimit(
     (budget) => section([intro, detail, tableBlock(budget.maxRows), noise]),
@@ -185,7 +189,7 @@ export function buildReport(input: BuildReportInput): Report {
   const checkText = fitToLimit(
     (budget) =>
       section([
-        ...configWarnings,
+        ...configWarnings(budget),
         ...failures(budget),
         budget.context && renderContext({ repoHtmlUrl: repo, head, base }),
         budget.historyRows > 0 && renderHistory(previous, repo, budget.historyRows),

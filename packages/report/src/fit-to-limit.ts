@@ -1,5 +1,5 @@
 import { GITHUB_LIMITS } from '@evalbot/github/facts';
-import { sliceWhole } from './markdown-text.ts';
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
 
 /** GitHub refuses an issue comment body longer than this. */
 export const COMMENT_LIMIT = GITHUB_LIMITS.commentBody;
@@ -16,15 +16,25 @@ export interface Budget {
   historyRows: number;
   charts: boolean;
   context: boolean;
+  /** Characters of each invalid config's problem rows; `Infinity` for all. */
+  problemChars: number;
   /** Table rows; `Infinity` for all. Cut only when nothing else is left to cut. */
   maxRows: number;
 }
 
-const FULL: Budget = { logChars: 12_000, historyRows: 10, charts: true, context: true, maxRows: Infinity };
+const FULL: Budget = {
+  logChars: 12_000,
+  historyRows: 10,
+  charts: true,
+  context: true,
+  problemChars: Infinity,
+  maxRows: Infinity,
+};
 
 /**
  * Budgets from the richest to the leanest: logs shrink first, then the history, then the charts,
- * then the footer; the table loses rows only when everything else is gone.
+ * then the footer, then the problems of an invalid config; the table loses rows only when
+ * everything else is gone.
  */
 export function* budgets(rowCount: number, logChars = FULL.logChars): Generator<Budget> {
   let b: Budget = { ...FULL, logChars };
@@ -42,6 +52,10 @@ export function* budgets(rowCount: number, logChars = FULL.logChars): Generator<
   yield b;
   b = { ...b, context: false };
   yield b;
+  for (const chars of [16_000, 4_000, 0]) {
+    b = { ...b, problemChars: chars };
+    yield b;
+  }
   for (let rows = Math.floor(rowCount / 2); rows >= 1; rows = Math.floor(rows / 2)) {
     b = { ...b, maxRows: rows };
     yield b;

@@ -1,3 +1,5 @@
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
+
 // Text that came from the evaluated repository (metric names, messages, logs) is untrusted:
 // escaped so it cannot add links, HTML, table cells or close the blocks the report opens, nor
 // mention or cross-reference anyone in a comment the App posts.
@@ -76,16 +78,6 @@ export function escapeWithCode(text: string, context: 'markdown' | 'html'): stri
     .split(/`([^`\n]+)`/)
     .map((part, i) => (i % 2 === 1 ? `<code>${escapeText(part)}</code>` : escapeText(part)))
     .join('');
-}
-
-/**
- * The first `length` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair
- * (an emoji): half a pair is not Unicode, and cannot be encoded as the UTF-8 GitHub stores.
- */
-export function sliceWhole(text: string, length: number): string {
-  const cut = Math.max(0, length);
-  const last = text.charCodeAt(cut - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? cut - 1 : cut);
 }
 
 /** Shorten to at most `max` characters, marking the cut with an ellipsis. */

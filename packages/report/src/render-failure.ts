@@ -1,5 +1,6 @@
 import type { SideFailure } from '@evalbot/jobs';
 import { redactSecrets } from '@evalbot/logger';
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
 import { formatDuration } from './format-number.ts';
 import {
   cleanLog,
@@ -7,7 +8,6 @@ import {
   escapeHtml,
   escapeMarkdown,
   escapeWithCode,
-  sliceWhole,
   truncate,
 } from './markdown-text.ts';
 
@@ -60,11 +60,19 @@ export function logTail(
   return { text: kept.join('\n'), lines: kept.length, cut: kept.length < lines.length };
 }
 
+/** Problems shown in a config's table at most; the rest are counted. */
+const MAX_PROBLEMS = 50;
+
 /**
  * `.evalbot.yml` problems as a Markdown table: each key, what is wrong with it and how to fix it.
- * Used in the PR comment when a side's config is invalid, and by the CLI.
+ * Used in the PR comment when a side's config is invalid, and by the CLI. At most 50 problems, in
+ * at most `maxChars` characters of rows (a report's budget); the others are counted in a last row.
  */
-export function renderConfigError(error: ConfigErrorLike, side?: 'head' | 'base'): string {
+export function renderConfigError(
+  error: ConfigErrorLike,
+  side?: 'head' | 'base',
+  maxChars = Number.POSITIVE_INFINITY,
+): string {
   const where = side ? ` in the ${side} commit` : '';
   const lines = [
     `**\`${escapeHtml(error.file).replace(/`/g, '')}\` is invalid${where}.** Fix ${error.problems.length === 1 ? 'this key' : 'these keys'} and push again:`,
@@ -72,12 +80,16 @@ export function renderConfigError(error: ConfigErrorLike, side?: 'head' | 'base'
     '| Key | Problem | Fix |',
     '|:--|:--|:--|',
   ];
-  for (const p of error.problems.slice(0, 50)) {
-    lines.push(
-      `| <code>${escapeMarkdown(truncate(p.key, 120))}</code> | ${escapeWithCode(truncate(p.problem, 300), 'markdown')} | ${escapeWithCode(truncate(p.fix, 300), 'markdown')} |`,
-    );
+  let shown = 0;
+  let size = 0;
+  for (const p of error.problems.slice(0, MAX_PROBLEMS)) {
+    const row = `| <code>${escapeMarkdown(truncate(p.key, 120))}</code> | ${escapeWithCode(truncate(p.problem, 300), 'markdown')} | ${escapeWithCode(truncate(p.fix, 300), 'markdown')} |`;
+    if (size + row.length + 1 > maxChars) break;
+    lines.push(row);
+    size += row.length + 1;
+    shown++;
   }
-  if (error.problems.length > 50) lines.push(`| … | ${error.problems.length - 50} more problems | |`);
+  if (shown < error.problems.length) lines.push(`| … | ${error.problems.length - shown} more problems | |`);
   return lines.join('\n');
 }
 
@@ -88,6 +100,8 @@ export interface FailureInput {
   shaHtml: string;
   /** Log budget in characters; 0 leaves the log out. */
   logChars: number;
+  /** Characters of config problems' rows ({@link renderConfigError}); `Infinity` for all. */
+  problemChars?: number;
   /** `outcome.logTail` after {@link prepareLog}. */
   logLines: readonly string[];
   secrets?: readonly string[];
@@ -115,7 +129,7 @@ export function renderFailure(input: FailureInput): string {
       `${outcome.runs.length} run${outcome.runs.length === 1 ? '' : 's'} finished before the failure; ${outcome.runs.length === 1 ? 'its' : 'their'} metrics are not compared.`,
     );
   }
-  if (input.configError) parts.push('', renderConfigError(input.configError, side));
+  if (input.configError) parts.push('', renderConfigError(input.configError, side, input.problemChars));
   if (input.logChars <= 0) {
     parts.push('', '_The log was left out to keep this comment under GitHub’s size limit._');
   } else if (outcome.logTail.trim() === '') {

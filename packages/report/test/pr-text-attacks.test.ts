@@ -155,10 +155,9 @@ describe('text the PR controls, against the report’s structure', () => {
     expect(report.history).toHaveLength(EARLIER_RUNS.length + 1);
   });
 
-  // The problems table has no place in the comment's budget: problems whose text is long (here
-  // made up, longer than any describeIssue writes today) push the comment over GitHub's limit,
-  // and the blind cut then loses the table's end, the footer and the embedded history.
-  it.fails('keeps the history when the problems of an invalid config are long', () => {
+  // Escaping makes each problem of this made-up config ~1,800 characters: its 50 rows alone would
+  // pass GitHub's limit, so the comment's budget shows as many as fit and counts the rest.
+  it('shows as many problems of a long invalid config as fit, counting the rest, and keeps the history', () => {
     const problems = Array.from({ length: 50 }, (_, i) => ({
       key: `${'&'.repeat(150)}${i}`,
       problem: `is the text "${'<'.repeat(400)}"`,
@@ -170,7 +169,36 @@ describe('text the PR controls, against the report’s structure', () => {
         previousRuns: EARLIER_RUNS,
       }),
     );
+    expect(report.markdown.length).toBeLessThanOrEqual(65_536);
+    const shown = count(report.markdown, /^\| <code>&amp;/gm);
+    expect(shown).toBeGreaterThan(0);
+    expect(report.markdown).toContain(`| … | ${50 - shown} more problems | |`);
+    expect(report.markdown).toMatch(
+      /\n<\/details>\n\n<sub>Updated .* by evalbot\.<\/sub>\n\n<!-- evalbot:history /,
+    );
     expect(parseReportHistory(report.markdown)).toEqual(report.history);
+  });
+
+  // Even the leanest comment can be too long: both sides failed with a message that escaping
+  // multiplies by five, under a history of ten runs whose summaries and names escape six-fold in
+  // its JSON. The body is then cut blindly; the footer and the history are kept out of the cut.
+  it('keeps the footer and the history when even the leanest comment must be cut', () => {
+    const name = (i: number) => `${'<'.repeat(79)}${i}`;
+    const previousRuns = Array.from({ length: 9 }, (_, i) => ({
+      ...EARLIER_RUNS[0],
+      headSha: `${i}`.repeat(40),
+      summary: '<'.repeat(300),
+      metrics: Object.fromEntries([0, 1, 2, 3].map((m) => [name(m), 0.5])),
+      ratios: [0, 1, 2, 3].map(name),
+    })) as typeof EARLIER_RUNS;
+    const message = '&'.repeat(3000);
+    const report = buildReport(
+      input(failed(HEAD_SHA, 'run', message, ''), failed(BASE_SHA, 'run', message, ''), { previousRuns }),
+    );
+    expect(report.markdown.length).toBeLessThanOrEqual(65_536);
+    expect(report.markdown).toMatch(/\n…\n\n<sub>Updated .* by evalbot\.<\/sub>\n\n<!-- evalbot:history /);
+    expect(parseReportHistory(report.markdown)).toEqual(report.history);
+    expect(report.history).toHaveLength(10);
   });
 
   it('never cuts an emoji in half where it shortens a name, the title or a log line', () => {

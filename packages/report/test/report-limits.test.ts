@@ -56,7 +56,7 @@ describe('GitHub size limits', () => {
     expect(report.markdown.match(/^\| metric\\_\d+\\_accuracy/gm)).toHaveLength(150);
   });
 
-  it('cuts in order: logs, then history, then charts, then the footer, and table rows last', () => {
+  it('cuts in order: logs, then history, then charts, then the footer, then config problems, and table rows last', () => {
     const order = [...budgets(8)];
     const firstIndex = (test: (b: Budget) => boolean) => order.findIndex(test);
     expect(order[0]).toEqual({
@@ -64,21 +64,29 @@ describe('GitHub size limits', () => {
       historyRows: 10,
       charts: true,
       context: true,
+      problemChars: Infinity,
       maxRows: Infinity,
     });
     const logsGone = firstIndex((b) => b.logChars === 0);
     const historyGone = firstIndex((b) => b.historyRows === 0);
     const chartsGone = firstIndex((b) => !b.charts);
     const footerGone = firstIndex((b) => !b.context);
+    const problemsCut = firstIndex((b) => b.problemChars < Infinity);
     const rowsCut = firstIndex((b) => b.maxRows < 8);
     expect(firstIndex((b) => b.historyRows < 10)).toBeGreaterThan(logsGone);
     expect(firstIndex((b) => !b.charts)).toBeGreaterThan(historyGone);
     expect(footerGone).toBeGreaterThan(chartsGone);
-    expect(rowsCut).toBeGreaterThan(footerGone);
+    expect(problemsCut).toBeGreaterThan(footerGone);
+    expect(rowsCut).toBeGreaterThan(problemsCut);
     // Each budget only ever takes away.
     for (let i = 1; i < order.length; i++) {
       const [a, b] = [order[i - 1] as Budget, order[i] as Budget];
-      expect(b.logChars <= a.logChars && b.historyRows <= a.historyRows && b.maxRows <= a.maxRows).toBe(true);
+      expect(
+        b.logChars <= a.logChars &&
+          b.historyRows <= a.historyRows &&
+          b.problemChars <= a.problemChars &&
+          b.maxRows <= a.maxRows,
+      ).toBe(true);
     }
   });
 

@@ -16,21 +16,26 @@ export interface RedisCluster {
   close(): Promise<void>;
 }
 
+/** How many times a node is started on new ports before giving up. */
+const NODE_ATTEMPTS = 5;
+
 /**
  * One `redis-server --cluster-enabled yes` answering PING; its port. Both of its ports are
  * chosen here: by default the cluster bus listens on port + 10000, which is past 65535 for a
  * quarter of Linux's ephemeral range, or may be taken. A port can also be taken between
- * {@link freePort} and the server's bind (other test files pick ports too), so a node that
- * exits before it answers is started again on new ports.
+ * {@link freePort} and the server's bind (other test files pick ports too): the other process
+ * may answer PING before ours exits, so a node is accepted only when `INFO server` gives our
+ * child's pid; otherwise ours is killed and started again on new ports.
  */
 async function startNode(
   dir: string,
   children: ChildProcess[],
   cli: (port: number, ...args: string[]) => Promise<string>,
+  pickPort: () => Promise<number>,
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const busPort = await freePort();
+    const port = await pickPort();
+    const busPort = await pickPort();
     if (busPort === port) continue;
     const child = spawn(
       'redis-server',
@@ -55,17 +60,36 @@ async function startNode(
       { stdio: 'ignore' },
     );
     children.push(child);
-    try {
-      await waitFor(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-          return (await cli(port, 'PING').catch(() => '')) === 'PONG';
-        },
-        { timeoutMs: 10_000, what: `cluster node on port ${port}` },
+    // Without a listener, a failed spawn (no redis-server on PATH) is an uncaught exception.
+    let spawnError: Error | undefined;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    const state = await waitFor(
+      async () => {
+        if (spawnError) return 'not started';
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+        if ((await cli(port, 'PING').catch(() => '')) !== 'PONG') return undefined;
+        const info = await cli(port, 'INFO', 'server').catch(() => '');
+        return /^process_id:(\d+)/m.exec(info)?.[1] === String(child.pid) ? 'ours' : 'foreign';
+      },
+      { timeoutMs: 10_000, what: `cluster node on port ${port}` },
+    );
+    if (state === 'ours') return port;
+    if (spawnError) {
+      throw new Error(
+        `redis-server could not be started (${spawnError.message}): install Redis (apt-get install redis-server) or put redis-server on PATH`,
       );
-      return port;
-    } catch (error) {
-      if (child.exitCode === null || attempt >= 5) throw error;
+    }
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    if (attempt >= NODE_ATTEMPTS) {
+      throw new Error(
+        `no cluster node started in ${NODE_ATTEMPTS} attempts: on the last, port ${port} ${state === 'foreign' ? 'was answered by another process' : 'could not be bound (redis-server exited)'}`,
+      );
     }
   }
 }
@@ -75,7 +99,13 @@ async function startNode(
  * three `redis-server --cluster-enabled yes` and `redis-cli --cluster create`. Resolves once
  * every node reports `cluster_state:ok`.
  */
-export async function startRedisCluster(): Promise<RedisCluster> {
+export async function startRedisCluster(
+  options: {
+    /** Where each node's ports come from; {@link freePort} by default (a test gives taken ones). */
+    pickPort?: () => Promise<number>;
+  } = {},
+): Promise<RedisCluster> {
+  const pickPort = options.pickPort ?? freePort;
   const dir = await mkdtemp(join(tmpdir(), 'evalbot-cluster-'));
   const children: ChildProcess[] = [];
   const close = async () => {
@@ -91,7 +121,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args])).stdout.trim();
   try {
     const ports: number[] = [];
-    for (let i = 0; i < 3; i++) ports.push(await startNode(dir, children, cli));
+    for (let i = 0; i < 3; i++) ports.push(await startNode(dir, children, cli, pickPort));
     await run('redis-cli', [
       '--cluster',
       'create',
