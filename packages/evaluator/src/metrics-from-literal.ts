@@ -1,3 +1,4 @@
+import { sliceWhole } from '@evalbot/repo-config/slice-whole';
 import type { LiteralValue } from './parse-python-literal.ts';
 
 /**
@@ -78,12 +79,6 @@ function series(key: string, value: LiteralValue[]): number[] {
     }
     return checkFinite(`${key}[${i}]`, item);
   });
-}
-
-/** The first `length` UTF-16 units, one fewer where the cut would split an emoji's surrogate pair. */
-function sliceWhole(text: string, length: number): string {
-  const last = text.charCodeAt(length - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 /** `count` values of `values` at evenly spaced indexes, the first and the last among them. */
