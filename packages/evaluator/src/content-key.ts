@@ -57,8 +57,9 @@ function patternToRegex(pattern: string): RegExp {
 /**
  * Split a commit's files into those the evaluation reads and those `ignore:` removes. The
  * config file and the requirements file are never ignored: the evaluation reads them. Nor is a
- * `.gitattributes`: the checkout applies it (line endings, filters) before ignored files are
- * removed, so it changes the bytes of files that are kept.
+ * `.gitattributes`: the worker's checkout switches off the attributes that change a file's
+ * bytes (fetch-commit.ts), but git reads others (and may read more in a later version) before
+ * ignored files are removed; a result keyed without it could hang on it.
  */
 export function splitIgnored(
   entries: readonly TreeEntry[],

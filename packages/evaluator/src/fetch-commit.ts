@@ -111,14 +111,14 @@ export interface FetchCommitOptions {
    * sandbox's disk watch). A commit over it is refused. Unset: no bound but the file count.
    */
   maxCheckoutBytes?: number | undefined;
-  /** The most files a commit may have; more is refused before checkout. Default {@link MAX_FILES}. */
+  /** The most files and directories a commit may have; more is refused before checkout. Default {@link MAX_FILES}. */
   maxFiles?: number;
 }
 
 /**
- * Files a checkout may hold. Git's index and the tree evalbot keeps grow with it, and one blob
- * under many paths packs to almost nothing: a "git bomb" of millions of paths costs a few
- * kilobytes to push.
+ * Files and directories a checkout may hold. Git's index and the tree evalbot keeps grow with
+ * it, and one blob (or tree) under many paths packs to almost nothing: a "git bomb" of millions
+ * of paths or nested directories costs a few kilobytes to push.
  */
 export const MAX_FILES = 300_000;
 
@@ -129,6 +129,18 @@ export const MAX_FILES = 300_000;
  * reached, answers 5xx, refuses the credential, or git does not finish in time.
  */
 export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult> {
+  try {
+    return await fetchAndCheckOut(opts);
+  } catch (error) {
+    if (error instanceof CheckoutRefused) return { ok: false, cancelled: false, message: error.message };
+    throw error;
+  }
+}
+
+/** A commit the worker will not (finish to) fetch or check out: the PR is told why. */
+class CheckoutRefused extends Error {}
+
+async function fetchAndCheckOut(opts: FetchCommitOptions): Promise<FetchResult> {
   const { source } = opts;
   if (!SHA.test(source.sha)) throw new Error(`"${source.sha}" is not a full commit SHA`);
   let remote: string;
@@ -173,6 +185,11 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
   const deadline = Date.now() + opts.timeoutMs;
   await mkdir(opts.dir, { recursive: true });
 
+  // What git may write of the fetched objects: the checkout's limit, and room for packing.
+  const fetchDisk =
+    opts.maxCheckoutBytes === undefined
+      ? undefined
+      : { paths: [opts.dir], maxBytes: Math.ceil(opts.maxCheckoutBytes * 1.05) + 64 * 1024 * 1024 };
   const git = async (args: string[], cwd: string) => {
     const output = new LogCollector({ secrets, limits: { maxLines: 40, maxBytes: 8 * 1024 } });
     const result = await runSandboxed({
@@ -185,7 +202,14 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
       graceMs: opts.graceMs,
       sweepEnv: `HOME=${opts.gitHome}`,
       onGroup: opts.onGroup,
+      // The fetch writes the PR's objects before anything can list them: watched as a step is.
+      disk: args[0] === 'fetch' ? fetchDisk : undefined,
     });
+    if (result.limitHit === 'disk' && fetchDisk) {
+      throw new CheckoutRefused(
+        `fetching ${display} wrote more than ${formatBytes(fetchDisk.maxBytes)}, past the ${formatBytes(fetchDisk.maxBytes - 64 * 1024 * 1024)} a checkout may take (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`,
+      );
+    }
     const text = output.tail();
     if (result.timedOut) {
       throw new InfrastructureError(
@@ -262,11 +286,15 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
   const { tree } = listed;
 
   // The PR's .gitattributes may not make the checkout larger than its objects: `ident` expands
-  // every `$Id$` to 47 bytes, `working-tree-encoding` re-encodes (UTF-32: 4×); no `filter` is
-  // configured here, and none applies all the same. info/attributes overrides the tree's;
-  // line-ending conversion (at most 2×) stays, and the checkout is measured once written.
+  // every `$Id$` to 47 bytes, `working-tree-encoding` re-encodes (UTF-32: 4×), line-ending
+  // conversion doubles a file of newlines; no `filter` is configured here, and none applies all
+  // the same. info/attributes overrides every .gitattributes (and macros): files are checked
+  // out as the objects hold them, as counted above.
   await mkdir(join(opts.dir, '.git', 'info'), { recursive: true });
-  await writeFile(join(opts.dir, '.git', 'info', 'attributes'), '* -ident -working-tree-encoding -filter\n');
+  await writeFile(
+    join(opts.dir, '.git', 'info', 'attributes'),
+    '* -text -ident -working-tree-encoding -filter\n',
+  );
 
   const checkout = await git(['checkout', '-q', '--detach', source.sha], opts.dir);
   if (checkout.cancelled) return cancelled;
@@ -296,7 +324,7 @@ export async function fetchCommit(opts: FetchCommitOptions): Promise<FetchResult
     return {
       ok: false,
       cancelled: false,
-      message: `the checkout of commit ${source.sha.slice(0, 12)} takes more than the ${formatBytes(opts.maxCheckoutBytes)} the job directory may hold (EVALBOT_SANDBOX_DISK_MB), after its .gitattributes line-ending conversion: make the commit smaller, or ask the operator to raise the limit`,
+      message: `the checkout of commit ${source.sha.slice(0, 12)} takes more than the ${formatBytes(opts.maxCheckoutBytes)} the job directory may hold (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`,
     };
   }
   return alsoRead ? { ok: true, alsoRead, tree } : { ok: true, tree };
@@ -352,7 +380,7 @@ function checkoutRefusal(
 ): string | undefined {
   const short = sha.slice(0, 12);
   if (listed.refused === 'files') {
-    return `commit ${short} has more than ${(opts.maxFiles ?? MAX_FILES).toLocaleString('en-US')} files: evalbot does not check out a tree that large. Keep data sets out of the repository (download them in \`setup\`) or remove the generated files`;
+    return `commit ${short} has more than ${(opts.maxFiles ?? MAX_FILES).toLocaleString('en-US')} files and directories: evalbot does not check out a tree that large. Keep data sets out of the repository (download them in \`setup\`) or remove the generated files`;
   }
   if (listed.refused === 'paths') {
     return `commit ${short} has file paths longer than ${MAX_PATH_BYTES} bytes, or more than ${formatBytes(MAX_LISTING_BYTES)} of them in all: evalbot does not check out such a tree. Shorten its directory names`;
@@ -416,6 +444,8 @@ async function listTree(opts: {
   const tree: TreeEntry[] = [];
   const strict = new TextDecoder('utf-8', { fatal: true });
   let bytes = 0;
+  let directories = 0;
+  let lastParents: string[] = [];
   let listingBytes = 0;
   let refused: ListedTree['refused'];
   // An entry's bytes not yet ended by a NUL: at most one path and its fields, so joining the
@@ -431,8 +461,25 @@ async function listTree(opts: {
     const [, mode, type, oid, size, path] = /^(\d+) (\w+) ([0-9a-f]+) +(-|\d+)\t([\s\S]+)$/.exec(text) ?? [];
     if (!(mode && type && oid && size && path)) return;
     if (raw.length > MAX_PATH_BYTES + 256) return refuse('paths');
-    if (tree.length >= opts.maxFiles) return refuse('files');
-    if (size !== '-') bytes += Math.ceil(Number(size) / BLOCK_BYTES) * BLOCK_BYTES;
+    // `ls-tree -r` lists a directory's entries together: the directories a path enters that the
+    // one before it was not in are new. Each is an inode and a block the checkout writes, which
+    // no blob size shows (2,000 nested directories per path cost 8 MB for a 1-byte file).
+    const parents = path.split('/');
+    parents.pop();
+    let shared = 0;
+    while (
+      shared < parents.length &&
+      shared < lastParents.length &&
+      parents[shared] === lastParents[shared]
+    ) {
+      shared++;
+    }
+    lastParents = parents;
+    directories += parents.length - shared;
+    bytes += (parents.length - shared) * BLOCK_BYTES;
+    if (tree.length + directories >= opts.maxFiles) return refuse('files');
+    // A blob's size in whole blocks; a submodule (`-`) is checked out as an empty directory.
+    bytes += size === '-' ? BLOCK_BYTES : Math.ceil(Number(size) / BLOCK_BYTES) * BLOCK_BYTES;
     let undecodable = false;
     try {
       strict.decode(raw);

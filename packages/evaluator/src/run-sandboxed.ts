@@ -35,6 +35,11 @@ export interface RunSandboxedOptions {
     /** The step is stopped when these paths hold more than `maxBytes` (checked every second). */
     disk?: { paths: string[]; maxBytes: number };
   };
+  /**
+   * For a command outside the sandbox (the worker's git): stopped, as a jail's step is, when
+   * these paths hold more than `maxBytes` (checked every second; `limitHit: 'disk'`).
+   */
+  disk?: { paths: string[]; maxBytes: number } | undefined;
 }
 
 export interface RunSandboxedResult {
@@ -113,8 +118,10 @@ export async function runSandboxed(opts: RunSandboxedOptions): Promise<RunSandbo
     kill(0);
   };
   const diskWatch =
-    jail?.disk && pgid !== undefined
-      ? watchDisk(jail.disk, jail.cgroup, () => stopForLimit('disk'))
+    (jail?.disk ?? opts.disk) && pgid !== undefined
+      ? watchDisk(jail?.disk ?? (opts.disk as { paths: string[]; maxBytes: number }), jail?.cgroup, () =>
+          stopForLimit('disk'),
+        )
       : undefined;
   let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {

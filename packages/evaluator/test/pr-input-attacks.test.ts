@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRepoConfig } from '@evalbot/repo-config';
@@ -13,6 +14,7 @@ import {
 } from '../src/metrics-from-literal.ts';
 import { parsePythonLiteral } from '../src/parse-python-literal.ts';
 import { MAX_METRICS_BYTES } from '../src/read-metrics.ts';
+import { runSandboxed } from '../src/run-sandboxed.ts';
 import {
   type EvaluateFilesOptions,
   evaluateFiles,
@@ -186,12 +188,13 @@ describe('the checkout a PR controls', () => {
       ok: false,
       cancelled: false,
       message: expect.stringMatching(
-        /^commit [0-9a-f]{12} has more than 30 files: evalbot does not check out a tree that large/,
+        /^commit [0-9a-f]{12} has more than 30 files and directories: evalbot does not check out a tree that large/,
       ),
     });
     // Nothing was checked out.
     expect(await readdir(dir)).toEqual(['.git']);
-    const { result: within } = await fetchInto(repo, { maxFiles: 40 + Object.keys(FAKE_MODEL).length });
+    // The files and the one directory `bomb/`.
+    const { result: within } = await fetchInto(repo, { maxFiles: 40 + Object.keys(FAKE_MODEL).length + 1 });
     expect(within).toMatchObject({ ok: true });
     expect(within.ok && within.tree.length).toBe(40 + Object.keys(FAKE_MODEL).length);
   });
@@ -244,25 +247,70 @@ describe('the checkout a PR controls', () => {
     expect(await readFile(join(dir, 'ids.txt'), 'utf8')).toBe(content);
   });
 
-  it('refuses a checkout that line-ending conversion makes larger than the disk limit', async () => {
+  it('checks out files as their objects hold them, whatever line endings .gitattributes or its macros ask', async () => {
     const MiB = 1024 * 1024;
-    // 6 MiB of objects fit 8 MiB; as CRLF they take 12 MiB.
+    // 6 MiB of newlines fit 8 MiB; as CRLF they would take 12 MiB, written before any step.
+    const lines = '\n'.repeat(6 * MiB);
     const repo = await makeRepo({
       ...FAKE_MODEL,
-      '.gitattributes': '*.txt text eol=crlf\n',
-      'lines.txt': '\n'.repeat(6 * MiB),
+      '.gitattributes': '[attr]windows text eol=crlf\n*.txt windows\n',
+      'lines.txt': lines,
+      'sub/.gitattributes': '* text eol=crlf\n',
+      'sub/more.txt': 'a\nb\n',
     });
     remove(repo.dir);
-    const { result } = await fetchInto(repo, { maxCheckoutBytes: 8 * MiB });
-    expect(result).toEqual({
+    const { result, dir } = await fetchInto(repo, { maxCheckoutBytes: 8 * MiB });
+    expect(result).toMatchObject({ ok: true });
+    expect((await readFile(join(dir, 'lines.txt'))).length).toBe(lines.length);
+    expect(await readFile(join(dir, 'sub', 'more.txt'), 'utf8')).toBe('a\nb\n');
+  });
+
+  it('counts the directories a tree makes: nested ones cost a block and an inode each, whatever the files', async () => {
+    // 20 chains of 100 nested directories, each ending in one small file: a few KB to push.
+    const repo = await makeRepo(FAKE_MODEL);
+    remove(repo.dir);
+    const mktree = (entries: string) =>
+      execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries, encoding: 'utf8' }).trim();
+    const blob = await git(repo.dir, 'rev-parse', 'HEAD:demo.py');
+    let chain = mktree(`100644 blob ${blob}\tf.py\n`);
+    for (let i = 0; i < 100; i++) chain = mktree(`040000 tree ${chain}\td\n`);
+    const root = mktree(Array.from({ length: 20 }, (_, i) => `040000 tree ${chain}\tc${i}\n`).join(''));
+    const sha = await git(repo.dir, 'commit-tree', '-m', 'nested directories', root);
+
+    const { result: tooMany, dir } = await fetchInto({ dir: repo.dir, sha }, { maxFiles: 1_000 });
+    expect(tooMany).toMatchObject({
       ok: false,
-      cancelled: false,
-      message: expect.stringMatching(
-        /^the checkout of commit [0-9a-f]{12} takes more than the 8 MiB the job directory may hold \(EVALBOT_SANDBOX_DISK_MB\)/,
-      ),
+      message: expect.stringContaining('has more than 1,000 files and directories'),
     });
-    const { result: roomy } = await fetchInto(repo, { maxCheckoutBytes: 16 * MiB });
-    expect(roomy).toMatchObject({ ok: true });
+    expect(await readdir(dir)).toEqual(['.git']);
+    // 2,020 directories and 20 files of one block each: 8.0 MiB, where the files alone are 80 KiB.
+    const { result: tooLarge } = await fetchInto(
+      { dir: repo.dir, sha },
+      { maxCheckoutBytes: 4 * 1024 * 1024 },
+    );
+    expect(tooLarge).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^checking out commit [0-9a-f]{12} would write 8\.0 MiB \(20 files\)/),
+    });
+    const { result: fits } = await fetchInto({ dir: repo.dir, sha }, { maxCheckoutBytes: 16 * 1024 * 1024 });
+    expect(fits).toMatchObject({ ok: true });
+    expect(fits.ok && fits.tree).toHaveLength(20);
+  });
+
+  it('stops a command the worker runs outside the sandbox (its git fetch) once it writes past its disk bound', async () => {
+    // A fetch writes the PR's objects before they can be listed: the worker watches it as a step.
+    const dir = await tempDir('fetching');
+    remove(dir);
+    const result = await runSandboxed({
+      argv: ['sh', '-c', 'head -c 40000000 /dev/zero > pack && exec sleep 60'],
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      deadline: Date.now() + 50_000,
+      log: new LogCollector({ secrets: [] }),
+      graceMs: 500,
+      disk: { paths: [dir], maxBytes: 8 * 1024 * 1024 },
+    });
+    expect(result).toMatchObject({ limitHit: 'disk', timedOut: false });
   });
 
   it('says that LFS files are pointers when .gitattributes hands files to Git LFS', async () => {
