@@ -464,7 +464,12 @@ async function listTree(opts: {
     // `ls-tree -r` lists a directory's entries together: the directories a path enters that the
     // one before it was not in are new. Each is an inode and a block the checkout writes, which
     // no blob size shows (2,000 nested directories per path cost 8 MB for a 1-byte file).
-    const parents = path.split('/');
+    // Compared as bytes (latin1 is one character per byte): names that are not UTF-8 would
+    // decode alike, and sibling directories `\xff` and `\xfe` would pass for one.
+    const parents = raw
+      .subarray(raw.indexOf(9) + 1)
+      .toString('latin1')
+      .split('/');
     parents.pop();
     let shared = 0;
     while (

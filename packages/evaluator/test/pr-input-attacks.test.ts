@@ -295,6 +295,25 @@ describe('the checkout a PR controls', () => {
     const { result: fits } = await fetchInto({ dir: repo.dir, sha }, { maxCheckoutBytes: 16 * 1024 * 1024 });
     expect(fits).toMatchObject({ ok: true });
     expect(fits.ok && fits.tree).toHaveLength(20);
+    // Siblings named with bytes that are not UTF-8 (0x80…0x93 each read as U+FFFD) are told apart.
+    const rawRoot = execFileSync('git', ['mktree'], {
+      cwd: repo.dir,
+      input: Buffer.concat(
+        Array.from({ length: 20 }, (_, i) =>
+          Buffer.concat([Buffer.from(`040000 tree ${chain}\t`), Buffer.from([0x80 + i]), Buffer.from('\n')]),
+        ),
+      ),
+      encoding: 'utf8',
+    }).trim();
+    const rawSha = await git(repo.dir, 'commit-tree', '-m', 'nested directories, names not UTF-8', rawRoot);
+    const { result: rawTooLarge } = await fetchInto(
+      { dir: repo.dir, sha: rawSha },
+      { maxCheckoutBytes: 4 * 1024 * 1024 },
+    );
+    expect(rawTooLarge).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^checking out commit [0-9a-f]{12} would write 8\.0 MiB \(20 files\)/),
+    });
   });
 
   it('stops a command the worker runs outside the sandbox (its git fetch) once it writes past its disk bound', async () => {
