@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_REPO_CONFIG_BYTES, parseRepoConfig, poolOf, RepoConfigError } from '../src/index.ts';
-
-function problemsOf(text: string) {
-  try {
-    parseRepoConfig(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(RepoConfigError);
-    return (error as RepoConfigError).problems;
-  }
-  throw new Error('expected the config to be refused');
-}
+import { MAX_REPO_CONFIG_BYTES, parseRepoConfig, poolOf, type RepoConfigError } from '../src/index.ts';
+import { problemsOf } from './problems-of.ts';
 
 describe('parseRepoConfig', () => {
   it('gives the tutorial defaults when there is no .evalbot.yml', () => {

@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseRepoConfig, RepoConfigError } from '../src/index.ts';
+import { parseRepoConfig } from '../src/index.ts';
+import { problemsOf } from './problems-of.ts';
 
 // `.evalbot.yml` is written by whoever opens the pull request (the head's own commands) or sits
 // on the base branch: an attacker's file is read by the worker before any sandbox is up.
-
-function problemsOf(text: string) {
-  try {
-    parseRepoConfig(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(RepoConfigError);
-    return (error as RepoConfigError).problems;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('an attacker’s .evalbot.yml', () => {
   it('cannot smuggle an infinite or not-a-number value into a limit or a threshold', () => {
