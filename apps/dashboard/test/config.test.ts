@@ -1,12 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
+import { redisTargetEnv } from '@evalbot/test-utils';
 import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, loadConfig } from '../src/config.ts';
 
 const REDIS_URL = 'redis://localhost:6379';
-const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('loadConfig', () => {
   it('defaults to loopback port 3001, the evalbot prefix and no credentials', () => {
@@ -43,32 +40,11 @@ describe('loadConfig', () => {
   });
 
   it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'evalbot-dashboard-config-'));
+    const redis = await redisTargetEnv('dashboard');
     try {
-      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
-      const config = loadConfig({
-        ...{ REDIS_URL },
-        REDIS_URL: 'rediss://dashboard:pw@mymaster',
-        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
-        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
-        REDIS_SENTINEL_MASTER: 'mymaster',
-        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
-      });
-      expect(config.redis).toEqual({
-        url: 'rediss://dashboard:pw@mymaster',
-        tlsCa: CERTIFICATE,
-        sentinel: {
-          sentinels: [
-            { host: 'sentinel-1', port: 26379 },
-            { host: 'sentinel-2', port: 26380 },
-          ],
-          name: 'mymaster',
-          password: 'sentinel-pw',
-          tls: true,
-        },
-      });
+      expect(loadConfig({ ...{ REDIS_URL }, ...redis.env }).redis).toEqual(redis.target);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await redis.remove();
     }
     expect(() => loadConfig({ REDIS_URL, REDIS_SENTINEL_MASTER: 'mymaster' })).toThrow(
       'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',

@@ -1,12 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
+import { redisTargetEnv } from '@evalbot/test-utils';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
 const required = { WEBHOOK_SECRET: 'shh', REDIS_URL: 'redis://127.0.0.1:6379' };
-const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function problemsOf(env: Record<string, string>): string {
   try {
@@ -89,32 +86,11 @@ describe('loadConfig', () => {
   });
 
   it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'evalbot-gateway-config-'));
+    const redis = await redisTargetEnv('gateway');
     try {
-      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
-      const config = loadConfig({
-        ...required,
-        REDIS_URL: 'rediss://gateway:pw@mymaster',
-        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
-        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
-        REDIS_SENTINEL_MASTER: 'mymaster',
-        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
-      });
-      expect(config.redis).toEqual({
-        url: 'rediss://gateway:pw@mymaster',
-        tlsCa: CERTIFICATE,
-        sentinel: {
-          sentinels: [
-            { host: 'sentinel-1', port: 26379 },
-            { host: 'sentinel-2', port: 26380 },
-          ],
-          name: 'mymaster',
-          password: 'sentinel-pw',
-          tls: true,
-        },
-      });
+      expect(loadConfig({ ...required, ...redis.env }).redis).toEqual(redis.target);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await redis.remove();
     }
     expect(problemsOf({ ...required, REDIS_SENTINEL_MASTER: 'mymaster' })).toContain(
       'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@evalbot/config';
+import { redisTargetEnv } from '@evalbot/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/env.ts';
 
@@ -12,7 +13,6 @@ const { privateKey } = generateKeyPairSync('rsa', {
   publicKeyEncoding: { type: 'spki', format: 'pem' },
 });
 const valid = { REDIS_URL: 'redis://localhost:6379', APP_ID: '12', PRIVATE_KEY: privateKey };
-const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function problemsOf(env: Record<string, string>, host: { devDir?: string } = {}): string[] {
   try {
@@ -57,32 +57,11 @@ describe('worker configuration', () => {
   });
 
   it('carries REDIS_URL, REDIS_TLS_CA_FILE and the Sentinel group as one Redis target', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'evalbot-worker-config-'));
+    const redis = await redisTargetEnv('worker');
     try {
-      await writeFile(join(dir, 'ca.crt'), CERTIFICATE);
-      const config = loadConfig({
-        ...valid,
-        REDIS_URL: 'rediss://worker:pw@mymaster',
-        REDIS_TLS_CA_FILE: join(dir, 'ca.crt'),
-        REDIS_SENTINELS: 'sentinel-1:26379,sentinel-2:26380',
-        REDIS_SENTINEL_MASTER: 'mymaster',
-        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
-      });
-      expect(config.redis).toEqual({
-        url: 'rediss://worker:pw@mymaster',
-        tlsCa: CERTIFICATE,
-        sentinel: {
-          sentinels: [
-            { host: 'sentinel-1', port: 26379 },
-            { host: 'sentinel-2', port: 26380 },
-          ],
-          name: 'mymaster',
-          password: 'sentinel-pw',
-          tls: true,
-        },
-      });
+      expect(loadConfig({ ...valid, ...redis.env }).redis).toEqual(redis.target);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await redis.remove();
     }
     expect(problemsOf({ ...valid, REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([
       'REDIS_SENTINEL_MASTER: is set but REDIS_SENTINELS is not; list the Sentinels in REDIS_SENTINELS, or unset it',

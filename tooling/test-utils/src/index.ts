@@ -14,6 +14,7 @@ export {
 } from './processes.ts';
 export { type PullRequestFixture, pullRequest } from './pull-request.ts';
 export { type RedisCluster, startRedisCluster } from './redis-cluster.ts';
+export { redisTargetEnv } from './redis-target-env.ts';
 export { type SecuredRedis, type SecuredRedisOptions, startSecuredRedis } from './secured-redis.ts';
 export { SENTINEL_MASTER_NAME, type SentinelGroup, startSentinelGroup } from './sentinel-group.ts';
 export { sharedRedis, testPrefix } from './shared-redis.ts';
