@@ -207,7 +207,7 @@ async function fetchAndCheckOut(opts: FetchCommitOptions): Promise<FetchResult> 
     });
     if (result.limitHit === 'disk' && fetchDisk) {
       throw new CheckoutRefused(
-        `fetching ${display} wrote more than ${formatBytes(fetchDisk.maxBytes)}, past the ${formatBytes(fetchDisk.maxBytes - 64 * 1024 * 1024)} a checkout may take (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`,
+        `fetching ${display} wrote more than ${formatBytes(fetchDisk.maxBytes)}, past the ${formatBytes(opts.maxCheckoutBytes ?? 0)} a checkout may take (EVALBOT_SANDBOX_DISK_MB): make the commit smaller, or ask the operator to raise the limit`,
       );
     }
     const text = output.tail();
